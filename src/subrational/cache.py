@@ -1,0 +1,177 @@
+"""On-disk cache of model calls (SQLite, WAL mode).
+
+Cache key contract (``CACHE_FORMAT`` = 1). The key is the SHA-256 of the canonical JSON
+(sorted keys, no whitespace, UTF-8) of exactly the fields that determine a call's output:
+
+* ``op``: ``"score"`` or ``"generate"``;
+* ``model``: the backend's :meth:`~subrational.backends.Backend.fingerprint` (backend name, model
+  id, file hash or revision, server URL without credentials);
+* ``messages``: the rendered chat messages (role, content);
+* ``options`` (score) or ``temperature``, ``max_tokens``, ``seed`` (generate; the seed encodes the
+  draw index, so N = 5 then N = 10 reuses the first five draws).
+
+Values are JSON (``-inf`` log-probabilities are stored as ``null``). Errors are never cached: a
+failed batch raises before anything is written. No secret ever enters a key or a value. Results
+are committed batch by batch, so a run killed half-way loses no finished call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .backends.base import Backend, GenerateRequest, OptionScores, ScoreRequest
+from .errors import CacheMissError
+from .paths import cache_dir
+
+__all__ = ["CACHE_FORMAT", "Cache", "CachedBackend", "CallStats", "cache_key"]
+
+CACHE_FORMAT = 1
+
+
+def canonical_json(obj: Any) -> str:
+    """Deterministic JSON used for hashing."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def cache_key(fields: dict[str, Any]) -> str:
+    """SHA-256 hex digest of the canonical JSON of the key fields plus the cache format."""
+    payload = canonical_json({"format": CACHE_FORMAT, **fields})
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+class Cache:
+    """A key-value store of JSON values in SQLite (WAL, safe for concurrent readers)."""
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        self.path = Path(path) if path else cache_dir() / "calls.sqlite"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS calls (key TEXT PRIMARY KEY, op TEXT, "
+                         "value TEXT NOT NULL, created REAL)")
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, Any]:
+        """Values found for ``keys`` (missing keys are absent)."""
+        found: dict[str, Any] = {}
+        for i in range(0, len(keys), 500):
+            chunk = list(keys[i:i + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(f"SELECT key, value FROM calls WHERE key IN ({marks})", chunk)
+            found.update({k: json.loads(v) for k, v in rows})
+        return found
+
+    def put_many(self, op: str, items: dict[str, Any]) -> None:
+        """Store values and commit at once (a crash after this loses nothing stored)."""
+        now = time.time()
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO calls VALUES (?, ?, ?, ?)",
+                                 [(k, op, json.dumps(v), now) for k, v in items.items()])
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM calls").fetchone()[0])
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+
+@dataclass
+class CallStats:
+    """What the cached backend did: cache hits, model calls and the seconds they took."""
+
+    hits: int = 0
+    calls: int = 0
+    seconds: float = 0.0
+
+
+def _encode_scores(s: OptionScores) -> dict[str, Any]:
+    return {"logprobs": [lp if math.isfinite(lp) else None for lp in s.logprobs],
+            "detail": dict(s.detail)}
+
+
+def _decode_scores(v: dict[str, Any]) -> OptionScores:
+    return OptionScores(tuple(-math.inf if lp is None else lp for lp in v["logprobs"]),
+                        v.get("detail", {}))
+
+
+class CachedBackend:
+    """Wraps a backend: answers from the cache, calls the model for misses only, in batches.
+
+    Args:
+        backend: The model backend (loaded lazily by itself on its first call).
+        cache: The cache, or ``None`` to disable caching.
+        offline: Replay-only: raise :class:`CacheMissError` instead of calling the model.
+        on_progress: Called with the number of requests finished (hits and calls) after each batch.
+    """
+
+    def __init__(self, backend: Backend, cache: Cache | None, *, offline: bool = False,
+                 on_progress: Callable[[int], None] | None = None) -> None:
+        self.backend = backend
+        self.cache = cache if backend.capabilities.cacheable else None
+        self.offline = offline
+        self.on_progress = on_progress or (lambda n: None)
+        self.stats = CallStats()
+        self._fingerprint: dict[str, Any] | None = None
+
+    @property
+    def fingerprint(self) -> dict[str, Any]:
+        """The backend fingerprint, computed once."""
+        if self._fingerprint is None:
+            self._fingerprint = self.backend.fingerprint()
+        return self._fingerprint
+
+    def _score_key(self, r: ScoreRequest) -> str:
+        return cache_key({"op": "score", "model": self.fingerprint,
+                          "messages": r.prompt.as_dicts(), "options": list(r.options)})
+
+    def _generate_key(self, r: GenerateRequest) -> str:
+        return cache_key({"op": "generate", "model": self.fingerprint,
+                          "messages": r.prompt.as_dicts(), "temperature": r.temperature,
+                          "max_tokens": r.max_tokens, "seed": r.seed})
+
+    def score(self, requests: Sequence[ScoreRequest]) -> list[OptionScores]:
+        """Scores for every request, from the cache where possible."""
+        values = self._run("score", requests, self._score_key,
+                           lambda batch: [_encode_scores(s) for s in self.backend.score(batch)])
+        return [_decode_scores(v) for v in values]
+
+    def generate(self, requests: Sequence[GenerateRequest]) -> list[str]:
+        """Texts for every request, from the cache where possible."""
+        values = self._run("generate", requests, self._generate_key,
+                           lambda batch: [{"text": t} for t in self.backend.generate(batch)])
+        return [v["text"] for v in values]
+
+    def _run(self, op: str, requests: Sequence[Any], key_fn: Callable[[Any], str],
+             call: Callable[[Sequence[Any]], list[Any]]) -> list[Any]:
+        keys = [key_fn(r) for r in requests] if self.cache is not None else [str(i) for i in range(len(requests))]
+        found = self.cache.get_many(keys) if self.cache is not None else {}
+        self.stats.hits += len(found)
+        self.on_progress(len(found))
+        missing = [i for i, k in enumerate(keys) if k not in found]
+        if missing and self.offline:
+            raise CacheMissError(f"--offline: {len(missing)} of {len(requests)} {op} calls for "
+                                 f"{self.backend.describe()} are not in the cache "
+                                 f"({self.cache.path if self.cache is not None else 'cache disabled'}); "
+                                 "run once without --offline to fill it")
+        size = max(1, self.backend.capabilities.max_concurrency)
+        for start in range(0, len(missing), size):
+            idx = missing[start:start + size]
+            t0 = time.perf_counter()
+            values = call([requests[i] for i in idx])
+            self.stats.seconds += time.perf_counter() - t0
+            self.stats.calls += len(idx)
+            batch = {keys[i]: v for i, v in zip(idx, values, strict=True)}
+            if self.cache is not None:
+                self.cache.put_many(op, batch)
+            found.update(batch)
+            self.on_progress(len(idx))
+        return [found[k] for k in keys]

@@ -1,0 +1,84 @@
+"""The run configuration: every field that shapes a run, validated, stored in the manifest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .backends.registry import DEFAULT_MODEL, parse_model
+from .elicitation.elicit import METHODS
+from .errors import ConfigError, UnknownNameError
+from .learning.losses import LOSSES
+
+__all__ = ["RunConfig"]
+
+
+class RunConfig(BaseModel):
+    """Configuration of one ``subrational run``.
+
+    Attributes:
+        experiments: Experiment names or versioned ids (all registered ones when empty).
+        personas: Persona names to elicit (the experiment's defaults when empty).
+        model: ``backend:name`` model string.
+        base_url: OpenAI-compatible server URL (openai backend only).
+        method: ``choice-probs`` or ``sample``.
+        samples: Draws per cell for ``sample``.
+        temperature: Sampling temperature for ``sample``.
+        max_tokens: Token budget per sampled answer.
+        seed: Seed of sampling and of training.
+        loss: Imitation loss, ``paper`` or ``kl``.
+        out: Run directory.
+        offline: Replay-only: never call a model, fail on a cache miss.
+        max_concurrency: Requests in flight (remote) or batch size (local).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    experiments: list[str] = Field(default_factory=list)
+    personas: list[str] = Field(default_factory=list)
+    model: str = DEFAULT_MODEL
+    base_url: str | None = None
+    method: str = "choice-probs"
+    samples: int = 10
+    temperature: float = 1.0
+    max_tokens: int = 160
+    seed: int = 0
+    loss: str = "paper"
+    out: Path = Path("runs")
+    offline: bool = False
+    max_concurrency: int = 8
+
+    @field_validator("method")
+    @classmethod
+    def _method(cls, v: str) -> str:
+        if v not in METHODS:
+            raise UnknownNameError("method", v, METHODS)
+        return v
+
+    @field_validator("loss")
+    @classmethod
+    def _loss(cls, v: str) -> str:
+        if v not in LOSSES:
+            raise UnknownNameError("loss", v, LOSSES)
+        return v
+
+    @field_validator("model")
+    @classmethod
+    def _model(cls, v: str) -> str:
+        parse_model(v)
+        return v
+
+    @field_validator("samples", "max_tokens", "max_concurrency")
+    @classmethod
+    def _positive(cls, v: int, info) -> int:
+        if v < 1:
+            raise ConfigError(f"--{info.field_name.replace('_', '-')} must be at least 1, got {v}")
+        return v
+
+    @field_validator("temperature")
+    @classmethod
+    def _temperature(cls, v: float) -> float:
+        if not 0 <= v <= 2:
+            raise ConfigError(f"--temperature must be in [0, 2], got {v}")
+        return v

@@ -1,0 +1,130 @@
+"""``demonstrations.parquet``: one row per persona x state x option order, with provenance.
+
+Columns (format version ``DEMO_FORMAT`` = 1, stored in the Parquet schema metadata):
+experiment, experiment_version, persona, persona_kind, state (canonical JSON), state_index,
+variant (option order shown), method, model, model_hash, probs (list, experiment action order),
+option_mass, logprobs (list), n_draws, n_failed, failures (JSON), texts (JSON), status.
+
+Targets average the variants (option orders) of a persona x state, so the order effect cancels
+to first order; the order effect itself is reported as a diagnostic.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..elicitation.elicit import DemoRow
+from ..errors import ConfigError
+from ..experiments.core import Experiment, Persona, state_key
+from ..learning.dataset import Target
+
+__all__ = ["DEMO_FORMAT", "to_frame", "write_demonstrations", "read_demonstrations",
+           "targets", "TablePolicy", "diagnostics"]
+
+DEMO_FORMAT = 1
+
+
+def to_frame(experiment: Experiment, rows: Sequence[DemoRow],
+             provenance: Mapping[str, Any]) -> pd.DataFrame:
+    """Demonstration rows as a DataFrame with provenance columns."""
+    index = {state_key(s): i for i, s in enumerate(experiment.states())}
+    personas = {r.persona: experiment.persona(r.persona) for r in rows}
+    return pd.DataFrame([{
+        "experiment": experiment.name,
+        "experiment_version": experiment.version,
+        "persona": r.persona,
+        "persona_kind": personas[r.persona].kind,
+        "state": state_key(r.state),
+        "state_index": index[state_key(r.state)],
+        "variant": r.variant,
+        "method": r.method,
+        "model": provenance.get("model", ""),
+        "model_hash": provenance.get("model_hash", ""),
+        "probs": list(r.probs),
+        "option_mass": r.option_mass,
+        "logprobs": [x if np.isfinite(x) else None for x in r.logprobs],
+        "n_draws": r.n_draws,
+        "n_failed": r.n_failed,
+        "failures": json.dumps(r.failures, sort_keys=True),
+        "texts": json.dumps(list(r.texts)),
+        "status": r.status,
+    } for r in rows])
+
+
+def write_demonstrations(path: Path, frame: pd.DataFrame) -> None:
+    """Write Parquet with the format version in the schema metadata."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    meta = {**(table.schema.metadata or {}), b"subrational.demo_format": str(DEMO_FORMAT).encode()}
+    pq.write_table(table.replace_schema_metadata(meta), path)
+
+
+def read_demonstrations(path: Path) -> pd.DataFrame:
+    """Read a demonstrations file, checking its format version."""
+    table = pq.read_table(path)
+    version = (table.schema.metadata or {}).get(b"subrational.demo_format", b"?").decode()
+    if version != str(DEMO_FORMAT):
+        raise ConfigError(f"{path} has demonstrations format {version}, this version of "
+                          f"subrational reads format {DEMO_FORMAT}; re-run the elicitation")
+    return table.to_pandas()
+
+
+def _mean_probs(frame: pd.DataFrame) -> dict[tuple[str, str], np.ndarray]:
+    ok = frame[frame["status"] == "ok"]
+    return {(p, s): np.mean(np.stack([np.asarray(x, dtype=float) for x in g["probs"]]), axis=0)
+            for (p, s), g in ok.groupby(["persona", "state"], sort=False)}
+
+
+def targets(experiment: Experiment, frame: pd.DataFrame,
+            personas: Mapping[str, Persona] | None = None) -> list[Target]:
+    """Per persona x state target distributions (option orders averaged; failed cells dropped)."""
+    personas = personas or experiment.personas
+    return [Target(personas[p], experiment.state_from_dict(json.loads(s)), probs)
+            for (p, s), probs in _mean_probs(frame).items()]
+
+
+class TablePolicy:
+    """The LLM demonstrations as a policy: a lookup of the averaged distribution per cell.
+
+    Cells with no valid answer return the uniform distribution (and are counted as failures).
+    """
+
+    def __init__(self, experiment: Experiment, frame: pd.DataFrame) -> None:
+        self.n_actions = len(experiment.actions)
+        self.table = _mean_probs(frame)
+
+    def action_probs(self, state: Any, persona: Persona) -> np.ndarray:
+        """Averaged LLM distribution for this persona and state."""
+        probs = self.table.get((persona.name, state_key(state)))
+        return probs if probs is not None else np.full(self.n_actions, 1.0 / self.n_actions)
+
+
+def diagnostics(frame: pd.DataFrame) -> dict[str, Any]:
+    """Option mass, order effect, parse failures and failed cells."""
+    first = frame["probs"].map(lambda p: float(p[0]))
+    spread = first.groupby([frame["persona"], frame["state"]]).agg(lambda v: v.max() - v.min())
+    by_state = first.groupby(frame["state"]).mean()
+    out: dict[str, Any] = {
+        "rows": int(len(frame)),
+        "failed_rows": int((frame["status"] != "ok").sum()),
+        "order_effect_mean": float(spread.mean()),
+        "order_effect_max": float(spread.max()),
+        # How much the answer moves with the state, to compare with the order effect.
+        "state_effect_range": float(by_state.max() - by_state.min()),
+    }
+    if frame["option_mass"].notna().any():
+        out["option_mass_mean"] = float(frame["option_mass"].mean())
+        out["option_mass_min"] = float(frame["option_mass"].min())
+    draws = int(frame["n_draws"].sum())
+    if draws:
+        out["draws"] = draws
+        out["parse_failures"] = int(frame["n_failed"].sum())
+        out["parse_failure_rate"] = float(frame["n_failed"].sum() / draws)
+    return out

@@ -1,0 +1,144 @@
+"""Evaluation of the ultimatum responder: acceptance curves, the paper's findings, human bands.
+
+Sources of behaviour are named policies: ``demonstrations`` (the LLM's own distribution),
+``policy`` (the learned network) and the experiment's baselines. Findings are checked on the
+first two; baselines are plotted and sanity-checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..experiments.core import Persona, Policy
+from .fits import fit_logistic
+from .human import human_reference
+from .records import Analysis, Curve, Finding
+
+__all__ = ["analyse_ultimatum", "LEARNED_SOURCES"]
+
+LEARNED_SOURCES = ("demonstrations", "policy")
+PANEL = "Acceptance curve"
+MIXTURE = {"typical": 0.8, "selfish": 0.2}
+
+
+def _p_reject(policy: Policy, states: Sequence[Any], persona: Persona) -> np.ndarray:
+    return np.array([float(policy.action_probs(s, persona)[1]) for s in states])
+
+
+def _curve(label: str, source: str, persona: str, offers: np.ndarray, p_reject: np.ndarray,
+           **bands: Any) -> Curve:
+    return Curve(PANEL, label, source, persona, offers.tolist(), (1 - p_reject).tolist(),
+                 xlabel="offer (share of the pie)", ylabel="P(accept)", **bands)
+
+
+def _human_curve(ref: Mapping[str, Any]) -> Curve:
+    rc = ref["rejection_curve"]
+    offers = np.asarray(rc["offer"])
+    return _curve("humans (Heffner & FeldmanHall 2022)", "human", "", offers,
+                  np.asarray(rc["p_reject"]), y_low=(1 - np.asarray(rc["ci_high"])).tolist(),
+                  y_high=(1 - np.asarray(rc["ci_low"])).tolist())
+
+
+def _paper_findings(source: str, offers: np.ndarray, rej: np.ndarray) -> list[Finding]:
+    low = float(rej[offers < 0.3].min())
+    half = float(1 - rej[np.isclose(offers, 0.5)][0])
+    return [
+        Finding("fair persona rejects offers below 30 % of the pie", source, low,
+                "min P(reject | s < 0.3) > 0.5", low > 0.5),
+        Finding("fair persona accepts a 50/50 split", source, half, "P(accept | s = 0.5) >= 0.9",
+                half >= 0.9),
+    ]
+
+
+def _band_findings(source: str, offers: np.ndarray, rej: np.ndarray, human: np.ndarray,
+                   human_offers: np.ndarray, bands: Mapping[str, Any]) -> list[Finding]:
+    at_human = np.interp(human_offers, offers, rej)
+    mad = float(np.mean(np.abs(at_human - human)))
+    rise = float(np.max(np.diff(rej))) if len(rej) > 1 else 0.0
+    high_half = float(rej[offers >= 0.5].max())
+    low_pool = float(rej[(offers > 0) & (offers <= bands["low_offer_max"])].mean())
+    high_pool = float(rej[offers >= bands["high_offer_min"]].mean())
+    thr = fit_logistic(offers, rej).threshold
+    lo, hi = bands["pooled_reject_low_offers"]
+    tlo, thi = bands["threshold_range"]
+    tag = "typical persona: "
+    return [
+        Finding(tag + "rejection does not rise with the offer", source, rise,
+                f"max increase <= {bands['monotone_tolerance']}",
+                rise <= bands["monotone_tolerance"], "human band"),
+        Finding(tag + "rejects almost no fair split", source, high_half,
+                f"max P(reject | s >= 0.5) <= {bands['max_reject_at_half']}",
+                high_half <= bands["max_reject_at_half"], "human band"),
+        Finding(tag + "rejects low offers about half the time", source, low_pool,
+                f"pooled P(reject | 0 < s <= 0.2) in [{lo}, {hi}]", lo <= low_pool <= hi,
+                "human band"),
+        Finding(tag + "accepts generous offers", source, high_pool,
+                f"pooled P(reject | s >= 0.4) <= {bands['pooled_reject_high_offers_max']}",
+                high_pool <= bands["pooled_reject_high_offers_max"], "human band"),
+        Finding(tag + "50 % rejection point like humans", source, thr,
+                f"logistic 50 % point in [{tlo}, {thi}]",
+                None if thr is None else tlo <= thr <= thi, "human band"),
+        Finding(tag + "close to the human rejection curve", source, mad,
+                f"mean |diff| <= {bands['mad_acceptable']} (<= {bands['mad_close']} is close)",
+                mad <= bands["mad_acceptable"], "human band"),
+    ]
+
+
+def analyse_ultimatum(experiment: Any, policies: Mapping[str, Policy],
+                      personas: Sequence[Persona]) -> Analysis:
+    """Curves, findings, distances and fits for every persona and source present."""
+    ref = human_reference("ultimatum")
+    rc = ref["rejection_curve"]
+    human_offers, human_rej = np.asarray(rc["offer"]), np.asarray(rc["p_reject"])
+    states = list(experiment.states())
+    offers = np.array([s.offer for s in states])
+    out = Analysis(curves=[_human_curve(ref)])
+    by_name = {p.name: p for p in personas}
+    for source in [s for s in LEARNED_SOURCES if s in policies]:
+        curves = {name: _p_reject(policies[source], states, p) for name, p in by_name.items()}
+        for name, rej in curves.items():
+            out.curves.append(_curve(f"{source}: {name}", source, name, offers, rej))
+            fit = fit_logistic(offers, rej)
+            at_human = np.interp(human_offers, offers, rej)
+            out.metrics[f"{source}.{name}"] = {
+                "p_accept": (1 - rej).tolist(),
+                "mad_to_human": float(np.mean(np.abs(at_human - human_rej))),
+                "max_abs_to_human": float(np.max(np.abs(at_human - human_rej))),
+                "logistic": {"intercept": fit.intercept, "slope": fit.slope,
+                             "threshold": fit.threshold},
+            }
+        if "fair" in curves:
+            out.findings.extend(_paper_findings(source, offers, curves["fair"]))
+        if "typical" in curves:
+            out.findings.extend(_band_findings(source, offers, curves["typical"], human_rej,
+                                               human_offers, ref["bands"]))
+        if set(MIXTURE) <= set(curves):
+            mix = sum(w * curves[n] for n, w in MIXTURE.items())
+            out.curves.append(_curve(f"{source}: 80 % typical + 20 % selfish", source,
+                                     "mixture", offers, mix))
+            at_human = np.interp(human_offers, offers, mix)
+            out.metrics[f"{source}.mixture"] = {
+                "mad_to_human": float(np.mean(np.abs(at_human - human_rej)))}
+    _baselines(out, experiment, policies, states, offers, personas[0] if personas else None)
+    out.metrics["distance_to_humans"] = {
+        "measure": "mean |P(reject) - human| over offers 5-50 %, typical persona",
+        **{src: out.metrics[f"{src}.typical"]["mad_to_human"]
+           for src in LEARNED_SOURCES if f"{src}.typical" in out.metrics}}
+    return out
+
+
+def _baselines(out: Analysis, experiment: Any, policies: Mapping[str, Policy],
+               states: Sequence[Any], offers: np.ndarray, persona: Persona | None) -> None:
+    persona = persona or next(iter(experiment.personas.values()))
+    for name in experiment.baselines():
+        if name not in policies:
+            continue
+        rej = _p_reject(policies[name], states, persona)
+        out.curves.append(_curve(name, "baseline", "", offers, rej))
+        if name == "money-maximiser":
+            worst = float(1 - rej[offers > 0].max())
+            out.findings.append(Finding("money-maximiser accepts every positive offer", name,
+                                        worst, "min P(accept | s > 0) >= 0.99", worst >= 0.99))

@@ -1,0 +1,27 @@
+"""Experiments: pure game cores with a Gymnasium face, registered by versioned id."""
+
+from .core import Experiment, Persona, Policy, Step, state_key, state_to_dict
+from .env import GameEnv
+from .registry import latest_ids, make, names, register
+from .rollout import Trajectory, rollout
+from .ultimatum import Ultimatum, UltimatumState
+
+__all__ = [
+    "Experiment",
+    "GameEnv",
+    "Persona",
+    "Policy",
+    "Step",
+    "Trajectory",
+    "Ultimatum",
+    "UltimatumState",
+    "latest_ids",
+    "make",
+    "names",
+    "register",
+    "rollout",
+    "state_key",
+    "state_to_dict",
+]
+
+register(Ultimatum)

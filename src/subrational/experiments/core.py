@@ -1,0 +1,211 @@
+"""The experiment contract: a pure game core plus what is needed to ask an LLM about it.
+
+A game is plain functions over a frozen state: which states to ask about, what happens after an
+action (:class:`Step`), how the situation reads to a person, and how the state is encoded as
+numbers for a policy network. Everything else in subrational (elicitation, learning, rollouts,
+evaluation, the report) only talks to an :class:`Experiment` through this contract, so a new game
+defined outside the package gets the whole pipeline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+
+from ..errors import ConfigError, UnknownNameError
+
+__all__ = ["Persona", "Step", "Policy", "Experiment", "state_key", "state_to_dict"]
+
+
+@dataclass(frozen=True)
+class Persona:
+    """A kind of person the LLM is asked to impersonate.
+
+    Attributes:
+        name: Registry name, e.g. ``"fair"`` or ``"age-5"``.
+        text: How the persona is introduced in the prompt (second person, one sentence or two).
+        kind: Categorical persona type, one-hot encoded for the policy (defaults to ``name``).
+        values: Numeric persona axes (e.g. ``{"age": 5}``), raw units; the experiment normalises them.
+    """
+
+    name: str
+    text: str
+    kind: str = ""
+    values: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.name or not self.text:
+            raise ConfigError("a Persona needs a non-empty name and text")
+        if not self.kind:
+            object.__setattr__(self, "kind", self.name)
+
+
+@dataclass(frozen=True)
+class Step:
+    """Result of one transition of a game core.
+
+    Attributes:
+        next_state: The state after the action, or ``None`` when the episode ended.
+        reward: The decision maker's material payoff for this step (money, treats, ...).
+        terminated: True when the episode is over.
+    """
+
+    next_state: Any
+    reward: float
+    terminated: bool
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """Anything that gives a distribution over an experiment's actions: LLM demonstrations,
+    a learned network, or a rational/behavioural baseline."""
+
+    def action_probs(self, state: Any, persona: Persona) -> np.ndarray:
+        """Return P(action | state, persona) as an array of shape ``(n_actions,)`` summing to 1."""
+        ...
+
+
+def state_to_dict(state: Any) -> dict[str, Any]:
+    """Plain-dict view of a frozen dataclass state (for storage and prompts)."""
+    return dataclasses.asdict(state)
+
+
+def state_key(state: Any) -> str:
+    """Canonical JSON of a state: stable identity across processes and files."""
+    return json.dumps(state_to_dict(state), sort_keys=True, separators=(",", ":"))
+
+
+class Experiment(ABC):
+    """A decision problem posed to an LLM persona and learned by imitation.
+
+    Subclasses set the class attributes and implement the abstract methods. Keep the text of
+    :meth:`instructions` and :meth:`situation` stable: any wording change must bump ``version``,
+    because the cache and stored demonstrations are keyed on the rendered prompt.
+
+    Attributes:
+        name: Short registry name (``"ultimatum"``).
+        version: Integer version; the versioned id is ``f"{name}-v{version}"``.
+        title: Human title for the report.
+        actions: Answer options shown to the model. Their first words must differ, so that the
+            first token of the answer decides the option (choice-probs) and parsing is unambiguous.
+        state_type: The frozen dataclass of this game's states.
+        persona_axes: Numeric persona axes and their (low, high) range, for normalisation.
+        ordinal_actions: Whether actions are ordered levels (sampled answers are then smoothed
+            with a KDE instead of a Jeffreys prior).
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[int]
+    title: ClassVar[str]
+    actions: ClassVar[tuple[str, ...]]
+    state_type: ClassVar[type]
+    persona_axes: ClassVar[Mapping[str, tuple[float, float]]] = {}
+    ordinal_actions: ClassVar[bool] = False
+
+    @property
+    def id(self) -> str:
+        """Versioned id, e.g. ``ultimatum-v1``."""
+        return f"{self.name}-v{self.version}"
+
+    # -- personas -----------------------------------------------------------------------------
+    @property
+    @abstractmethod
+    def personas(self) -> Mapping[str, Persona]:
+        """All personas this experiment knows, by name."""
+
+    @property
+    def default_personas(self) -> Sequence[str]:
+        """Personas a plain ``subrational run`` elicits (all of them unless overridden)."""
+        return list(self.personas)
+
+    def persona(self, name: str) -> Persona:
+        """Look a persona up by name, with a did-you-mean on a typo."""
+        try:
+            return self.personas[name]
+        except KeyError:
+            raise UnknownNameError(f"persona of {self.name}", name, self.personas) from None
+
+    @property
+    def persona_kinds(self) -> tuple[str, ...]:
+        """Sorted persona kinds, the categories of the persona one-hot encoding."""
+        return tuple(sorted({p.kind for p in self.personas.values()}))
+
+    # -- the game core ------------------------------------------------------------------------
+    @abstractmethod
+    def states(self) -> Sequence[Any]:
+        """The decision states the LLM is asked about (the elicitation grid)."""
+
+    @abstractmethod
+    def initial_state(self, persona: Persona, *, rng: np.random.Generator) -> Any:
+        """Draw the first state of an episode."""
+
+    @abstractmethod
+    def step(self, state: Any, action: int, persona: Persona) -> Step:
+        """Apply ``action`` (an index into :attr:`actions`) in ``state``."""
+
+    @abstractmethod
+    def state_features(self, state: Any) -> Mapping[str, float]:
+        """Numeric features of a state, each scaled to [0, 1]. Keys are the same for every state."""
+
+    # -- the text the model sees --------------------------------------------------------------
+    @abstractmethod
+    def instructions(self, persona: Persona) -> str:
+        """The fixed story and the persona (system message; shared across states)."""
+
+    @abstractmethod
+    def situation(self, state: Any, persona: Persona) -> str:
+        """What has happened so far and what must be decided now (comes last in the prompt)."""
+
+    # -- evaluation hooks ---------------------------------------------------------------------
+    def baselines(self) -> Mapping[str, Policy]:
+        """Rational and behavioural reference policies, by name."""
+        return {}
+
+    def analyse(self, policies: Mapping[str, Policy], personas: Sequence[Persona]) -> Any:
+        """Behaviour statistics, findings and human comparison (see :mod:`subrational.evaluation`).
+
+        The default plots P(first action) over the state grid for every persona and checks
+        nothing; built-in experiments override it with their paper findings.
+        """
+        from ..evaluation.generic import analyse_generic
+
+        return analyse_generic(self, policies, personas)
+
+    # -- helpers built on the contract --------------------------------------------------------
+    def state_from_dict(self, data: Mapping[str, Any]) -> Any:
+        """Rebuild a state from its plain-dict form (parquet rows, policy users)."""
+        try:
+            return self.state_type(**data)
+        except TypeError as exc:
+            fields = [f.name for f in dataclasses.fields(self.state_type)]
+            raise ConfigError(f"{self.name} states have fields {fields}; got {dict(data)}") from exc
+
+    def persona_vector(self, persona: Persona) -> np.ndarray:
+        """Normalised numeric persona axes followed by a one-hot of the persona kind."""
+        numeric = [_scale(persona.values.get(axis, lo), lo, hi)
+                   for axis, (lo, hi) in self.persona_axes.items()]
+        kinds = self.persona_kinds
+        onehot = [1.0 if persona.kind == k else 0.0 for k in kinds] if len(kinds) > 1 else []
+        return np.asarray(numeric + onehot, dtype=np.float32)
+
+    def feature_names(self) -> list[str]:
+        """Names of the columns of :meth:`encode`."""
+        state_names = list(self.state_features(self.states()[0]))
+        kinds = self.persona_kinds
+        return (state_names + [f"persona.{a}" for a in self.persona_axes]
+                + ([f"kind={k}" for k in kinds] if len(kinds) > 1 else []))
+
+    def encode(self, state: Any, persona: Persona) -> np.ndarray:
+        """Policy input: state features then persona features, float32."""
+        state_part = np.fromiter(self.state_features(state).values(), dtype=np.float32)
+        return np.concatenate([state_part, self.persona_vector(persona)])
+
+
+def _scale(value: float, lo: float, hi: float) -> float:
+    return 0.0 if hi == lo else (float(value) - lo) / (hi - lo)

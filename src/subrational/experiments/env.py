@@ -1,0 +1,69 @@
+"""A Gymnasium face for any game core.
+
+Observations are the policy features (state features then persona features), so a learned policy,
+an LLM persona or a baseline all act through the same environment. The persona is fixed per env.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from .core import Experiment, Persona
+
+__all__ = ["GameEnv"]
+
+
+class GameEnv(gym.Env[np.ndarray, np.int64]):
+    """``gymnasium.Env`` over an :class:`Experiment` for one persona.
+
+    ``info["state"]`` holds the game's frozen state object, which the LLM and baselines need.
+    """
+
+    metadata = {"render_modes": ["ansi"]}
+
+    def __init__(self, experiment: Experiment, persona: Persona | str,
+                 render_mode: str | None = None, max_steps: int = 1000) -> None:
+        self.experiment = experiment
+        self.persona = experiment.persona(persona) if isinstance(persona, str) else persona
+        size = len(experiment.encode(experiment.states()[0], self.persona))
+        self.observation_space = gym.spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32)
+        self.action_space = gym.spaces.Discrete(len(experiment.actions))
+        self.render_mode = render_mode
+        self.max_steps = max_steps
+        self.state: Any = None
+        self._steps = 0
+
+    def _obs(self) -> np.ndarray:
+        obs = self.experiment.encode(self.state, self.persona)
+        return np.clip(obs, 0.0, 1.0).astype(np.float32)
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        """Start an episode; ``options={"state": s}`` starts from a given state."""
+        super().reset(seed=seed)
+        if options and "state" in options:
+            self.state = options["state"]
+        else:
+            self.state = self.experiment.initial_state(self.persona, rng=self.np_random)
+        self._steps = 0
+        return self._obs(), {"state": self.state}
+
+    def step(self, action):
+        """Apply an action index; the episode ends when the game core says so."""
+        if not self.action_space.contains(action):
+            raise ValueError(f"action {action!r} is not in {self.action_space}")
+        result = self.experiment.step(self.state, int(action), self.persona)
+        self._steps += 1
+        truncated = not result.terminated and self._steps >= self.max_steps
+        if result.next_state is not None:
+            self.state = result.next_state
+        info = {"state": self.state}
+        return self._obs(), float(result.reward), bool(result.terminated), truncated, info
+
+    def render(self) -> str | None:
+        """Return the situation text (``ansi`` mode)."""
+        if self.render_mode == "ansi":
+            return self.experiment.situation(self.state, self.persona)
+        return None

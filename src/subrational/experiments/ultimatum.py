@@ -1,0 +1,129 @@
+"""Ultimatum game, responder side (DESIGN 3.1; paper: Coletta et al. 2024, section on fairness).
+
+John has a pie of ``pie`` dollars and offers Jerry a share ``s``. Jerry accepts (both get the
+split) or rejects (both get nothing). One decision per episode. The money-maximiser accepts every
+positive offer; people reject low offers (Heffner & FeldmanHall 2022: 50 % point near s = 0.15).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.special import expit
+
+from .core import Experiment, Persona, Step
+
+__all__ = ["Ultimatum", "UltimatumState", "MoneyMaximiser", "FehrSchmidtResponder"]
+
+ACCEPT, REJECT = 0, 1
+
+
+@dataclass(frozen=True)
+class UltimatumState:
+    """An offer on the table: ``offer`` is Jerry's share of the pie, in [0, 1]."""
+
+    offer: float
+
+
+_PERSONAS = {
+    "fair": Persona("fair", "You are Jerry, a person who cares a lot about fairness."),
+    "typical": Persona("typical", "You are Jerry, an ordinary adult taking part in an "
+                                  "economics experiment."),
+    "selfish": Persona("selfish", "You are Jerry, a person who cares only about how much "
+                                  "money you get."),
+}
+
+
+class Ultimatum(Experiment):
+    """The responder's accept/reject decision over a grid of offered shares."""
+
+    name = "ultimatum"
+    version = 1
+    title = "Ultimatum game (responder)"
+    actions = ("Accept", "Reject")
+    state_type = UltimatumState
+
+    def __init__(self, *, pie: float = 10.0, step: float = 0.05) -> None:
+        self.pie = pie
+        n = round(1 / step)
+        self._grid = tuple(UltimatumState(round(i * step, 4)) for i in range(n + 1))
+
+    @property
+    def personas(self) -> Mapping[str, Persona]:
+        """``fair`` (the paper's), ``typical`` and ``selfish``."""
+        return _PERSONAS
+
+    def states(self) -> Sequence[UltimatumState]:
+        """Offers 0 %, 5 %, ..., 100 % of the pie."""
+        return self._grid
+
+    def initial_state(self, persona: Persona, *, rng: np.random.Generator) -> UltimatumState:
+        """An offer drawn uniformly from the grid."""
+        return self._grid[int(rng.integers(len(self._grid)))]
+
+    def step(self, state: UltimatumState, action: int, persona: Persona) -> Step:
+        """Accept pays the offer, reject pays nothing; the game ends either way."""
+        reward = state.offer * self.pie if action == ACCEPT else 0.0
+        return Step(next_state=None, reward=reward, terminated=True)
+
+    def state_features(self, state: UltimatumState) -> Mapping[str, float]:
+        """The offered share (already in [0, 1])."""
+        return {"offer": state.offer}
+
+    def instructions(self, persona: Persona) -> str:
+        """The story and the persona; identical for every offer so the prefix can be reused."""
+        return (f"{persona.text} You are taking part in a one-shot decision. Another person, "
+                f"John, has received ${self.pie:.0f} and proposes how to split it between the two "
+                "of you. If you accept, you get the amount John offers you and John keeps the "
+                "rest. If you reject, neither of you gets anything. You will never meet John "
+                "again. Answer as Jerry would.")
+
+    def situation(self, state: UltimatumState, persona: Persona) -> str:
+        """The offer in dollars."""
+        offer = state.offer * self.pie
+        return (f"John offers you ${offer:.2f} and keeps ${self.pie - offer:.2f} for himself. "
+                "Do you accept or reject this offer?")
+
+    def baselines(self) -> Mapping[str, Any]:
+        """Money-maximiser and a Fehr-Schmidt inequity-averse responder with logit noise."""
+        return {"money-maximiser": MoneyMaximiser(),
+                "fehr-schmidt": FehrSchmidtResponder(alpha=0.5, noise=20.0)}
+
+    def analyse(self, policies: Mapping[str, Any], personas: Sequence[Persona]) -> Any:
+        """Acceptance curves, the paper's findings, human bands and logistic fits."""
+        from ..evaluation.ultimatum import analyse_ultimatum
+
+        return analyse_ultimatum(self, policies, personas)
+
+
+class MoneyMaximiser:
+    """Accepts every positive offer; indifferent (50/50) at a zero offer."""
+
+    def action_probs(self, state: UltimatumState, persona: Persona) -> np.ndarray:
+        """P(accept) = 1 for s > 0."""
+        p_accept = 1.0 if state.offer > 0 else 0.5
+        return np.array([p_accept, 1.0 - p_accept])
+
+
+@dataclass(frozen=True)
+class FehrSchmidtResponder:
+    """Inequity-averse responder (Fehr & Schmidt 1999) with logit choice noise.
+
+    Utility of accepting a share s of a unit pie: ``s - alpha * max(1 - 2s, 0)`` (disadvantageous
+    inequity only; advantageous inequity cannot arise for the responder's own offers below 1/2,
+    and ``beta`` < 1 never makes rejecting a generous offer better). Rejecting gives 0.
+    P(accept) = sigmoid(noise * U). The 50 % point is at s = alpha / (1 + 2 alpha).
+    """
+
+    alpha: float = 0.5
+    noise: float = 20.0
+
+    def action_probs(self, state: UltimatumState, persona: Persona) -> np.ndarray:
+        """Logit choice between accepting (utility U) and rejecting (utility 0)."""
+        s = state.offer
+        utility = s - self.alpha * max(1.0 - 2.0 * s, 0.0)
+        p_accept = float(expit(self.noise * utility))
+        return np.array([p_accept, 1.0 - p_accept])

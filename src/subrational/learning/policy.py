@@ -1,0 +1,182 @@
+"""A trained policy network bound to its experiment, and its versioned file format.
+
+The file is ``torch.save`` of a plain dict, read back with ``weights_only=True`` (no pickled
+code)::
+
+    {"format": "subrational-policy", "format_version": 1,
+     "experiment": "ultimatum-v1", "actions": [...], "feature_names": [...],
+     "personas": {name: {"text": ..., "kind": ..., "values": {...}}},
+     "hidden": 64, "state_dict": {...}, "train": {...JSON-safe config and metrics...}}
+
+:func:`load_policy` rebuilds the experiment from the registry and refuses a file whose feature
+spec or actions no longer match it, since the weights would silently mean something else.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import PolicyFileError, UnknownNameError
+from ..experiments.core import Experiment, Persona
+from .network import PolicyNetwork
+
+__all__ = ["LearnedPolicy", "load_policy", "FORMAT", "FORMAT_VERSION"]
+
+FORMAT = "subrational-policy"
+FORMAT_VERSION = 1
+
+
+class LearnedPolicy:
+    """A policy network for one experiment; satisfies the :class:`Policy` protocol.
+
+    Args:
+        experiment: The experiment whose states and personas the network encodes.
+        network: The trained network (put in eval mode; not trained further here).
+        personas: Extra personas usable by name (e.g. held-out values seen in training); they
+            take precedence over the experiment's personas of the same name.
+        train_info: JSON-safe training config and metrics, stored with the weights.
+    """
+
+    def __init__(self, experiment: Experiment, network: PolicyNetwork, *,
+                 personas: Mapping[str, Persona] | None = None,
+                 train_info: Mapping[str, Any] | None = None) -> None:
+        self.experiment = experiment
+        self.network = network.eval()
+        self.personas: dict[str, Persona] = {**experiment.personas, **(personas or {})}
+        self.train_info: dict[str, Any] = dict(train_info or {})
+        self.hidden = int(network.layers[0].out_features)
+
+    def __repr__(self) -> str:
+        return f"LearnedPolicy({self.experiment.id}, hidden={self.hidden})"
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        """The experiment's action names, in output order."""
+        return tuple(self.experiment.actions)
+
+    def persona(self, persona: Persona | str) -> Persona:
+        """Resolve a persona name (the experiment's or one stored with the policy)."""
+        if isinstance(persona, Persona):
+            return persona
+        if persona in self.personas:
+            return self.personas[persona]
+        raise UnknownNameError(f"persona of {self.experiment.id} policy", persona, self.personas)
+
+    def _state(self, state: Any) -> Any:
+        return self.experiment.state_from_dict(state) if isinstance(state, Mapping) else state
+
+    def action_probs_batch(self, states: Sequence[Any],
+                           personas: Sequence[Persona | str] | Persona | str) -> np.ndarray:
+        """P(action | state, persona) for many rows, shape ``(n, n_actions)``, float64.
+
+        ``personas`` is one persona for every state or one per state.
+        """
+        if isinstance(personas, (Persona, str)):
+            personas = [personas] * len(states)
+        if len(personas) != len(states):
+            raise ValueError(f"got {len(states)} states but {len(personas)} personas")
+        if not states:
+            return np.zeros((0, len(self.actions)))
+        x = np.stack([self.experiment.encode(self._state(s), self.persona(p))
+                      for s, p in zip(states, personas, strict=True)]).astype(np.float32)
+        with torch.no_grad():
+            probs = self.network(torch.from_numpy(x)).exp().numpy().astype(np.float64)
+        return probs / probs.sum(axis=1, keepdims=True)
+
+    def action_probs(self, state: Any, persona: Persona | str) -> np.ndarray:
+        """P(action | state, persona), shape ``(n_actions,)``, summing to 1.
+
+        ``state`` is the experiment's state object or a plain dict of its fields; ``persona`` a
+        :class:`Persona` or a persona name.
+        """
+        return self.action_probs_batch([state], [persona])[0]
+
+    def act(self, state: Any, persona: Persona | str, *, rng: np.random.Generator) -> int:
+        """Sample an action index from :meth:`action_probs`."""
+        probs = self.action_probs(state, persona)
+        return int(rng.choice(len(probs), p=probs))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stored form (see the module docstring)."""
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "experiment": self.experiment.id,
+            "actions": list(self.experiment.actions),
+            "feature_names": list(self.experiment.feature_names()),
+            "personas": {name: {"text": p.text, "kind": p.kind,
+                                "values": {k: float(v) for k, v in p.values.items()}}
+                         for name, p in self.personas.items()},
+            "hidden": self.hidden,
+            "state_dict": {k: v.detach().clone() for k, v in self.network.state_dict().items()},
+            "train": self.train_info,
+        }
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the policy to ``path`` (parent folders are created); returns the path."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(self.to_dict(), path)
+        return path
+
+
+def load_policy(path: str | os.PathLike[str]) -> LearnedPolicy:
+    """Read a policy saved with :meth:`LearnedPolicy.save`.
+
+    Raises:
+        PolicyFileError: The file is missing, is not a policy file, has another format
+            version, names an unregistered experiment, or no longer matches its experiment.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise PolicyFileError(f"no policy file at {path}; train one first or check the path")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for a non-torch file
+        raise PolicyFileError(f"{path} is not a subrational policy file "
+                              f"(torch.load failed: {type(exc).__name__})") from exc
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise PolicyFileError(f"{path} is not a subrational policy file "
+                              f"(no format={FORMAT!r} marker)")
+    if data.get("format_version") != FORMAT_VERSION:
+        raise PolicyFileError(f"{path} has policy format version {data.get('format_version')!r}; "
+                              f"this subrational reads version {FORMAT_VERSION}: retrain the "
+                              "policy or use the subrational version that wrote it")
+    try:
+        return _from_dict(data, path)
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise PolicyFileError(f"{path} is a damaged policy file ({type(exc).__name__}: "
+                              f"{str(exc).splitlines()[0] if str(exc) else ''}); "
+                              "retrain the policy") from exc
+
+
+def _from_dict(data: dict[str, Any], path: Path) -> LearnedPolicy:
+    import subrational.experiments  # noqa: F401  (registers the built-in experiments)
+    from subrational.experiments.registry import make
+
+    exp_id = data["experiment"]
+    try:
+        experiment = make(exp_id)
+    except UnknownNameError:
+        raise PolicyFileError(f"{path} was trained on experiment {exp_id!r}, which is not "
+                              "registered; import the module that registers it before "
+                              "load_policy") from None
+    stored, current = list(data["feature_names"]), experiment.feature_names()
+    if stored != current:
+        raise PolicyFileError(f"the experiment definition of {exp_id} changed since {path} was "
+                              f"trained (features {stored} -> {current}); retrain the policy")
+    if list(data["actions"]) != list(experiment.actions):
+        raise PolicyFileError(f"the experiment definition of {exp_id} changed since {path} was "
+                              f"trained (actions {data['actions']} -> {list(experiment.actions)});"
+                              " retrain the policy")
+    network = PolicyNetwork(len(current), len(experiment.actions), int(data["hidden"]))
+    network.load_state_dict(data["state_dict"])
+    personas = {name: Persona(name, p["text"], p["kind"], dict(p["values"]))
+                for name, p in data["personas"].items()}
+    return LearnedPolicy(experiment, network, personas=personas, train_info=data["train"])

@@ -1,0 +1,177 @@
+"""The whole run: elicit -> demonstrations -> targets -> learn -> evaluate -> report.
+
+Each stage writes its output into the run directory before the next starts; model calls are
+cached as they finish, so an interrupted run started again re-uses every finished call.
+``summary.json`` holds only what the config and the cached answers determine (so it is identical
+on a replay); timings, call counts and versions go to ``manifest.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .backends.base import Backend
+from .backends.registry import create_backend
+from .cache import Cache, CachedBackend
+from .config import RunConfig
+from .demonstrations import (TablePolicy, diagnostics, read_demonstrations, targets, to_frame,
+                             write_demonstrations)
+from .elicitation import PROMPT_VERSION, SampleSettings, elicit, plan_size
+from .errors import LogprobsUnavailableError
+from .evaluation.records import Analysis, to_jsonable
+from .experiments import Experiment, latest_ids, make
+from .learning import TrainConfig, train_policy
+
+__all__ = ["ExperimentResult", "RunResult", "run", "build_backend"]
+
+Progress = Callable[[int, int, str], None]
+"""``progress(done, total, label)``: called as requests finish."""
+
+
+@dataclass
+class ExperimentResult:
+    """One experiment's outputs in a run."""
+
+    experiment: Experiment
+    analysis: Analysis
+    diagnostics: dict[str, Any]
+    training: dict[str, Any]
+    method: str
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    """A finished run: where it is and what it found."""
+
+    out: Path
+    results: list[ExperimentResult]
+    summary: dict[str, Any]
+    manifest: dict[str, Any]
+
+
+def build_backend(config: RunConfig) -> Backend:
+    """The backend for ``config.model``, checked cheaply (model file, key) but not loaded."""
+    options: dict[str, Any] = {"max_concurrency": config.max_concurrency,
+                               "batch_size": config.max_concurrency}
+    if config.base_url:
+        options["base_url"] = config.base_url
+    backend = create_backend(config.model, **options)
+    backend.fingerprint()  # fail fast on a missing model file before any work
+    return backend
+
+
+def _elicit(experiment: Experiment, config: RunConfig, cached: CachedBackend, personas: list,
+            notes: list[str]):
+    settings = SampleSettings(config.samples, config.temperature, config.max_tokens)
+    try:
+        return elicit(experiment, personas, cached, method=config.method, settings=settings,
+                      seed=config.seed), config.method
+    except LogprobsUnavailableError:
+        notes.append("The server returns no log-probabilities: fell back to the sample method "
+                     f"with {config.samples} draws per cell.")
+        return elicit(experiment, personas, cached, method="sample", settings=settings,
+                      seed=config.seed), "sample"
+
+
+def run_experiment(experiment: Experiment, config: RunConfig, cached: CachedBackend,
+                   out: Path) -> ExperimentResult:
+    """Elicit, store, learn and evaluate one experiment into ``out/<name>/``."""
+    folder = out / experiment.name
+    folder.mkdir(parents=True, exist_ok=True)
+    names = config.personas or list(experiment.default_personas)
+    personas = [experiment.persona(n) for n in names]
+    notes: list[str] = []
+    rows, method = _elicit(experiment, config, cached, personas, notes)
+    provenance = {"model": cached.backend.describe(),
+                  "model_hash": str(cached.fingerprint.get("sha256", ""))}
+    write_demonstrations(folder / "demonstrations.parquet", to_frame(experiment, rows, provenance))
+    frame = read_demonstrations(folder / "demonstrations.parquet")
+    trained = train_policy(experiment, targets(experiment, frame),
+                           config=TrainConfig(loss=config.loss, seed=config.seed))
+    trained.policy.save(folder / "policy.pt")
+    policies = {"demonstrations": TablePolicy(experiment, frame), "policy": trained.policy,
+                **experiment.baselines()}
+    analysis = experiment.analyse(policies, personas)
+    training = {"loss": config.loss, "epochs": trained.epochs, "final_loss": trained.final_loss,
+                "fidelity_tv": trained.fidelity, "policy_file": f"{experiment.name}/policy.pt"}
+    return ExperimentResult(experiment, analysis, diagnostics(frame), training, method, notes)
+
+
+def _summary(config: RunConfig, results: list[ExperimentResult]) -> dict[str, Any]:
+    return to_jsonable({
+        "format_version": 1,
+        "model": config.model,
+        "method": config.method,
+        "seed": config.seed,
+        "experiments": {r.experiment.id: {
+            "title": r.experiment.title, "method": r.method, "findings": r.analysis.findings,
+            "metrics": r.analysis.metrics, "diagnostics": r.diagnostics,
+            "training": r.training, "notes": r.analysis.notes + r.notes,
+        } for r in results},
+    })
+
+
+def _manifest(config: RunConfig, cached: CachedBackend, experiments: list[Experiment],
+              seconds: float) -> dict[str, Any]:
+    import torch
+
+    return to_jsonable({
+        "format_version": 1,
+        "subrational": __version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "torch": torch.__version__,
+        "model": cached.fingerprint,
+        "experiments": [e.id for e in experiments],
+        "prompt_version": PROMPT_VERSION,
+        "config": json.loads(config.model_dump_json()),
+        "calls": {"cache_hits": cached.stats.hits, "model_calls": cached.stats.calls,
+                  "model_seconds": round(cached.stats.seconds, 2)},
+        "cache": str(cached.cache.path) if cached.cache is not None else None,
+        "wall_seconds": round(seconds, 2),
+    })
+
+
+def resolve_experiments(config: RunConfig) -> list[Experiment]:
+    """Experiments named in the config, or every registered one."""
+    return [make(name) for name in (config.experiments or list(latest_ids()))]
+
+
+def run(config: RunConfig, *, out: Path, progress: Progress | None = None,
+        backend: Backend | None = None) -> RunResult:
+    """Run the pipeline for every experiment of ``config`` into ``out`` and write the report."""
+    from .reporting import write_report
+
+    start = time.perf_counter()
+    experiments = resolve_experiments(config)
+    backend = backend or build_backend(config)
+    out.mkdir(parents=True, exist_ok=True)
+    total = sum(plan_size(e, [e.persona(n) for n in (config.personas or e.default_personas)],
+                          method=config.method, samples=config.samples) for e in experiments)
+    done = [0]
+
+    def tick(n: int) -> None:
+        done[0] += n
+        if progress:
+            progress(done[0], total, "model calls")
+
+    cached = CachedBackend(backend, Cache(), offline=config.offline, on_progress=tick)
+    try:
+        results = [run_experiment(e, config, cached, out) for e in experiments]
+    finally:
+        backend.close()
+    summary = _summary(config, results)
+    manifest = _manifest(config, cached, experiments, time.perf_counter() - start)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True))
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    write_report(out, results, summary, manifest)
+    return RunResult(out, results, summary, manifest)

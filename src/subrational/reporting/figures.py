@@ -1,0 +1,67 @@
+"""Behaviour figures: one PNG per panel of an experiment's analysis (matplotlib, Agg)."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on servers and in CI
+import matplotlib.pyplot as plt  # noqa: E402
+
+from ..evaluation.records import Analysis, Curve  # noqa: E402
+
+__all__ = ["plot_analysis"]
+
+_PERSONA_COLOURS = ["tab:blue", "tab:red", "tab:green", "tab:purple", "tab:orange", "tab:brown",
+                    "tab:pink", "tab:olive", "tab:cyan"]
+_BASELINE_STYLES = [":", "-.", (0, (1, 3)), (0, (5, 2, 1, 2))]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _draw(ax: plt.Axes, curve: Curve, colour: str, style: object) -> None:
+    if curve.source == "human":
+        ax.plot(curve.x, curve.y, "o-", color="black", lw=2, label=curve.label, zorder=5)
+        if curve.y_low is not None and curve.y_high is not None:
+            ax.fill_between(curve.x, curve.y_low, curve.y_high, color="black", alpha=0.15,
+                            label="humans: 95 % CI")
+        return
+    if curve.source == "baseline":
+        ax.plot(curve.x, curve.y, color="grey", ls=style, lw=1.5, label=curve.label)
+        return
+    dashed = curve.source == "policy"
+    ax.plot(curve.x, curve.y, color=colour, ls="--" if dashed else "-", lw=1.8,
+            marker=None if dashed else ".", label=curve.label)
+
+
+def plot_analysis(analysis: Analysis, folder: Path, prefix: str) -> dict[str, Path]:
+    """Write one figure per panel into ``folder``; return panel title -> path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    panels: dict[str, list[Curve]] = defaultdict(list)
+    for curve in analysis.curves:
+        panels[curve.panel].append(curve)
+    paths: dict[str, Path] = {}
+    for panel, curves in panels.items():
+        personas = sorted({c.persona for c in curves if c.persona})
+        colours = {p: _PERSONA_COLOURS[i % len(_PERSONA_COLOURS)] for i, p in enumerate(personas)}
+        fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=110)
+        baseline_i = 0
+        for curve in curves:
+            style = _BASELINE_STYLES[baseline_i % len(_BASELINE_STYLES)]
+            baseline_i += curve.source == "baseline"
+            _draw(ax, curve, colours.get(curve.persona, "tab:gray"), style)
+        first = curves[0]
+        ax.set(xlabel=first.xlabel, ylabel=first.ylabel, title=panel, ylim=(-0.03, 1.03))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+        fig.tight_layout()
+        path = folder / f"{prefix}-{_slug(panel)}.png"
+        fig.savefig(path)
+        plt.close(fig)
+        paths[panel] = path
+    return paths

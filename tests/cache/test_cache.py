@@ -1,0 +1,83 @@
+import math
+
+import pytest
+
+from subrational.backends.base import Message, Prompt, ScoreRequest
+from subrational.backends.scripted import ScriptedBackend
+from subrational.cache import Cache, CachedBackend, cache_key
+from subrational.errors import CacheMissError
+
+
+def test_cache_key_is_canonical_and_sensitive_to_every_field():
+    base = {"op": "score", "model": {"backend": "x", "model": "m", "sha256": "ab"},
+            "messages": [{"role": "user", "content": "hi"}], "options": ["A", "B"]}
+    reordered = dict(reversed(list(base.items())))
+    assert cache_key(base) == cache_key(reordered)
+    for field, value in [("options", ["B", "A"]), ("messages", [{"role": "user", "content": "ho"}]),
+                         ("model", {"backend": "x", "model": "m", "sha256": "cd"})]:
+        assert cache_key({**base, field: value}) != cache_key(base)
+
+
+class CountingBackend(ScriptedBackend):
+    """A cacheable scripted backend that counts calls and can fail on demand."""
+
+    def __init__(self, fail: bool = False):
+        super().__init__("count", probs_fn=lambda persona, state: [0.25, 0.75])
+        self.fail = fail
+
+    @property
+    def capabilities(self):
+        from subrational.backends.base import Capabilities
+
+        return Capabilities(logprobs=True, max_concurrency=2, cacheable=True)
+
+    def score(self, requests):
+        if self.fail:
+            raise RuntimeError("server exploded")
+        return super().score(requests)
+
+
+def _requests(n):
+    meta = {"persona": None, "state": None, "actions": ("A", "B")}
+    return [ScoreRequest(Prompt((Message("user", f"q{i}"),), meta), ("A", "B")) for i in range(n)]
+
+
+def test_second_identical_call_is_served_from_the_cache(tmp_path):
+    cache = Cache(tmp_path / "c.sqlite")
+    first = CachedBackend(CountingBackend(), cache)
+    out1 = first.score(_requests(5))
+    assert first.stats.calls == 5 and first.backend.calls == 5
+    second = CachedBackend(CountingBackend(), Cache(tmp_path / "c.sqlite"))
+    out2 = second.score(_requests(5))
+    assert second.backend.calls == 0 and second.stats.hits == 5
+    assert out1 == out2
+    assert out2[0].logprobs[1] == pytest.approx(math.log(0.75))
+
+
+def test_offline_mode_fails_loudly_on_a_miss(tmp_path):
+    cached = CachedBackend(CountingBackend(), Cache(tmp_path / "c.sqlite"), offline=True)
+    with pytest.raises(CacheMissError, match="--offline: 3 of 3 score calls"):
+        cached.score(_requests(3))
+    assert cached.backend.calls == 0
+
+
+def test_errors_are_never_cached_and_finished_batches_survive(tmp_path):
+    cache = Cache(tmp_path / "c.sqlite")
+    CachedBackend(CountingBackend(), cache).score(_requests(2))  # one finished batch
+    with pytest.raises(RuntimeError):
+        CachedBackend(CountingBackend(fail=True), cache).score(_requests(4))
+    assert len(cache) == 2
+
+
+def test_minus_infinity_round_trips_through_json(tmp_path):
+    backend = ScriptedBackend("x", probs_fn=lambda persona, state: [1.0, 0.0])
+    backend.capabilities  # noqa: B018
+    cache = Cache(tmp_path / "c.sqlite")
+
+    class Cacheable(ScriptedBackend):
+        capabilities = CountingBackend().capabilities
+
+    cb = CachedBackend(Cacheable("x", probs_fn=lambda persona, state: [1.0, 0.0]), cache)
+    first = cb.score(_requests(1))[0]
+    again = CachedBackend(Cacheable("x", probs_fn=lambda persona, state: [1.0, 0.0]), cache)
+    assert again.score(_requests(1))[0].logprobs == first.logprobs == (0.0, -math.inf)

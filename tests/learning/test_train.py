@@ -1,0 +1,134 @@
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from subrational.errors import ConfigError, UnknownNameError
+from subrational.experiments.core import Persona
+from subrational.learning import LOSSES, Target, TrainConfig, TrainResult, train_policy
+from subrational.learning.dataset import build_tensors
+from subrational.learning.train import mean_tv
+
+TOLERANCE = 0.03  # mean total-variation distance the learner must reach (the bound)
+OFF_GRID = [round(0.025 + 0.05 * i, 4) for i in range(20)]  # midpoints, never trained on
+
+
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_recovers_scripted_typical_responder(ultimatum, typical_targets, reject_curve, loss):
+    start = time.perf_counter()
+    result = train_policy(ultimatum, typical_targets, config=TrainConfig(loss=loss))
+    seconds = time.perf_counter() - start
+    on_grid = mean_tv(result.policy, typical_targets)
+    off_grid = mean_tv(result.policy, reject_curve(ultimatum, "typical", 1.59, -10.42, OFF_GRID))
+    print(f"\n[learnability typical, loss={loss}] mean TV on grid {on_grid:.5f}, "
+          f"off grid {off_grid:.5f}, {result.epochs} epochs, {seconds:.2f} s")
+    assert len(typical_targets) == 21
+    assert on_grid < TOLERANCE
+    assert off_grid < TOLERANCE
+    assert result.fidelity == pytest.approx(on_grid, abs=1e-5)
+    assert seconds < 10
+
+
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_recovers_state_and_persona_dependent_target(ultimatum, mixed_targets, loss):
+    result = train_policy(ultimatum, mixed_targets, config=TrainConfig(loss=loss))
+    print(f"\n[learnability fair/selfish/typical, loss={loss}] mean TV "
+          f"{result.fidelity:.5f}, {result.epochs} epochs")
+    assert result.fidelity < TOLERANCE
+    for name in ("fair", "selfish"):
+        rows = [t for t in mixed_targets if t.persona.name == name]
+        assert mean_tv(result.policy, rows) < TOLERANCE
+    # the persona input matters: at s = 0.2 fair mostly rejects, selfish accepts
+    fair, selfish = (result.policy.action_probs({"offer": 0.2}, p)[1] for p in ("fair", "selfish"))
+    assert fair > 0.5 > 0.1 > selfish
+
+
+def test_untrained_policy_is_not_close(ultimatum, mixed_targets):
+    result = train_policy(ultimatum, mixed_targets, config=TrainConfig(max_epochs=1))
+    assert result.epochs == 1
+    assert result.fidelity > 5 * TOLERANCE  # so the tolerance above is a real test
+
+
+def _weights(result: TrainResult) -> list[np.ndarray]:
+    return [p.detach().numpy().copy() for p in result.policy.network.parameters()]
+
+
+def test_same_seed_is_bit_identical(ultimatum, typical_targets):
+    config = TrainConfig(seed=7, max_epochs=300)
+    a, b = (train_policy(ultimatum, typical_targets, config=config) for _ in range(2))
+    assert all(np.array_equal(x, y) for x, y in zip(_weights(a), _weights(b), strict=True))
+    assert a.loss_history == b.loss_history and a.epochs == b.epochs
+
+
+def test_different_seed_differs(ultimatum, typical_targets):
+    a = train_policy(ultimatum, typical_targets, config=TrainConfig(seed=1, max_epochs=50))
+    b = train_policy(ultimatum, typical_targets, config=TrainConfig(seed=2, max_epochs=50))
+    assert not np.array_equal(_weights(a)[0], _weights(b)[0])
+
+
+def test_global_torch_state_untouched(ultimatum, typical_targets):
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    threads = torch.get_num_threads()
+    torch.manual_seed(123)
+    train_policy(ultimatum, typical_targets, config=TrainConfig(max_epochs=5))
+    assert torch.equal(torch.rand(3), expected)
+    assert torch.get_num_threads() == threads
+
+
+def test_early_stopping_keeps_best_weights(ultimatum, typical_targets):
+    config = TrainConfig(lr=0.03, patience=10)  # impatient, with a step that overshoots early
+    result = train_policy(ultimatum, typical_targets, config=config)
+    assert result.epochs < 3000
+    assert result.final_loss == min(result.loss_history)
+    assert result.loss_history[-1] > result.final_loss  # it got worse after the best epoch ...
+    data = build_tensors(ultimatum, typical_targets)
+    with torch.no_grad():  # ... and the returned weights are the best ones, not the last
+        recomputed = LOSSES["paper"](result.policy.network(data.x), data.y, data.w).item()
+    assert recomputed == pytest.approx(result.final_loss, rel=1e-5)
+
+
+def test_weights_and_held_out_persona(ultimatum):
+    zero_weight = ultimatum.persona("fair")
+    extra = Persona("generous", "You are generous.", kind="fair")
+    state = ultimatum.states()[4]
+    targets = [Target(extra, state, np.array([0.9, 0.1])),
+               Target(zero_weight, state, np.array([0.1, 0.9]), weight=0.0)]
+    result = train_policy(ultimatum, targets, config=TrainConfig(loss="kl"))
+    assert result.policy.action_probs(state, "generous")[1] == pytest.approx(0.1, abs=0.01)
+    assert result.fidelity < 0.01  # the zero-weight row does not count
+    assert "generous" in result.policy.personas
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"hidden": 0}, "hidden must be an integer >= 1; got 0"),
+    ({"lr": -1.0}, "lr must be a finite number > 0; got -1.0"),
+    ({"max_epochs": 2.5}, "max_epochs"),
+    ({"patience": 0}, "patience"),
+    ({"min_delta": float("nan")}, "min_delta"),
+    ({"seed": -1}, "seed"),
+])
+def test_config_validation(kwargs, match):
+    with pytest.raises(ConfigError, match=match):
+        TrainConfig(**kwargs)
+
+
+def test_config_unknown_loss():
+    with pytest.raises(UnknownNameError, match="did you mean 'paper'"):
+        TrainConfig(loss="papr")
+
+
+def test_targets_validated(ultimatum):
+    p, s = ultimatum.persona("fair"), ultimatum.states()[0]
+    assert Target(p, s, [2.0, 2.0]).probs.tolist() == [0.5, 0.5]
+    with pytest.raises(ConfigError, match="non-negative"):
+        Target(p, s, [-0.1, 1.1])
+    with pytest.raises(ConfigError, match="needs 2 action probabilities"):
+        build_tensors(ultimatum, [Target(p, s, [0.2, 0.3, 0.5])])
+    with pytest.raises(ConfigError, match="no training targets"):
+        train_policy(ultimatum, [])
+    data = build_tensors(ultimatum, [Target(p, s, [0.25, 0.75], weight=2)])
+    assert data.x.dtype == data.y.dtype == data.w.dtype == torch.float32
+    assert data.x.shape == (1, len(ultimatum.feature_names()))
+    assert data.y.tolist() == [[0.25, 0.75]] and data.w.tolist() == [2.0]

@@ -1,0 +1,81 @@
+import json
+
+import pytest
+
+from subrational.cli import main
+
+
+def run_cli(capsys, *args):
+    code = main(["run", *args, "--no-progress"])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_scripted_run_writes_report_and_reproduces_known_findings(tmp_path, capsys):
+    code, out, _ = run_cli(capsys, "ultimatum", "--model", "scripted:persona-logistic",
+                           "--out", str(tmp_path / "r"))
+    assert code == 0
+    assert f"report: {tmp_path / 'r' / 'report.html'}" in out
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    findings = summary["experiments"]["ultimatum-v1"]["findings"]
+    paper = {(f["claim"], f["source"]): f["reproduced"] for f in findings if f["kind"] == "paper"}
+    assert paper[("fair persona rejects offers below 30 % of the pie", "demonstrations")] is True
+    assert paper[("fair persona accepts a 50/50 split", "demonstrations")] is True
+    assert paper[("fair persona rejects offers below 30 % of the pie", "policy")] is True
+    assert paper[("money-maximiser accepts every positive offer", "money-maximiser")] is True
+    # The typical persona follows the human logistic curve exactly: close to humans.
+    metrics = summary["experiments"]["ultimatum-v1"]["metrics"]
+    assert metrics["demonstrations.typical"]["mad_to_human"] < 0.03
+    assert metrics["demonstrations.typical"]["logistic"]["threshold"] == pytest.approx(0.1526,
+                                                                                      abs=1e-3)
+    html = (tmp_path / "r" / "report.html").read_text()
+    assert "data:image/png;base64," in html and "Acceptance curve" in html
+    assert (tmp_path / "r" / "figures" / "ultimatum-acceptance-curve.png").stat().st_size > 10_000
+    manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
+    assert manifest["experiments"] == ["ultimatum-v1"] and manifest["config"]["seed"] == 0
+
+
+def test_uniform_model_reproduces_nothing_and_says_so(tmp_path, capsys):
+    code, out, _ = run_cli(capsys, "ultimatum", "--model", "scripted:uniform",
+                           "--out", str(tmp_path / "r"))
+    assert code == 0 and "NOT reproduced" in out
+    assert "None of the paper's findings reproduce" in (tmp_path / "r" / "report.html").read_text()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["nope"], "unknown experiment 'nope'"),
+    (["ultimatum", "--model", "bogus:x"], "unknown backend 'bogus'"),
+    (["ultimatum", "--method", "guess"], "unknown method 'guess'"),
+    (["ultimatum", "--samples", "0"], "--samples must be at least 1"),
+    (["ultimatum", "--persona", "fiar", "--model", "scripted:uniform"], "did you mean 'fair'"),
+    (["ultimatum", "--loss", "l2"], "unknown loss 'l2'"),
+    (["ultimatum", "--model", "transformers:/no/such/model.gguf"], "/no/such/model.gguf"),
+    (["ultimatum", "--model", "scripted:nope"], "unknown script 'nope'"),
+])
+def test_bad_input_is_one_line_and_exit_code_2(capsys, args, message, tmp_path):
+    code, _, err = run_cli(capsys, *args, "--out", str(tmp_path / "r"))
+    assert code == 2
+    assert message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_bad_flag_type_exits_2_with_one_line(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "--seed", "abc"])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_missing_openai_key_is_a_usage_error(capsys, monkeypatch, tmp_path):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    code, _, err = run_cli(capsys, "ultimatum", "--model", "openai:gpt-4o",
+                           "--out", str(tmp_path / "r"))
+    assert code == 2 and "OPENAI_API_KEY" in err
+
+
+def test_list_shows_experiments_personas_and_backends(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for word in ("ultimatum-v1", "fair, typical, selfish", "transformers", "openai", "scripted"):
+        assert word in out
