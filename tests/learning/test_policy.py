@@ -5,21 +5,17 @@ import sys
 import numpy as np
 import pytest
 import torch
+from learning_support import Toy, mixed_targets
 
 from subrational.errors import PolicyFileError, UnknownNameError
 from subrational.experiments.core import Persona, Policy
-from subrational.experiments.registry import register
+from subrational.experiments.registry import make, register
 from subrational.learning import LearnedPolicy, Target, TrainConfig, load_policy, train_policy
 
-# The fresh process registers the ultimatum game itself only while subrational.experiments
-# does not yet do so (see conftest.ensure_ultimatum_registered).
+# A fresh interpreter: load_policy itself must import the module that registers ultimatum-v1.
 FRESH = """
 import json, sys
-import subrational, subrational.experiments
-from subrational.experiments.registry import names, register
-if "ultimatum-v1" not in names():
-    from subrational.experiments.ultimatum import Ultimatum
-    register(Ultimatum)
+import subrational
 from subrational.learning import load_policy
 p = load_policy(sys.argv[1])
 print(json.dumps([p.action_probs({'offer': 0.1}, 'fair').tolist(),
@@ -28,11 +24,27 @@ print(json.dumps([p.action_probs({'offer': 0.1}, 'fair').tolist(),
 
 
 @pytest.fixture
-def trained(ultimatum, mixed_targets):
+def ultimatum():
+    return make("ultimatum-v1")
+
+
+@pytest.fixture
+def mixed(ultimatum):
+    return mixed_targets(ultimatum)
+
+
+@pytest.fixture
+def toy():
+    register(Toy, replace=True)
+    return Toy()
+
+
+@pytest.fixture
+def trained(ultimatum, mixed):
     held_out = Persona("held-out", "You are Jerry, moderately fair.", kind="typical")
     extra = [Target(held_out, s, np.array([0.7, 0.3])) for s in ultimatum.states()]
     config = TrainConfig(loss="kl", max_epochs=200)
-    return train_policy(ultimatum, mixed_targets + extra, config=config).policy
+    return train_policy(ultimatum, mixed + extra, config=config).policy
 
 
 def test_round_trip_in_fresh_process(trained, tmp_path):

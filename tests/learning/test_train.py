@@ -3,9 +3,11 @@ import time
 import numpy as np
 import pytest
 import torch
+from learning_support import mixed_targets, reject_curve, typical_targets
 
 from subrational.errors import ConfigError, UnknownNameError
 from subrational.experiments.core import Persona
+from subrational.experiments.registry import make
 from subrational.learning import LOSSES, Target, TrainConfig, TrainResult, train_policy
 from subrational.learning.dataset import build_tensors
 from subrational.learning.train import mean_tv
@@ -14,16 +16,31 @@ TOLERANCE = 0.03  # mean total-variation distance the learner must reach (the is
 OFF_GRID = [round(0.025 + 0.05 * i, 4) for i in range(20)]  # midpoints, never trained on
 
 
+@pytest.fixture
+def ultimatum():
+    return make("ultimatum-v1")
+
+
+@pytest.fixture
+def typical(ultimatum):
+    return typical_targets(ultimatum)
+
+
+@pytest.fixture
+def mixed(ultimatum):
+    return mixed_targets(ultimatum)
+
+
 @pytest.mark.parametrize("loss", sorted(LOSSES))
-def test_recovers_scripted_typical_responder(ultimatum, typical_targets, reject_curve, loss):
+def test_recovers_scripted_typical_responder(ultimatum, typical, loss):
     start = time.perf_counter()
-    result = train_policy(ultimatum, typical_targets, config=TrainConfig(loss=loss))
+    result = train_policy(ultimatum, typical, config=TrainConfig(loss=loss))
     seconds = time.perf_counter() - start
-    on_grid = mean_tv(result.policy, typical_targets)
+    on_grid = mean_tv(result.policy, typical)
     off_grid = mean_tv(result.policy, reject_curve(ultimatum, "typical", 1.59, -10.42, OFF_GRID))
     print(f"\n[learnability typical, loss={loss}] mean TV on grid {on_grid:.5f}, "
           f"off grid {off_grid:.5f}, {result.epochs} epochs, {seconds:.2f} s")
-    assert len(typical_targets) == 21
+    assert len(typical) == 21
     assert on_grid < TOLERANCE
     assert off_grid < TOLERANCE
     assert result.fidelity == pytest.approx(on_grid, abs=1e-5)
@@ -31,21 +48,21 @@ def test_recovers_scripted_typical_responder(ultimatum, typical_targets, reject_
 
 
 @pytest.mark.parametrize("loss", sorted(LOSSES))
-def test_recovers_state_and_persona_dependent_target(ultimatum, mixed_targets, loss):
-    result = train_policy(ultimatum, mixed_targets, config=TrainConfig(loss=loss))
+def test_recovers_state_and_persona_dependent_target(ultimatum, mixed, loss):
+    result = train_policy(ultimatum, mixed, config=TrainConfig(loss=loss))
     print(f"\n[learnability fair/selfish/typical, loss={loss}] mean TV "
           f"{result.fidelity:.5f}, {result.epochs} epochs")
     assert result.fidelity < TOLERANCE
     for name in ("fair", "selfish"):
-        rows = [t for t in mixed_targets if t.persona.name == name]
+        rows = [t for t in mixed if t.persona.name == name]
         assert mean_tv(result.policy, rows) < TOLERANCE
     # the persona input matters: at s = 0.2 fair mostly rejects, selfish accepts
     fair, selfish = (result.policy.action_probs({"offer": 0.2}, p)[1] for p in ("fair", "selfish"))
     assert fair > 0.5 > 0.1 > selfish
 
 
-def test_untrained_policy_is_not_close(ultimatum, mixed_targets):
-    result = train_policy(ultimatum, mixed_targets, config=TrainConfig(max_epochs=1))
+def test_untrained_policy_is_not_close(ultimatum, mixed):
+    result = train_policy(ultimatum, mixed, config=TrainConfig(max_epochs=1))
     assert result.epochs == 1
     assert result.fidelity > 5 * TOLERANCE  # so the tolerance above is a real test
 
@@ -54,36 +71,36 @@ def _weights(result: TrainResult) -> list[np.ndarray]:
     return [p.detach().numpy().copy() for p in result.policy.network.parameters()]
 
 
-def test_same_seed_is_bit_identical(ultimatum, typical_targets):
+def test_same_seed_is_bit_identical(ultimatum, typical):
     config = TrainConfig(seed=7, max_epochs=300)
-    a, b = (train_policy(ultimatum, typical_targets, config=config) for _ in range(2))
+    a, b = (train_policy(ultimatum, typical, config=config) for _ in range(2))
     assert all(np.array_equal(x, y) for x, y in zip(_weights(a), _weights(b), strict=True))
     assert a.loss_history == b.loss_history and a.epochs == b.epochs
 
 
-def test_different_seed_differs(ultimatum, typical_targets):
-    a = train_policy(ultimatum, typical_targets, config=TrainConfig(seed=1, max_epochs=50))
-    b = train_policy(ultimatum, typical_targets, config=TrainConfig(seed=2, max_epochs=50))
+def test_different_seed_differs(ultimatum, typical):
+    a = train_policy(ultimatum, typical, config=TrainConfig(seed=1, max_epochs=50))
+    b = train_policy(ultimatum, typical, config=TrainConfig(seed=2, max_epochs=50))
     assert not np.array_equal(_weights(a)[0], _weights(b)[0])
 
 
-def test_global_torch_state_untouched(ultimatum, typical_targets):
+def test_global_torch_state_untouched(ultimatum, typical):
     torch.manual_seed(123)
     expected = torch.rand(3)
     threads = torch.get_num_threads()
     torch.manual_seed(123)
-    train_policy(ultimatum, typical_targets, config=TrainConfig(max_epochs=5))
+    train_policy(ultimatum, typical, config=TrainConfig(max_epochs=5))
     assert torch.equal(torch.rand(3), expected)
     assert torch.get_num_threads() == threads
 
 
-def test_early_stopping_keeps_best_weights(ultimatum, typical_targets):
+def test_early_stopping_keeps_best_weights(ultimatum, typical):
     config = TrainConfig(lr=0.03, patience=10)  # impatient, with a step that overshoots early
-    result = train_policy(ultimatum, typical_targets, config=config)
+    result = train_policy(ultimatum, typical, config=config)
     assert result.epochs < 3000
     assert result.final_loss == min(result.loss_history)
     assert result.loss_history[-1] > result.final_loss  # it got worse after the best epoch ...
-    data = build_tensors(ultimatum, typical_targets)
+    data = build_tensors(ultimatum, typical)
     with torch.no_grad():  # ... and the returned weights are the best ones, not the last
         recomputed = LOSSES["paper"](result.policy.network(data.x), data.y, data.w).item()
     assert recomputed == pytest.approx(result.final_loss, rel=1e-5)

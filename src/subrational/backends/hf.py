@@ -55,6 +55,8 @@ _DIR_HASH_SUFFIXES = {".json", ".safetensors", ".bin", ".model", ".gguf", ".jinj
 _WHAT_TO_PASS = "pass 'smollm2', a .gguf file or a Hugging Face model directory with config.json"
 
 _hash_memo: dict[tuple[str, int, int], str] = {}
+#: One scoring item: prompt token ids and the token ids of each option.
+_Item = tuple[list[int], list[list[int]]]
 
 
 @dataclass(frozen=True)
@@ -254,6 +256,7 @@ class TransformersBackend(Backend):
         self._tokenizer: Any = None
         self._model: Any = None
         self._keeps_logits = False
+        self._cache_arg = "past_key_values"
 
     @property
     def capabilities(self) -> Capabilities:
@@ -297,8 +300,11 @@ class TransformersBackend(Backend):
             tokenizer.padding_side = "left"
             self.device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
             self._tokenizer, self._model = tokenizer, model.to(self.device).eval()
-            # Older architectures compute all logits; we then slice the ones we need.
-            self._keeps_logits = "logits_to_keep" in inspect.signature(model.forward).parameters
+            # Older architectures compute all logits; we then slice the ones we need. transformers
+            # 5.2x renamed ``past_key_values`` to ``cache``; accept both.
+            params = inspect.signature(model.forward).parameters
+            self._keeps_logits = "logits_to_keep" in params
+            self._cache_arg = "cache" if "cache" in params else "past_key_values"
         return self._tokenizer, self._model
 
     def _render(self, tokenizer: Any, request: ScoreRequest | GenerateRequest) -> str:
@@ -321,52 +327,67 @@ class TransformersBackend(Backend):
     def score(self, requests: Sequence[ScoreRequest]) -> list[OptionScores]:
         """Sum of option-token log-probs as the start of the reply, for every option."""
         tokenizer, _ = self._ensure_loaded()
-        pairs: list[tuple[list[int], list[int]]] = []
+        items: list[_Item] = []
         for request in requests:
             prompt = self._render(tokenizer, request)
-            prompt_ids = self._encode(tokenizer, prompt)
-            for option in request.options:
-                pairs.append((prompt_ids, self._option_ids(tokenizer, prompt, prompt_ids, option)))
-        # Sorting by length keeps padding small; results go back to their original slots.
-        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
-        flat = [0.0] * len(pairs)
+            ids = self._encode(tokenizer, prompt)
+            options = [self._option_ids(tokenizer, prompt, ids, o) for o in request.options]
+            items.append((ids, options))
+        # Sorting by prompt length keeps padding small; results go back to their original slots.
+        order = sorted(range(len(items)), key=lambda i: len(items[i][0]))
+        sums: list[list[float]] = [[] for _ in items]
         for start in range(0, len(order), self.batch_size):
             chunk = order[start:start + self.batch_size]
-            for i, value in zip(chunk, self._score_batch([pairs[i] for i in chunk]), strict=True):
-                flat[i] = value
-        results, k = [], 0
-        for request in requests:
-            values = tuple(flat[k:k + len(request.options)])
-            k += len(request.options)
-            results.append(OptionScores(logprobs=values, detail={"scored": "full-sequence"}))
-        return results
+            for i, values in zip(chunk, self._score_batch([items[i] for i in chunk]), strict=True):
+                sums[i] = values
+        return [OptionScores(logprobs=tuple(v), detail={"scored": "full-sequence"}) for v in sums]
 
-    def _score_batch(self, pairs: list[tuple[list[int], list[int]]]) -> list[float]:
-        """Left-padded forward pass; returns the summed option log-prob of each pair."""
+    def _score_batch(self, items: list[_Item]) -> list[list[float]]:
+        """Score up to ``batch_size`` prompts: one pass over the prompts, one over the options.
+
+        The prompt pass (left-padded, KV cache kept) gives every option's first token; the option
+        pass feeds the remaining option tokens on top of a copy of their prompt's cache, so a
+        prompt is encoded once however many options it has.
+        """
         torch, _, _ = _import_transformers()
-        tokenizer, model = self._tokenizer, self._model
-        seqs = [p + o for p, o in pairs]
-        width = max(map(len, seqs))
-        keep = max(len(o) for _, o in pairs) + 1
-        ids = torch.full((len(seqs), width), tokenizer.pad_token_id, dtype=torch.long)
-        mask = torch.zeros((len(seqs), width), dtype=torch.long)
-        for row, seq in enumerate(seqs):
-            ids[row, width - len(seq):] = torch.tensor(seq)
-            mask[row, width - len(seq):] = 1
+        ids, mask = _left_pad(torch, [p for p, _ in items], self._tokenizer.pad_token_id)
         # Left padding shifts positions; give each row positions that start at 0 at its first token.
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        extra = {"logits_to_keep": keep} if self._keeps_logits else {}
+        extra = {"logits_to_keep": 1} if self._keeps_logits else {}
         with torch.inference_mode():
-            out = model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
-                        position_ids=positions.to(self.device), **extra)
-            logprobs = torch.log_softmax(out.logits[:, -keep:].float(), dim=-1).cpu()
-        sums = []
-        for row, (_, option) in enumerate(pairs):
-            n = len(option)
-            # logits at position t predict token t+1: the option's n tokens are the last n.
-            predicted = logprobs[row, keep - 1 - n:keep - 1]
-            sums.append(float(predicted.gather(-1, torch.tensor(option)[:, None]).sum()))
+            out = self._model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
+                              position_ids=positions.to(self.device), use_cache=True, **extra)
+            first = torch.log_softmax(out.logits[:, -1].float(), dim=-1).cpu()
+            sums = [[float(first[b, o[0]]) for o in opts] for b, (_, opts) in enumerate(items)]
+            rows = [(b, j) for b, (_, opts) in enumerate(items)
+                    for j, o in enumerate(opts) if len(o) > 1]
+            if rows:
+                cache = getattr(out, "cache", None)
+                cache = out.past_key_values if cache is None else cache
+                rest = self._score_rest(torch, items, rows, cache, mask)
+                for (b, j), value in zip(rows, rest, strict=True):
+                    sums[b][j] += value
         return sums
+
+    def _score_rest(self, torch: Any, items: list[_Item], rows: list[tuple[int, int]],
+                    cache: Any, prompt_mask: Any) -> list[float]:
+        """Log-prob of option tokens 2..n of each (prompt, option) row, reusing the prompt cache."""
+        options = [items[b][1][j] for b, j in rows]
+        # Inputs are tokens 1..n-1, right-padded: pads after the real tokens cannot affect them.
+        pad_id = self._tokenizer.pad_token_id
+        inputs, opt_mask = _right_pad(torch, [o[:-1] for o in options], pad_id)
+        index = torch.tensor([b for b, _ in rows], device=self.device)
+        cache.reorder_cache(index)  # row i continues prompt rows[i][0]; indices may repeat
+        mask = torch.cat([prompt_mask.to(self.device)[index], opt_mask.to(self.device)], dim=-1)
+        lengths = torch.tensor([len(items[b][0]) for b, _ in rows])[:, None]
+        positions = lengths + torch.arange(inputs.shape[1])[None, :]
+        out = self._model(input_ids=inputs.to(self.device), attention_mask=mask,
+                          position_ids=positions.to(self.device), use_cache=False,
+                          **{self._cache_arg: cache})
+        logprobs = torch.log_softmax(out.logits.float(), dim=-1).cpu()
+        # logits at option position t predict option token t+1.
+        return [float(logprobs[r, :len(o) - 1].gather(-1, torch.tensor(o[1:])[:, None]).sum())
+                for r, o in enumerate(options)]
 
     def generate(self, requests: Sequence[GenerateRequest]) -> list[str]:
         """Sample one continuation per request; new tokens only, special tokens stripped."""
@@ -412,6 +433,23 @@ class TransformersBackend(Backend):
         if device and str(device).startswith("cuda"):
             torch, _, _ = _import_transformers()
             torch.cuda.empty_cache()
+
+
+def _left_pad(torch: Any, seqs: list[list[int]], pad_id: int) -> tuple[Any, Any]:
+    """``(ids, attention_mask)`` with every sequence ending at the last column."""
+    width = max(map(len, seqs))
+    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for row, seq in enumerate(seqs):
+        ids[row, width - len(seq):] = torch.tensor(seq, dtype=torch.long)
+        mask[row, width - len(seq):] = 1
+    return ids, mask
+
+
+def _right_pad(torch: Any, seqs: list[list[int]], pad_id: int) -> tuple[Any, Any]:
+    """``(ids, attention_mask)`` with every sequence starting at column 0."""
+    flipped, mask = _left_pad(torch, [s[::-1] for s in seqs], pad_id)
+    return flipped.flip(-1), mask.flip(-1)
 
 
 @contextlib.contextmanager

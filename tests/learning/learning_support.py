@@ -1,4 +1,8 @@
-"""Fixtures for the learning tests: the ultimatum experiment and a tiny registered toy game."""
+"""Helpers for the learning tests: scripted demonstrator targets and a tiny toy game.
+
+Plain functions rather than a ``conftest.py``: the pipeline tests import the top-level
+``conftest`` by name, which a second ``conftest`` module here would shadow.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pytest
 from scipy.special import expit
 
 import subrational.experiments  # noqa: F401  (registers the built-ins)
 from subrational.experiments.core import Experiment, Persona, Step
-from subrational.experiments.registry import make, names, register
-from subrational.experiments.ultimatum import Ultimatum
 from subrational.learning import Target
-
-ULTIMATUM = "ultimatum-v1"
 
 
 @dataclass(frozen=True)
@@ -57,25 +56,7 @@ class Toy(Experiment):
         return f"Level {state.level}. Left or right?"
 
 
-def ensure_ultimatum_registered() -> None:
-    """Register the ultimatum game if :mod:`subrational.experiments` does not yet do it."""
-    if ULTIMATUM not in names():
-        register(Ultimatum)
-
-
-@pytest.fixture
-def ultimatum() -> Experiment:
-    ensure_ultimatum_registered()
-    return make(ULTIMATUM)
-
-
-@pytest.fixture
-def toy() -> Experiment:
-    register(Toy, replace=True)
-    return Toy()
-
-
-def _reject_curve(experiment: Experiment, persona: str, intercept: float, slope: float,
+def reject_curve(experiment: Experiment, persona: str, intercept: float, slope: float,
                  offers: Sequence[float] | None = None) -> list[Target]:
     """Targets with P(reject | s) = sigmoid(intercept + slope * s) for ``persona``."""
     states = ([experiment.state_type(s) for s in offers] if offers is not None
@@ -88,22 +69,14 @@ def _reject_curve(experiment: Experiment, persona: str, intercept: float, slope:
     return targets
 
 
-@pytest.fixture
-def reject_curve():
-    """``reject_curve(experiment, persona, intercept, slope, offers=None) -> list[Target]``."""
-    return _reject_curve
-
-
-@pytest.fixture
-def typical_targets(ultimatum: Experiment) -> list[Target]:
+def typical_targets(experiment: Experiment) -> list[Target]:
     """The issue's scripted demonstrator: P(reject | s) = sigmoid(1.59 - 10.42 s), "typical"."""
-    return _reject_curve(ultimatum, "typical", 1.59, -10.42)
+    return reject_curve(experiment, "typical", 1.59, -10.42)
 
 
-@pytest.fixture
-def mixed_targets(ultimatum: Experiment) -> list[Target]:
+def mixed_targets(experiment: Experiment) -> list[Target]:
     """State- and persona-dependent: fair sigmoid(3 - 12 s), selfish 0.02, typical as above."""
-    selfish = ultimatum.persona("selfish")
-    return (_reject_curve(ultimatum, "fair", 3.0, -12.0)
-            + [Target(selfish, s, np.array([0.98, 0.02])) for s in ultimatum.states()]
-            + _reject_curve(ultimatum, "typical", 1.59, -10.42))
+    selfish = experiment.persona("selfish")
+    return (reject_curve(experiment, "fair", 3.0, -12.0)
+            + [Target(selfish, s, np.array([0.98, 0.02])) for s in experiment.states()]
+            + typical_targets(experiment))

@@ -1,0 +1,53 @@
+"""``subrational run --model openai:...`` against a real OpenAI-compatible HTTP server."""
+
+import json
+import re
+
+from openai_server import FakeOpenAIServer
+from scipy.special import expit
+
+from subrational.cli import main
+
+
+def human_like(messages):
+    """Next-token distribution of a 'capable' model: rejects low offers like people do."""
+    offer = float(re.search(r"offers you \$(\d+\.\d\d)", messages[-1]["content"]).group(1)) / 10
+    fair = "fairness" in messages[0]["content"]
+    p_reject = float(expit((4.5 - 15 * offer) if fair else (1.59 - 10.42 * offer)))
+    return {"Accept": 0.97 * (1 - p_reject), "Reject": 0.97 * p_reject, "I": 0.03}
+
+
+def test_run_on_an_openai_compatible_server_reproduces_the_finding(tmp_path, capsys, monkeypatch,
+                                                                  isolated_cache):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret-123")
+    with FakeOpenAIServer(human_like, require_key="sk-test-secret-123", fail_first=2) as srv:
+        code = main(["run", "ultimatum", "--model", "openai:capable", "--base-url", srv.base_url,
+                     "--persona", "fair", "--persona", "typical", "--no-progress",
+                     "--out", str(tmp_path / "r")])
+        assert code == 0, capsys.readouterr().err
+        assert srv.requests == 84 + 2  # 2 personas x 21 offers x 2 orders, plus two 429s
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    exp = summary["experiments"]["ultimatum-v1"]
+    paper = {(f["claim"], f["source"]): f["reproduced"] for f in exp["findings"]}
+    assert paper[("fair persona rejects offers below 30 % of the pie", "demonstrations")] is True
+    assert exp["diagnostics"]["option_mass_mean"] == __import__("pytest").approx(0.97, abs=1e-6)
+    for name in ("summary.json", "manifest.json", "report.html"):
+        assert "sk-test-secret-123" not in (tmp_path / "r" / name).read_text()
+    for path in isolated_cache.rglob("*"):
+        if path.is_file():
+            assert b"sk-test-secret-123" not in path.read_bytes(), path
+    manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
+    assert manifest["model"]["base_url"] == srv.base_url
+
+
+def test_server_without_logprobs_falls_back_to_sampling(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with FakeOpenAIServer(human_like, logprobs_supported=False) as srv:
+        code = main(["run", "ultimatum", "--model", "openai:plain", "--base-url", srv.base_url,
+                     "--persona", "typical", "--samples", "3", "--no-progress",
+                     "--out", str(tmp_path / "r")])
+    assert code == 0, capsys.readouterr().err
+    exp = json.loads((tmp_path / "r" / "summary.json").read_text())["experiments"]["ultimatum-v1"]
+    assert exp["method"] == "sample"
+    assert exp["diagnostics"]["draws"] == 21 * 2 * 3
+    assert any("fell back to the sample method" in n for n in exp["notes"])
