@@ -46,7 +46,8 @@ def test_real_model_through_the_cli_then_offline_replay(tmp_path, cache_env, cap
     # Replay-only: every call comes from the cache, same summary.
     assert main([*args, "--offline", "--out", str(tmp_path / "b")]) == 0
     assert "0 model calls, 42 from the cache" in capsys.readouterr().out
-    assert (tmp_path / "a" / "summary.json").read_text() == (tmp_path / "b" / "summary.json").read_text()
+    summaries = [(tmp_path / run / "summary.json").read_text() for run in ("a", "b")]
+    assert summaries[0] == summaries[1]
 
 
 def test_cached_run_does_not_load_the_model(tmp_path, cache_env):

@@ -152,15 +152,18 @@ class CachedBackend:
 
     def _run(self, op: str, requests: Sequence[Any], key_fn: Callable[[Any], str],
              call: Callable[[Sequence[Any]], list[Any]]) -> list[Any]:
-        keys = [key_fn(r) for r in requests] if self.cache is not None else [str(i) for i in range(len(requests))]
-        found = self.cache.get_many(keys) if self.cache is not None else {}
+        if self.cache is None:
+            keys, found = [str(i) for i in range(len(requests))], {}
+        else:
+            keys = [key_fn(r) for r in requests]
+            found = self.cache.get_many(keys)
         self.stats.hits += len(found)
         self.on_progress(len(found))
         missing = [i for i, k in enumerate(keys) if k not in found]
         if missing and self.offline:
+            where = self.cache.path if self.cache is not None else "caching disabled"
             raise CacheMissError(f"--offline: {len(missing)} of {len(requests)} {op} calls for "
-                                 f"{self.backend.describe()} are not in the cache "
-                                 f"({self.cache.path if self.cache is not None else 'cache disabled'}); "
+                                 f"{self.backend.describe()} are not in the cache ({where}); "
                                  "run once without --offline to fill it")
         size = max(1, self.backend.capabilities.max_concurrency)
         for start in range(0, len(missing), size):

@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0, help="seed for sampling and training")
     run.add_argument("--concurrency", type=int, default=8, dest="max_concurrency",
                      help="requests in flight (remote) or batch size (local)")
+    run.add_argument("--dtype", default="auto",
+                     help="local models: auto (bfloat16 on hardware with bf16 units), float32, "
+                          "bfloat16")
     run.add_argument("--out", type=Path, default=None, help="run directory (default: runs/<time>)")
     run.add_argument("--offline", action="store_true",
                      help="replay from the cache only; fail on any call not cached")
@@ -82,7 +85,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
                        model=args.model or DEFAULT_MODEL, base_url=args.base_url,
                        method=args.method, samples=args.samples, temperature=args.temperature,
                        max_tokens=args.max_tokens, seed=args.seed, loss=args.loss, out=out,
-                       offline=args.offline, max_concurrency=args.max_concurrency)
+                       offline=args.offline, max_concurrency=args.max_concurrency,
+                       dtype=args.dtype)
     from .pipeline import resolve_experiments
 
     for experiment in resolve_experiments(config):  # unknown names fail before any work

@@ -31,6 +31,8 @@ class RunConfig(BaseModel):
         out: Run directory.
         offline: Replay-only: never call a model, fail on a cache miss.
         max_concurrency: Requests in flight (remote) or batch size (local).
+        dtype: Local models: ``auto`` (bfloat16 where the hardware is fast at it), ``float32``
+            or ``bfloat16``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -48,6 +50,7 @@ class RunConfig(BaseModel):
     out: Path = Path("runs")
     offline: bool = False
     max_concurrency: int = 8
+    dtype: str = "auto"
 
     @field_validator("method")
     @classmethod
@@ -74,6 +77,13 @@ class RunConfig(BaseModel):
     def _positive(cls, v: int, info) -> int:
         if v < 1:
             raise ConfigError(f"--{info.field_name.replace('_', '-')} must be at least 1, got {v}")
+        return v
+
+    @field_validator("dtype")
+    @classmethod
+    def _dtype(cls, v: str) -> str:
+        if v not in ("auto", "float32", "bfloat16"):
+            raise ConfigError(f"--dtype must be auto, float32 or bfloat16, got {v!r}")
         return v
 
     @field_validator("temperature")

@@ -22,8 +22,14 @@ from .backends.base import Backend
 from .backends.registry import create_backend
 from .cache import Cache, CachedBackend
 from .config import RunConfig
-from .demonstrations import (TablePolicy, diagnostics, read_demonstrations, targets, to_frame,
-                             write_demonstrations)
+from .demonstrations import (
+    TablePolicy,
+    diagnostics,
+    read_demonstrations,
+    targets,
+    to_frame,
+    write_demonstrations,
+)
 from .elicitation import PROMPT_VERSION, SampleSettings, elicit, plan_size
 from .errors import LogprobsUnavailableError
 from .evaluation.records import Analysis, to_jsonable
@@ -61,7 +67,7 @@ class RunResult:
 def build_backend(config: RunConfig) -> Backend:
     """The backend for ``config.model``, checked cheaply (model file, key) but not loaded."""
     options: dict[str, Any] = {"max_concurrency": config.max_concurrency,
-                               "batch_size": config.max_concurrency}
+                               "batch_size": config.max_concurrency, "dtype": config.dtype}
     if config.base_url:
         options["base_url"] = config.base_url
     backend = create_backend(config.model, **options)

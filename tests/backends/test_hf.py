@@ -12,7 +12,7 @@ import pytest
 from subrational.backends import hf
 from subrational.backends.base import GenerateRequest, Message, Prompt, ScoreRequest
 from subrational.backends.hf import EMBEDDED_SHA256, TransformersBackend
-from subrational.errors import MissingDependencyError, ModelFileError
+from subrational.errors import ConfigError, MissingDependencyError, ModelFileError
 
 
 @pytest.fixture(autouse=True)
@@ -38,10 +38,27 @@ def test_constructing_does_not_load_the_model():
 
 
 def test_fingerprint_of_the_embedded_model(tmp_path):
-    fp = TransformersBackend("smollm2").fingerprint()
-    assert fp == {"backend": "transformers", "model": "smollm2", "sha256": EMBEDDED_SHA256}
+    fp = TransformersBackend("smollm2", dtype="float32").fingerprint()
+    assert fp == {"backend": "transformers", "model": "smollm2", "sha256": EMBEDDED_SHA256,
+                  "dtype": "float32"}
     memo = json.loads((tmp_path / "cache" / "hashes.json").read_text())
     assert EMBEDDED_SHA256 in memo.values()
+
+
+def test_dtype_is_resolved_validated_and_part_of_the_fingerprint(monkeypatch):
+    from subrational.backends import hf
+
+    monkeypatch.setattr(hf, "_cpu_has_fast_bf16", lambda: True)
+    assert hf.resolve_dtype("auto", "cpu") == "bfloat16"
+    assert hf.resolve_dtype("auto", "cuda:0") == "bfloat16"
+    monkeypatch.setattr(hf, "_cpu_has_fast_bf16", lambda: False)
+    assert hf.resolve_dtype("auto", "cpu") == "float32"
+    assert hf.resolve_dtype("float32", "cuda") == "float32"
+    with pytest.raises(ConfigError, match="float16"):
+        hf.resolve_dtype("float16", "cpu")
+    a = TransformersBackend("smollm2", dtype="float32").fingerprint()
+    b = TransformersBackend("smollm2", dtype="bfloat16").fingerprint()
+    assert a != b
 
 
 def test_hash_mismatch_is_a_model_file_error(monkeypatch):
@@ -112,7 +129,7 @@ def loaded(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         cache = tmp_path_factory.mktemp("hf-cache")
         mp.setenv("SUBRATIONAL_CACHE_DIR", str(cache))
-        backend = TransformersBackend("smollm2", batch_size=4, device="cpu")
+        backend = TransformersBackend("smollm2", batch_size=4, device="cpu", dtype="float32")
         start = time.perf_counter()
         backend.score([ScoreRequest(prompt("hi"), ("a",))])
         backend.first_load_s = time.perf_counter() - start  # type: ignore[attr-defined]
@@ -168,9 +185,9 @@ def test_the_model_follows_a_trivial_instruction(loaded):
 @pytest.mark.slow
 def test_generate_is_reproducible(loaded):
     backend, _ = loaded
-    requests = [GenerateRequest(prompt("Tell me a joke."), max_tokens=12, seed=7),
-                GenerateRequest(prompt("Name a fruit."), max_tokens=12, seed=8),
-                GenerateRequest(prompt("What is 2+2?"), temperature=0.0, max_tokens=12)]
+    requests = [GenerateRequest(prompt("Tell me a joke."), max_tokens=6, seed=7),
+                GenerateRequest(prompt("Name a fruit."), max_tokens=6, seed=8),
+                GenerateRequest(prompt("What is 2+2?"), temperature=0.0, max_tokens=6)]
     first = backend.generate(requests)
     assert len(first) == 3 and all(text.strip() for text in first)
     assert not any("<|im_end|>" in text or "<|im_start|>" in text for text in first)
@@ -188,7 +205,7 @@ def test_dequantised_cache_is_written_and_reused(loaded):
         mp.setenv("SUBRATIONAL_CACHE_DIR", str(cache))
         # Only a de-quantising load saves: proves the second instance reads the cache.
         mp.setattr(hf, "_save_dequantised", lambda *a: pytest.fail("re-dequantised"))
-        again = TransformersBackend("smollm2", batch_size=4, device="cpu")
+        again = TransformersBackend("smollm2", batch_size=4, device="cpu", dtype="float32")
         start = time.perf_counter()
         scores = again.score(REQUESTS[:2])
         cached_load_s = time.perf_counter() - start
@@ -197,3 +214,17 @@ def test_dequantised_cache_is_written_and_reused(loaded):
         assert a.logprobs == pytest.approx(b.logprobs, abs=1e-5)
     again.close()
     assert not again.loaded
+
+
+@pytest.mark.slow
+def test_bfloat16_agrees_with_float32_on_option_probabilities(loaded):
+    backend, cache = loaded
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SUBRATIONAL_CACHE_DIR", str(cache))  # reuse the de-quantised copy
+        fast = TransformersBackend("smollm2", batch_size=4, device="cpu", dtype="bfloat16")
+        two = [r for r in REQUESTS if len(r.options) == 2]
+        for exact, approx in zip(backend.score(two), fast.score(two), strict=True):
+            p_exact = math.exp(exact.logprobs[0]) / sum(math.exp(x) for x in exact.logprobs)
+            p_approx = math.exp(approx.logprobs[0]) / sum(math.exp(x) for x in approx.logprobs)
+            assert p_approx == pytest.approx(p_exact, abs=0.05)
+        fast.close()

@@ -3,9 +3,9 @@
 import json
 import re
 
-from openai_server import FakeOpenAIServer
 from scipy.special import expit
 
+from openai_server import FakeOpenAIServer
 from subrational.cli import main
 
 

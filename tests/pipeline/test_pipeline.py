@@ -2,11 +2,11 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import CacheableScripted, human_logistic, persona_logistic
 
 from subrational.config import RunConfig
 from subrational.errors import CacheMissError
 from subrational.pipeline import run
+from support import CacheableScripted, human_logistic, persona_logistic
 
 
 def _config(tmp_path, **kw):

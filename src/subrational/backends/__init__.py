@@ -1,7 +1,14 @@
 """Model backends behind one small contract (see :mod:`.base`); SDKs load lazily."""
 
-from .base import (Backend, Capabilities, GenerateRequest, Message, OptionScores, Prompt,
-                   ScoreRequest)
+from .base import (
+                   Backend,
+                   Capabilities,
+                   GenerateRequest,
+                   Message,
+                   OptionScores,
+                   Prompt,
+                   ScoreRequest,
+)
 from .registry import BACKENDS, DEFAULT_MODEL, create_backend, parse_model
 from .scripted import ScriptedBackend, register_script
 

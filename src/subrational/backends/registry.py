@@ -21,7 +21,8 @@ DEFAULT_MODEL = "transformers:smollm2"
 #: backend name -> (module, class, one-line description)
 BACKENDS: dict[str, tuple[str, str, str]] = {
     "transformers": ("subrational.backends.hf", "TransformersBackend",
-                     "in-process Hugging Face model: 'smollm2' (embedded), a GGUF file or a model dir"),
+                     "in-process Hugging Face model: 'smollm2' (embedded), a GGUF file, "
+                     "or a model dir"),
     "openai": ("subrational.backends.openai_api", "OpenAIBackend",
                "any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server, ...)"),
     "scripted": ("subrational.backends.scripted", "ScriptedBackend",

@@ -105,7 +105,8 @@ def _choice_probs(experiment: Experiment, personas: Sequence[Persona],
         lp = np.asarray(scores.logprobs, dtype=float)
         mass = float(np.exp(lp).sum())
         ok = mass > 0 and np.isfinite(lp).any()
-        probs = np.exp(lp - lp.max()) / np.exp(lp - lp.max()).sum() if ok else np.full(len(lp), np.nan)
+        probs = np.exp(lp - lp.max()) if ok else np.full(len(lp), np.nan)
+        probs = probs / probs.sum()
         rows.append(DemoRow(persona.name, state, _variant(experiment, order), "choice-probs",
                             tuple(float(p) for p in probs), mass, tuple(float(x) for x in lp),
                             status="ok" if ok else "failed"))

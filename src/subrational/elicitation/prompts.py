@@ -37,7 +37,7 @@ def _join(words: list[str]) -> str:
 
 def render(experiment: Experiment, persona: Persona, state: Any, order: tuple[int, ...], *,
            method: str) -> Prompt:
-    """Messages for one persona x state x option order; ``method`` is ``choice-probs``/``sample``."""
+    """Messages for one persona x state x option order (``method``: choice-probs or sample)."""
     words = [experiment.actions[i] for i in order]
     template = _CHOICE if method == "choice-probs" else _SAMPLE
     question = template.format(options=_join(words))

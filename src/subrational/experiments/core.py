@@ -31,7 +31,8 @@ class Persona:
         name: Registry name, e.g. ``"fair"`` or ``"age-5"``.
         text: How the persona is introduced in the prompt (second person, one sentence or two).
         kind: Categorical persona type, one-hot encoded for the policy (defaults to ``name``).
-        values: Numeric persona axes (e.g. ``{"age": 5}``), raw units; the experiment normalises them.
+        values: Numeric persona axes (e.g. ``{"age": 5}``) in raw units; the experiment
+            normalises them.
     """
 
     name: str
@@ -63,8 +64,10 @@ class Step:
 
 @runtime_checkable
 class Policy(Protocol):
-    """Anything that gives a distribution over an experiment's actions: LLM demonstrations,
-    a learned network, or a rational/behavioural baseline."""
+    """Anything that gives a distribution over an experiment's actions.
+
+    LLM demonstrations, a learned network and rational/behavioural baselines all are policies.
+    """
 
     def action_probs(self, state: Any, persona: Persona) -> np.ndarray:
         """Return P(action | state, persona) as an array of shape ``(n_actions,)`` summing to 1."""

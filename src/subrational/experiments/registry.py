@@ -16,7 +16,8 @@ __all__ = ["register", "make", "names", "latest_ids"]
 _REGISTRY: dict[str, Callable[[], Experiment]] = {}
 
 
-def register(factory: Callable[[], Experiment], *, replace: bool = False) -> Callable[[], Experiment]:
+def register(factory: Callable[[], Experiment], *,
+             replace: bool = False) -> Callable[[], Experiment]:
     """Register an experiment class or factory under its versioned id; usable as a decorator."""
     probe = factory()
     if not isinstance(probe, Experiment):
