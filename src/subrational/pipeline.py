@@ -67,7 +67,8 @@ class RunResult:
 def build_backend(config: RunConfig) -> Backend:
     """The backend for ``config.model``, checked cheaply (model file, key) but not loaded."""
     options: dict[str, Any] = {"max_concurrency": config.max_concurrency,
-                               "batch_size": config.max_concurrency, "dtype": config.dtype}
+                               "batch_size": config.max_concurrency, "dtype": config.dtype,
+                               "offline": config.offline}
     if config.base_url:
         options["base_url"] = config.base_url
     backend = create_backend(config.model, **options)

@@ -40,6 +40,17 @@ def test_run_on_an_openai_compatible_server_reproduces_the_finding(tmp_path, cap
     assert manifest["model"]["base_url"] == srv.base_url
 
 
+def test_offline_replay_of_an_api_run_needs_no_key_and_no_server(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    args = ["run", "ultimatum", "--model", "openai:capable", "--persona", "fair", "--no-progress"]
+    with FakeOpenAIServer(human_like) as srv:
+        assert main([*args, "--base-url", srv.base_url, "--out", str(tmp_path / "a")]) == 0
+        url = srv.base_url
+    monkeypatch.delenv("OPENAI_API_KEY")
+    assert main([*args, "--base-url", url, "--offline", "--out", str(tmp_path / "b")]) == 0
+    assert "0 model calls, 42 from the cache" in capsys.readouterr().out
+
+
 def test_server_without_logprobs_falls_back_to_sampling(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with FakeOpenAIServer(human_like, logprobs_supported=False) as srv:

@@ -136,6 +136,7 @@ class OpenAIBackend(Backend):
         base_url: API root such as ``http://localhost:8000/v1``; defaults to the environment
             variable ``OPENAI_BASE_URL``, else OpenAI itself.
         api_key_env: Name of the environment variable that holds the key.
+        offline: The run replays from the cache: do not require a key up front.
         max_concurrency: Requests in flight at once.
         timeout: Seconds per HTTP request.
         max_retries: SDK retries (exponential back-off with jitter) on 429, 5xx and timeouts.
@@ -151,7 +152,7 @@ class OpenAIBackend(Backend):
     def __init__(self, model: str, *, base_url: str | None = None,
                  api_key_env: str = "OPENAI_API_KEY", max_concurrency: int = 8,
                  timeout: float = 60.0, max_retries: int = 5, top_logprobs: int = 20,
-                 **_: Any) -> None:
+                 offline: bool = False, **_: Any) -> None:
         super().__init__(model)
         _openai_sdk()
         _check_range("max_concurrency", max_concurrency, 1, None)
@@ -165,7 +166,8 @@ class OpenAIBackend(Backend):
         self.timeout = timeout
         self.max_retries = max_retries
         self.top_logprobs = top_logprobs
-        self._api_key()  # fail now, not after the first prompt is rendered
+        if not offline:  # a replay from the cache needs no key
+            self._api_key()  # fail now, not after the first prompt is rendered
 
     def __repr__(self) -> str:
         return f"OpenAIBackend(model={self.model!r}, base_url={redact_url(self.base_url)!r})"
