@@ -26,7 +26,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/mypy src/subrational
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_elicitation.py

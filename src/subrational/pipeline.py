@@ -33,7 +33,7 @@ from .demonstrations import (
 from .elicitation import PROMPT_VERSION, SampleSettings, elicit, plan_size
 from .errors import LogprobsUnavailableError
 from .evaluation.records import Analysis, to_jsonable
-from .experiments import Experiment, latest_ids, make
+from .experiments import Experiment, Policy, latest_ids, make
 from .learning import TrainConfig, train_policy
 
 __all__ = ["ExperimentResult", "RunResult", "run", "build_backend"]
@@ -105,8 +105,8 @@ def run_experiment(experiment: Experiment, config: RunConfig, cached: CachedBack
     trained = train_policy(experiment, targets(experiment, frame),
                            config=TrainConfig(loss=config.loss, seed=config.seed))
     trained.policy.save(folder / "policy.pt")
-    policies = {"demonstrations": TablePolicy(experiment, frame), "policy": trained.policy,
-                **experiment.baselines()}
+    policies: dict[str, Policy] = {"demonstrations": TablePolicy(experiment, frame),
+                                   "policy": trained.policy, **experiment.baselines()}
     analysis = experiment.analyse(policies, personas)
     training = {"loss": config.loss, "epochs": trained.epochs, "final_loss": trained.final_loss,
                 "fidelity_tv": trained.fidelity, "policy_file": f"{experiment.name}/policy.pt"}

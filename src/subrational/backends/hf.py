@@ -29,6 +29,7 @@ import logging
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,11 +175,18 @@ def _dir_sha256(path: Path) -> str:
 def _import_transformers() -> tuple[Any, Any, Any]:
     try:
         import torch
+        import transformers
         from transformers import AutoModelForCausalLM, AutoTokenizer
     except ImportError as exc:
         raise MissingDependencyError(
             f"the transformers backend needs the 'local' extra ({exc.name} is missing): {LOCAL_PIP}"
         ) from exc
+    # Our own progress bar reports the work; the library's load bars and deprecation chatter
+    # would bury it (errors are still raised and reported).
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", category=FutureWarning, module="torch.nn.modules.module")
+    warnings.filterwarnings("ignore", category=FutureWarning, module="transformers")
     return torch, AutoTokenizer, AutoModelForCausalLM
 
 

@@ -78,7 +78,8 @@ def read_demonstrations(path: Path) -> pd.DataFrame:
 
 def _mean_probs(frame: pd.DataFrame) -> dict[tuple[str, str], np.ndarray]:
     ok = frame[frame["status"] == "ok"]
-    return {(p, s): np.mean(np.stack([np.asarray(x, dtype=float) for x in g["probs"]]), axis=0)
+    return {(str(p), str(s)): np.mean(np.stack([np.asarray(x, dtype=float) for x in g["probs"]]),
+                                      axis=0)
             for (p, s), g in ok.groupby(["persona", "state"], sort=False)}
 
 

@@ -8,21 +8,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.stats import gaussian_kde
 
 __all__ = ["jeffreys", "kde_ordinal"]
 
 
-def jeffreys(counts: Sequence[float]) -> np.ndarray:
+def jeffreys(counts: ArrayLike) -> np.ndarray:
     """Posterior mean under a Jeffreys Dirichlet(1/2, ..., 1/2) prior."""
     c = np.asarray(counts, dtype=float)
     return (c + 0.5) / (c.sum() + 0.5 * len(c))
 
 
-def kde_ordinal(counts: Sequence[float], *, bandwidth: float | None = None) -> np.ndarray:
+def kde_ordinal(counts: ArrayLike, *, bandwidth: float | None = None) -> np.ndarray:
     """KDE over ordinal levels; ``bandwidth`` is in level units (Scott's rule when ``None``).
 
     With a single distinct level drawn, a fixed Gaussian kernel (width ``bandwidth`` or 0.5)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import statsmodels.api as sm
+from numpy.typing import ArrayLike
 
 __all__ = ["LogisticFit", "fit_logistic"]
 
@@ -27,7 +27,7 @@ class LogisticFit:
     threshold: float | None
 
 
-def fit_logistic(x: Sequence[float], p: Sequence[float]) -> LogisticFit:
+def fit_logistic(x: ArrayLike, p: ArrayLike) -> LogisticFit:
     """Fit a logistic curve to probabilities ``p`` observed at ``x`` (fractional-response GLM).
 
     The binomial GLM with proportions as the response is the quasi-likelihood estimator of

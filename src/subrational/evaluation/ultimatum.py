@@ -116,7 +116,7 @@ def analyse_ultimatum(experiment: Any, policies: Mapping[str, Policy],
             out.findings.extend(_band_findings(source, offers, curves["typical"], human_rej,
                                                human_offers, ref["bands"]))
         if set(MIXTURE) <= set(curves):
-            mix = sum(w * curves[n] for n, w in MIXTURE.items())
+            mix = np.sum([w * curves[n] for n, w in MIXTURE.items()], axis=0)
             out.curves.append(_curve(f"{source}: 80 % typical + 20 % selfish", source,
                                      "mixture", offers, mix))
             at_human = np.interp(human_offers, offers, mix)

@@ -19,6 +19,7 @@ class PolicyNetwork(nn.Module):
 
     def __init__(self, n_inputs: int, n_actions: int, hidden: int = 64) -> None:
         super().__init__()
+        self.hidden = hidden
         self.layers = nn.Sequential(
             nn.Linear(n_inputs, hidden), nn.ReLU(),
             nn.Linear(hidden, hidden), nn.ReLU(),

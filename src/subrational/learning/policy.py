@@ -50,7 +50,7 @@ class LearnedPolicy:
         self.network = network.eval()
         self.personas: dict[str, Persona] = {**experiment.personas, **(personas or {})}
         self.train_info: dict[str, Any] = dict(train_info or {})
-        self.hidden = int(network.layers[0].out_features)
+        self.hidden = network.hidden
 
     def __repr__(self) -> str:
         return f"LearnedPolicy({self.experiment.id}, hidden={self.hidden})"
