@@ -42,7 +42,6 @@ def main() -> None:
     for dtype in ("float32", "bfloat16"):
         backend = TransformersBackend("smollm2", batch_size=16, dtype=dtype)
         backend.score([])  # load outside the timing (de-quantises once, then cached)
-        backend._ensure_loaded()
         backends[dtype] = backend
         seconds, _ = _timed(lambda b=backend: elicit(exp, personas, CachedBackend(b, None)))
         rows.append((f"choice-probs, {dtype}, batch 16", seconds, f"{n_cells} cells"))

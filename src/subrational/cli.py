@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="persona to elicit (repeatable; default: the experiment's personas)")
     run.add_argument("--loss", default="paper", help="imitation loss: paper (default) or kl")
     run.add_argument("--seed", type=int, default=0, help="seed for sampling and training")
-    run.add_argument("--concurrency", type=int, default=8, dest="max_concurrency",
+    run.add_argument("--concurrency", type=int, default=16, dest="max_concurrency",
                      help="requests in flight (remote) or batch size (local)")
     run.add_argument("--dtype", default="auto",
                      help="local models: auto (bfloat16 on hardware with bf16 units), float32, "

@@ -49,7 +49,7 @@ class RunConfig(BaseModel):
     loss: str = "paper"
     out: Path = Path("runs")
     offline: bool = False
-    max_concurrency: int = 8
+    max_concurrency: int = 16
     dtype: str = "auto"
 
     @field_validator("method")

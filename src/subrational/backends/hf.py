@@ -232,7 +232,17 @@ def _load_gguf(path: Path, sha256: str) -> tuple[Any, Any]:
         except ModelFileError as exc:
             log.warning("ignoring a broken dequantised cache %s: %s", cached, exc)
             shutil.rmtree(cached, ignore_errors=True)
-    tokenizer, model = _from_pretrained(path.parent, gguf_file=path.name)
+    log.warning("de-quantising %s once (about 20 s); later loads use %s", path.name, cached)
+    # The GGUF reader draws its own tqdm bar, outside transformers' logging switches.
+    previous = os.environ.get("TQDM_DISABLE")
+    os.environ["TQDM_DISABLE"] = "1"
+    try:
+        tokenizer, model = _from_pretrained(path.parent, gguf_file=path.name)
+    finally:
+        if previous is None:
+            del os.environ["TQDM_DISABLE"]
+        else:
+            os.environ["TQDM_DISABLE"] = previous
     _save_dequantised(tokenizer, model, cached)
     return tokenizer, model
 

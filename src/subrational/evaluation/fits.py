@@ -19,7 +19,9 @@ class LogisticFit:
     Attributes:
         intercept: Fitted intercept (``None`` when the fit failed, e.g. a perfect step).
         slope: Fitted slope.
-        threshold: ``x`` where P = 0.5 (``-intercept / slope``), ``None`` for a flat curve.
+        threshold: ``x`` where P = 0.5 (``-intercept / slope``); ``None`` when the fitted curve
+            does not cross 0.5 inside the observed range of ``x`` (e.g. a flat curve), where an
+            extrapolated crossing would mean nothing.
     """
 
     intercept: float | None
@@ -46,4 +48,6 @@ def fit_logistic(x: ArrayLike, p: ArrayLike) -> LogisticFit:
     if not (np.isfinite(intercept) and np.isfinite(slope)) or abs(slope) > 1e3:
         return LogisticFit(None, None, None)  # a step function: no finite logistic fit
     threshold = -intercept / slope if abs(slope) > 1e-6 else None
+    if threshold is not None and not x_arr.min() <= threshold <= x_arr.max():
+        threshold = None
     return LogisticFit(intercept, slope, threshold)
