@@ -20,6 +20,7 @@ Design notes:
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import hashlib
 import importlib.util
@@ -224,6 +225,25 @@ def _save_dequantised(tokenizer: Any, model: Any, target: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def _quiet_gguf_reader() -> Iterator[None]:
+    """Silence the GGUF converter's own tqdm bar, which ignores transformers' logging switches."""
+    try:
+        import transformers.modeling_gguf_pytorch_utils as gguf_utils
+    except ImportError:
+        yield
+        return
+    original = getattr(gguf_utils, "tqdm", None)
+    if original is None:
+        yield
+        return
+    gguf_utils.tqdm = functools.partial(original, disable=True)
+    try:
+        yield
+    finally:
+        gguf_utils.tqdm = original
+
+
 def _load_gguf(path: Path, sha256: str) -> tuple[Any, Any]:
     cached = cache_dir() / "models" / sha256
     if cached.is_dir():
@@ -233,16 +253,8 @@ def _load_gguf(path: Path, sha256: str) -> tuple[Any, Any]:
             log.warning("ignoring a broken dequantised cache %s: %s", cached, exc)
             shutil.rmtree(cached, ignore_errors=True)
     log.warning("de-quantising %s once (about 20 s); later loads use %s", path.name, cached)
-    # The GGUF reader draws its own tqdm bar, outside transformers' logging switches.
-    previous = os.environ.get("TQDM_DISABLE")
-    os.environ["TQDM_DISABLE"] = "1"
-    try:
+    with _quiet_gguf_reader():
         tokenizer, model = _from_pretrained(path.parent, gguf_file=path.name)
-    finally:
-        if previous is None:
-            del os.environ["TQDM_DISABLE"]
-        else:
-            os.environ["TQDM_DISABLE"] = previous
     _save_dequantised(tokenizer, model, cached)
     return tokenizer, model
 
