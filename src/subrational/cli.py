@@ -31,28 +31,29 @@ def _parser() -> argparse.ArgumentParser:
                      "persona-conditioned LLM demonstrations (arXiv 2402.08755).")
     parser.add_argument("--version", action="version", version=f"subrational {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    run = sub.add_parser("run", help="elicit, learn, evaluate and write a report")
+    run = sub.add_parser("run", help="elicit, learn, evaluate and write a report",
+                         argument_default=argparse.SUPPRESS)
     run.add_argument("experiments", nargs="*", metavar="EXPERIMENT",
                      help="experiments to run (default: all; see `subrational list`)")
-    run.add_argument("--model", default=None,
-                     help="backend:name, e.g. transformers:smollm2 (default), openai:gpt-4o, "
-                          "transformers:/path/model.gguf")
-    run.add_argument("--base-url", default=None,
-                     help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
-    run.add_argument("--method", default="choice-probs", help="choice-probs (default) or sample")
-    run.add_argument("--samples", type=int, default=10, help="draws per cell for --method sample")
-    run.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
-    run.add_argument("--max-tokens", type=int, default=160, help="tokens per sampled answer")
-    run.add_argument("--persona", action="append", default=[], dest="personas",
+    run.add_argument("--config", type=Path, help="TOML file of settings (flags override it)")
+    run.add_argument("--model", help="backend:name, e.g. transformers:smollm2 (default), "
+                     "openai:gpt-4o, transformers:/path/model.gguf")
+    run.add_argument("--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
+    run.add_argument("--method", help="choice-probs (default) or sample")
+    run.add_argument("--samples", type=int, help="draws per cell for --method sample (10)")
+    run.add_argument("--temperature", type=float, help="sampling temperature (1.0)")
+    run.add_argument("--max-tokens", type=int, help="tokens per sampled answer (160)")
+    run.add_argument("--persona", action="append", dest="personas",
                      help="persona to elicit (repeatable; default: the experiment's personas)")
-    run.add_argument("--loss", default="paper", help="imitation loss: paper (default) or kl")
-    run.add_argument("--seed", type=int, default=0, help="seed for sampling and training")
-    run.add_argument("--concurrency", type=int, default=16, dest="max_concurrency",
-                     help="requests in flight (remote) or batch size (local)")
-    run.add_argument("--dtype", default="auto",
-                     help="local models: auto (bfloat16 on hardware with bf16 units), float32, "
-                          "bfloat16")
-    run.add_argument("--out", type=Path, default=None, help="run directory (default: runs/<time>)")
+    run.add_argument("--loss", help="imitation loss: paper (default) or kl")
+    run.add_argument("--seed", type=int, help="seed for sampling and training (0)")
+    run.add_argument("--concurrency", type=int, dest="max_concurrency",
+                     help="requests in flight (remote) or batch size (local) (16)")
+    run.add_argument("--dtype", help="local models: auto (default: bfloat16 on hardware with "
+                     "bf16 units), float32, bfloat16")
+    run.add_argument("--import", action="append", dest="imports", metavar="FILE_OR_MODULE",
+                     help="import a Python file or module that registers your own experiments")
+    run.add_argument("--out", type=Path, help="run directory (default: runs/<time>)")
     run.add_argument("--offline", action="store_true",
                      help="replay from the cache only; fail on any call not cached")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -75,26 +76,32 @@ def _progress_bar(enabled: bool):
     return update, bar.close
 
 
+def _settings(args: argparse.Namespace) -> tuple[dict[str, object], str]:
+    """Config-file settings overridden by the flags that were given."""
+    from .config import RunConfig, read_config_file
+
+    given = {k: v for k, v in vars(args).items() if k in RunConfig.model_fields}
+    if "config" not in args:
+        return given, "the command line"
+    values = read_config_file(args.config)
+    if given.get("experiments") == []:  # no positional experiments: keep the file's
+        given.pop("experiments")
+    return {**values, **given}, f"{args.config} or the command line"
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .backends.registry import DEFAULT_MODEL
-    from .config import RunConfig
-    from .pipeline import run
+    from .config import build_config
+    from .pipeline import resolve_experiments, run
 
-    out = args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
-    config = RunConfig(experiments=args.experiments, personas=args.personas,
-                       model=args.model or DEFAULT_MODEL, base_url=args.base_url,
-                       method=args.method, samples=args.samples, temperature=args.temperature,
-                       max_tokens=args.max_tokens, seed=args.seed, loss=args.loss, out=out,
-                       offline=args.offline, max_concurrency=args.max_concurrency,
-                       dtype=args.dtype)
-    from .pipeline import resolve_experiments
-
+    values, source = _settings(args)
+    values.setdefault("out", Path("runs") / time.strftime("%Y%m%d-%H%M%S"))
+    config = build_config(values, source=source)
     for experiment in resolve_experiments(config):  # unknown names fail before any work
         for name in config.personas:
             experiment.persona(name)
-    update, close = _progress_bar(not args.no_progress and sys.stderr.isatty())
+    update, close = _progress_bar("no_progress" not in args and sys.stderr.isatty())
     try:
-        result = run(config, out=out, progress=update)
+        result = run(config, out=config.out, progress=update)
     finally:
         close()
     _print_summary(result)

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 from .backends.registry import DEFAULT_MODEL, parse_model
 from .elicitation.elicit import METHODS
 from .errors import ConfigError, UnknownNameError
 from .learning.losses import LOSSES
 
-__all__ = ["RunConfig"]
+__all__ = ["RunConfig", "build_config", "read_config_file"]
 
 
 class RunConfig(BaseModel):
@@ -33,6 +40,7 @@ class RunConfig(BaseModel):
         max_concurrency: Requests in flight (remote) or batch size (local).
         dtype: Local models: ``auto`` (bfloat16 where the hardware is fast at it), ``float32``
             or ``bfloat16``.
+        imports: Python files or modules to import first (they register your own experiments).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -51,6 +59,7 @@ class RunConfig(BaseModel):
     offline: bool = False
     max_concurrency: int = 16
     dtype: str = "auto"
+    imports: list[str] = Field(default_factory=list)
 
     @field_validator("method")
     @classmethod
@@ -92,3 +101,30 @@ class RunConfig(BaseModel):
         if not 0 <= v <= 2:
             raise ConfigError(f"--temperature must be in [0, 2], got {v}")
         return v
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Settings from a TOML file (the keys are :class:`RunConfig` fields)."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    unknown = sorted(set(data) - set(RunConfig.model_fields))
+    if unknown:
+        raise ConfigError(f"unknown setting {unknown[0]!r} in {path}; valid settings: "
+                          f"{', '.join(RunConfig.model_fields)}")
+    return data
+
+
+def build_config(values: dict[str, Any], *, source: str = "the command line") -> RunConfig:
+    """Validate settings into a :class:`RunConfig`, as one readable line on error."""
+    try:
+        return RunConfig(**values)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "settings"
+        raise ConfigError(f"{where} in {source}: {err['msg']} (got {err.get('input')!r})") from None

@@ -33,7 +33,7 @@ from .demonstrations import (
 from .elicitation import PROMPT_VERSION, SampleSettings, elicit, plan_size
 from .errors import LogprobsUnavailableError
 from .evaluation.records import Analysis, to_jsonable
-from .experiments import Experiment, Policy, latest_ids, make
+from .experiments import Experiment, Policy, import_plugins, latest_ids, make
 from .learning import TrainConfig, train_policy
 
 __all__ = ["ExperimentResult", "RunResult", "run", "build_backend"]
@@ -149,7 +149,8 @@ def _manifest(config: RunConfig, cached: CachedBackend, experiments: list[Experi
 
 
 def resolve_experiments(config: RunConfig) -> list[Experiment]:
-    """Experiments named in the config, or every registered one."""
+    """Experiments named in the config (after importing its plugins), or every registered one."""
+    import_plugins(config.imports)
     return [make(name) for name in (config.experiments or list(latest_ids()))]
 
 

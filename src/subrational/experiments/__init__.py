@@ -2,13 +2,14 @@
 
 from .core import Experiment, Persona, Policy, Step, state_key, state_to_dict
 from .env import GameEnv
-from .registry import latest_ids, make, names, register
+from .registry import import_plugins, latest_ids, make, names, register
 from .rollout import Trajectory, rollout
 from .ultimatum import Ultimatum, UltimatumState
 
 __all__ = [
     "Experiment",
     "GameEnv",
+    "import_plugins",
     "Persona",
     "Policy",
     "Step",

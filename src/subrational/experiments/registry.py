@@ -6,12 +6,17 @@ defined outside the package calls :func:`register` with its class (or a zero-arg
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import importlib.util
+import inspect
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from ..errors import ConfigError, UnknownNameError
 from .core import Experiment
 
-__all__ = ["register", "make", "names", "latest_ids"]
+__all__ = ["register", "make", "names", "latest_ids", "import_plugins"]
 
 _REGISTRY: dict[str, Callable[[], Experiment]] = {}
 
@@ -22,11 +27,20 @@ def register(factory: Callable[[], Experiment], *,
     probe = factory()
     if not isinstance(probe, Experiment):
         raise ConfigError(f"{factory!r} does not build a subrational Experiment")
-    if probe.id in _REGISTRY and not replace:
+    if probe.id in _REGISTRY and not replace and not _same_definition(_REGISTRY[probe.id], factory):
         raise ConfigError(f"experiment {probe.id!r} is already registered; bump its version "
                           "or pass replace=True")
     _REGISTRY[probe.id] = factory
     return factory
+
+
+def _same_definition(a: Callable[[], Experiment], b: Callable[[], Experiment]) -> bool:
+    """The same class loaded twice (a file imported under two module names) may re-register."""
+    try:
+        return (a.__qualname__ == b.__qualname__
+                and inspect.getsourcefile(a) == inspect.getsourcefile(b))
+    except (AttributeError, TypeError):
+        return False
 
 
 def names() -> list[str]:
@@ -50,3 +64,28 @@ def make(name: str) -> Experiment:
     if vid is None:
         raise UnknownNameError("experiment", name, list(latest_ids()) + names())
     return _REGISTRY[vid]()
+
+
+def import_plugins(specs: Iterable[str]) -> None:
+    """Import Python files (``path/game.py``) or modules (``pkg.games``) that register games."""
+    for spec in specs:
+        try:
+            if spec.endswith(".py"):
+                path = Path(spec)
+                if not path.is_file():
+                    raise ConfigError(f"--import {spec}: no such file")
+                name = f"subrational_plugin_{path.stem}"
+                if name in sys.modules:
+                    continue
+                module_spec = importlib.util.spec_from_file_location(name, path)
+                assert module_spec is not None and module_spec.loader is not None
+                module = importlib.util.module_from_spec(module_spec)
+                sys.modules[name] = module  # dataclasses look their module up while defined
+                module_spec.loader.exec_module(module)
+            else:
+                importlib.import_module(spec)
+        except ConfigError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure in user code, reported in one line
+            sys.modules.pop(f"subrational_plugin_{Path(spec).stem}", None)
+            raise ConfigError(f"--import {spec} failed: {type(exc).__name__}: {exc}") from exc
