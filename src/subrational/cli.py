@@ -57,7 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--offline", action="store_true",
                      help="replay from the cache only; fail on any call not cached")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    sub.add_parser("list", help="experiments, personas, backends, methods and losses")
+    lister = sub.add_parser("list", help="experiments, personas, backends, methods and losses")
+    lister.add_argument("--import", action="append", dest="imports", default=[],
+                        metavar="FILE_OR_MODULE", help="import your own experiments first")
     return parser
 
 
@@ -120,12 +122,13 @@ def _print_summary(result) -> None:
     print(f"report: {result.out / 'report.html'}")
 
 
-def _cmd_list() -> int:
+def _cmd_list(args: argparse.Namespace) -> int:
     from .backends.registry import BACKENDS
     from .elicitation import METHODS
-    from .experiments import latest_ids, make
+    from .experiments import import_plugins, latest_ids, make
     from .learning import LOSSES
 
+    import_plugins(args.imports)
     print("experiments:")
     for short, vid in latest_ids().items():
         exp = make(vid)
@@ -143,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``subrational`` console script."""
     args = _parser().parse_args(argv)
     try:
-        return _cmd_run(args) if args.command == "run" else _cmd_list()
+        return _cmd_run(args) if args.command == "run" else _cmd_list(args)
     except SubrationalError as exc:
         print(f"subrational: error: {exc}", file=sys.stderr)
         return exc.exit_code
