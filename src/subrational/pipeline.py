@@ -110,7 +110,12 @@ def run_experiment(experiment: Experiment, config: RunConfig, cached: CachedBack
     analysis = experiment.analyse(policies, personas)
     training = {"loss": config.loss, "epochs": trained.epochs, "final_loss": trained.final_loss,
                 "fidelity_tv": trained.fidelity, "policy_file": f"{experiment.name}/policy.pt"}
-    return ExperimentResult(experiment, analysis, diagnostics(frame), training, method, notes)
+    diag = diagnostics(frame)
+    if diag["order_effect_mean"] > diag["state_effect_range"]:
+        notes.append(f"Listing the options in another order moves the answer more (mean "
+                     f"{diag['order_effect_mean']:.2f}) than the situation does (range over states "
+                     f"{diag['state_effect_range']:.2f}): the model is not answering the question.")
+    return ExperimentResult(experiment, analysis, diag, training, method, notes)
 
 
 def _summary(config: RunConfig, results: list[ExperimentResult]) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -76,3 +77,23 @@ def test_sample_method_counts_draws_and_parse_failures(tmp_path):
     # Jeffreys-smoothed frequencies track the true curve: offer 0 rejects ~83 %.
     metrics = result.summary["experiments"]["ultimatum-v1"]["metrics"]
     assert metrics["demonstrations.typical"]["mad_to_human"] < 0.12
+
+
+def test_an_order_effect_larger_than_the_state_effect_is_flagged(tmp_path):
+    from subrational.backends.base import OptionScores
+    from subrational.backends.scripted import ScriptedBackend
+
+    class OrderBiased(ScriptedBackend):
+        """Always picks whichever option is listed first, whatever the offer."""
+
+        def score(self, requests):
+            first_is_accept = [r.prompt.messages[-1].content.endswith("Accept or Reject.")
+                               for r in requests]
+            probs = [(0.8, 0.2) if f else (0.2, 0.8) for f in first_is_accept]
+            return [OptionScores(tuple(float(np.log(p)) for p in pr)) for pr in probs]
+
+    result = run(_config(tmp_path, personas=["typical"]), out=tmp_path / "a",
+                 backend=OrderBiased("x", probs_fn=human_logistic))
+    exp = result.summary["experiments"]["ultimatum-v1"]
+    assert exp["diagnostics"]["order_effect_mean"] == pytest.approx(0.6)
+    assert any("moves the answer more" in n for n in exp["notes"])
