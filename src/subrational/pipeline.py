@@ -159,11 +159,15 @@ def resolve_experiments(config: RunConfig) -> list[Experiment]:
     return [make(name) for name in (config.experiments or list(latest_ids()))]
 
 
-def run(config: RunConfig, *, out: Path, progress: Progress | None = None,
+def run(config: RunConfig, *, out: Path | None = None, progress: Progress | None = None,
         backend: Backend | None = None) -> RunResult:
-    """Run the pipeline for every experiment of ``config`` into ``out`` and write the report."""
+    """Run the pipeline for every experiment of ``config`` and write the report.
+
+    ``out`` defaults to ``config.out``; ``backend`` to the one ``config.model`` names.
+    """
     from .reporting import write_report
 
+    out = out or config.out
     start = time.perf_counter()
     experiments = resolve_experiments(config)
     backend = backend or build_backend(config)
