@@ -19,16 +19,10 @@ def persona_logistic(persona, state) -> list[float]:
 
 
 class CacheableScripted:
-    """Factory of scripted backends that the on-disk cache may store (to test caching)."""
+    """Scripted backends that the on-disk cache may store (to test caching)."""
 
     @staticmethod
-    def make(fn):
-        from subrational.backends.base import Capabilities
+    def make(fn, **kwargs):
         from subrational.backends.scripted import ScriptedBackend
 
-        class _Backend(ScriptedBackend):
-            @property
-            def capabilities(self):
-                return Capabilities(logprobs=True, max_concurrency=16, cacheable=True)
-
-        return _Backend("cacheable", probs_fn=fn)
+        return ScriptedBackend("cacheable", probs_fn=fn, cacheable=True, batch_size=16, **kwargs)

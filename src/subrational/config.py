@@ -13,6 +13,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
+from .backends.hf import DTYPES
 from .backends.registry import DEFAULT_MODEL, parse_model
 from .elicitation.elicit import METHODS
 from .errors import ConfigError, UnknownNameError
@@ -91,8 +92,8 @@ class RunConfig(BaseModel):
     @field_validator("dtype")
     @classmethod
     def _dtype(cls, v: str) -> str:
-        if v not in ("auto", "float32", "bfloat16"):
-            raise ConfigError(f"--dtype must be auto, float32 or bfloat16, got {v!r}")
+        if v not in DTYPES:
+            raise ConfigError(f"--dtype must be one of {', '.join(DTYPES)}, got {v!r}")
         return v
 
     @field_validator("temperature")

@@ -22,14 +22,9 @@ class CountingBackend(ScriptedBackend):
     """A cacheable scripted backend that counts calls and can fail on demand."""
 
     def __init__(self, fail: bool = False):
-        super().__init__("count", probs_fn=lambda persona, state: [0.25, 0.75])
+        super().__init__("count", probs_fn=lambda persona, state: [0.25, 0.75], cacheable=True,
+                         batch_size=2)
         self.fail = fail
-
-    @property
-    def capabilities(self):
-        from subrational.backends.base import Capabilities
-
-        return Capabilities(logprobs=True, max_concurrency=2, cacheable=True)
 
     def score(self, requests):
         if self.fail:
@@ -70,14 +65,15 @@ def test_errors_are_never_cached_and_finished_batches_survive(tmp_path):
 
 
 def test_minus_infinity_round_trips_through_json(tmp_path):
-    backend = ScriptedBackend("x", probs_fn=lambda persona, state: [1.0, 0.0])
-    backend.capabilities  # noqa: B018
+    def certain():
+        return ScriptedBackend("x", probs_fn=lambda persona, state: [1.0, 0.0], cacheable=True)
+
     cache = Cache(tmp_path / "c.sqlite")
-
-    class Cacheable(ScriptedBackend):
-        capabilities = CountingBackend().capabilities
-
-    cb = CachedBackend(Cacheable("x", probs_fn=lambda persona, state: [1.0, 0.0]), cache)
-    first = cb.score(_requests(1))[0]
-    again = CachedBackend(Cacheable("x", probs_fn=lambda persona, state: [1.0, 0.0]), cache)
+    first = CachedBackend(certain(), cache).score(_requests(1))[0]
+    again = CachedBackend(certain(), cache)
     assert again.score(_requests(1))[0].logprobs == first.logprobs == (0.0, -math.inf)
+    assert again.backend.calls == 0
+
+
+def test_scripted_backends_are_not_cached_unless_asked():
+    assert not ScriptedBackend("x", probs_fn=lambda p, s: [0.5, 0.5]).capabilities.cacheable

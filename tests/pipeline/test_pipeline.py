@@ -32,7 +32,9 @@ def test_offline_replay_fails_on_a_miss_with_a_clear_message(tmp_path):
 
 
 def test_interrupted_run_resumes_from_the_cache(tmp_path):
-    class Interrupting(type(CacheableScripted.make(human_logistic))):
+    from subrational.backends.scripted import ScriptedBackend
+
+    class Interrupting(ScriptedBackend):
         def score(self, requests):
             if self.calls >= 32:
                 raise KeyboardInterrupt
@@ -40,7 +42,8 @@ def test_interrupted_run_resumes_from_the_cache(tmp_path):
 
     with pytest.raises(KeyboardInterrupt):
         run(_config(tmp_path), out=tmp_path / "a",
-            backend=Interrupting("cacheable", probs_fn=human_logistic))
+            backend=Interrupting("cacheable", probs_fn=human_logistic, cacheable=True,
+                                 batch_size=16))
     resumed = CacheableScripted.make(human_logistic)
     result = run(_config(tmp_path), out=tmp_path / "a", backend=resumed)
     assert result.manifest["calls"]["cache_hits"] == 32

@@ -42,12 +42,16 @@ class ScriptedBackend(Backend):
         model: Name of a registered script (ignored when ``probs_fn`` is given).
         probs_fn: The ground-truth function; its output is in the experiment's action order.
         texts_fn: Optional ``(persona, state, option, rng) -> str`` for custom sampled texts.
+        cacheable: Let the on-disk cache store its answers (off by default: a function may
+            change between runs under the same name). Tests of caching turn it on.
+        batch_size: Requests per call, as a model backend would batch them.
     """
 
     name = "scripted"
 
     def __init__(self, model: str = "custom", *, probs_fn: ProbsFn | None = None,
-                 texts_fn: Callable[..., str] | None = None, **_: Any) -> None:
+                 texts_fn: Callable[..., str] | None = None, cacheable: bool = False,
+                 batch_size: int = 64, **_: Any) -> None:
         super().__init__(model)
         if probs_fn is None:
             if model not in SCRIPTS:
@@ -55,12 +59,15 @@ class ScriptedBackend(Backend):
             probs_fn = SCRIPTS[model]
         self.probs_fn = probs_fn
         self.texts_fn = texts_fn
+        self.cacheable = cacheable
+        self.batch_size = batch_size
         self.calls = 0
 
     @property
     def capabilities(self) -> Capabilities:
-        """Log-probs available; never cached (the function may change between tests)."""
-        return Capabilities(logprobs=True, max_concurrency=64, cacheable=False)
+        """Log-probs available; cached only when asked for."""
+        return Capabilities(logprobs=True, max_concurrency=self.batch_size,
+                            cacheable=self.cacheable)
 
     def _probs(self, meta: Any, options: Sequence[str]) -> np.ndarray:
         probs = np.asarray(self.probs_fn(meta["persona"], meta["state"]), dtype=float)
