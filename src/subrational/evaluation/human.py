@@ -1,6 +1,7 @@
-"""Human reference data shipped with the package (``data/human_reference.json``).
+"""Human reference data shipped with the package, one file per study (``data/human/<name>.json``).
 
-Every number carries its source and a confidence tag (V checked, S secondary, M literature value).
+Every number carries its source and a confidence tag (V checked, S secondary, M literature value),
+copied from HUMAN_DATA.md. One file per study keeps each study's numbers next to its citations.
 """
 
 from __future__ import annotations
@@ -14,11 +15,9 @@ __all__ = ["human_reference"]
 
 
 @cache
-def _load() -> dict[str, Any]:
-    text = resources.files("subrational").joinpath("data/human_reference.json").read_text("utf-8")
-    return json.loads(text)
-
-
 def human_reference(experiment: str) -> dict[str, Any]:
     """Reference block for a short experiment name (``{}`` when none is shipped)."""
-    return _load().get(experiment, {})
+    path = resources.files("subrational").joinpath(f"data/human/{experiment}.json")
+    if not path.is_file():
+        return {}
+    return json.loads(path.read_text("utf-8"))

@@ -13,13 +13,13 @@ from typing import Any
 import numpy as np
 
 from ..experiments.core import Persona, Policy
+from .behaviour import LEARNED_SOURCES
 from .fits import fit_logistic
 from .human import human_reference
 from .records import Analysis, Curve, Finding
 
-__all__ = ["analyse_ultimatum", "LEARNED_SOURCES"]
+__all__ = ["analyse_ultimatum"]
 
-LEARNED_SOURCES = ("demonstrations", "policy")
 PANEL = "Acceptance curve"
 MIXTURE = {"typical": 0.8, "selfish": 0.2}
 

@@ -101,6 +101,10 @@ class Experiment(ABC):
         persona_axes: Numeric persona axes and their (low, high) range, for normalisation.
         ordinal_actions: Whether actions are ordered levels (sampled answers are then smoothed
             with a KDE instead of a Jeffreys prior).
+        sequential: Whether an episode has several decisions (the ``sample`` method then asks the
+            model along rollouts of its own choices instead of at every grid state).
+        holdout_personas: Persona values left out of a second, generalisation fit (DESIGN 3.5);
+            empty when the personas cannot be interpolated (categorical kinds).
     """
 
     name: ClassVar[str]
@@ -110,6 +114,8 @@ class Experiment(ABC):
     state_type: ClassVar[type]
     persona_axes: ClassVar[Mapping[str, tuple[float, float]]] = {}
     ordinal_actions: ClassVar[bool] = False
+    sequential: ClassVar[bool] = False
+    holdout_personas: ClassVar[tuple[str, ...]] = ()
 
     @property
     def id(self) -> str:
@@ -148,9 +154,30 @@ class Experiment(ABC):
     def initial_state(self, persona: Persona, *, rng: np.random.Generator) -> Any:
         """Draw the first state of an episode."""
 
-    @abstractmethod
     def step(self, state: Any, action: int, persona: Persona) -> Step:
-        """Apply ``action`` (an index into :attr:`actions`) in ``state``."""
+        """Apply ``action`` (an index into :attr:`actions`) in ``state`` (deterministic games).
+
+        Games with chance (a coin flip) override :meth:`transitions` instead.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must define step() or transitions()")
+
+    def transitions(self, state: Any, action: int,
+                    persona: Persona) -> Sequence[tuple[float, Step]]:
+        """Every outcome of ``action`` in ``state`` with its probability (they sum to 1).
+
+        Baselines solved by value iteration and exact behaviour statistics read this; the
+        Gymnasium environment samples from it. Deterministic games need only :meth:`step`.
+        """
+        return [(1.0, self.step(state, action, persona))]
+
+    def sample_step(self, state: Any, action: int, persona: Persona, *,
+                    rng: np.random.Generator) -> Step:
+        """One outcome of ``action`` drawn from :meth:`transitions` with ``rng``."""
+        outcomes = self.transitions(state, action, persona)
+        if len(outcomes) == 1:
+            return outcomes[0][1]
+        probs = np.array([p for p, _ in outcomes], dtype=float)
+        return outcomes[int(rng.choice(len(outcomes), p=probs / probs.sum()))][1]
 
     @abstractmethod
     def state_features(self, state: Any) -> Mapping[str, float]:
@@ -170,10 +197,12 @@ class Experiment(ABC):
         """Rational and behavioural reference policies, by name."""
         return {}
 
-    def analyse(self, policies: Mapping[str, Policy], personas: Sequence[Persona]) -> Any:
+    def analyse(self, policies: Mapping[str, Policy], personas: Sequence[Persona], *,
+                settings: Any = None) -> Any:
         """Behaviour statistics, findings and human comparison (see :mod:`subrational.evaluation`).
 
-        The default plots P(first action) over the state grid for every persona and checks
+        ``settings`` is an :class:`~subrational.evaluation.EvalSettings` (rollout episodes and
+        seed). The default plots P(first action) over the state grid for every persona and checks
         nothing; built-in experiments override it with their paper findings.
         """
         from ..evaluation.generic import analyse_generic

@@ -27,6 +27,10 @@ def register(factory: Callable[[], Experiment], *,
     probe = factory()
     if not isinstance(probe, Experiment):
         raise ConfigError(f"{factory!r} does not build a subrational Experiment")
+    cls = type(probe)
+    if cls.step is Experiment.step and cls.transitions is Experiment.transitions:
+        raise ConfigError(f"{cls.__name__} defines neither step() nor transitions(); "
+                          "define step() for a deterministic game")
     if probe.id in _REGISTRY and not replace and not _same_definition(_REGISTRY[probe.id], factory):
         raise ConfigError(f"experiment {probe.id!r} is already registered; bump its version "
                           "or pass replace=True")

@@ -40,7 +40,9 @@ def rollout(env: GameEnv, policy: Policy, *, episodes: int, rng: np.random.Gener
         while not done:
             state = info["state"]
             probs = np.asarray(policy.action_probs(state, env.persona), dtype=float)
-            action = int(rng.choice(len(probs), p=probs / probs.sum()))
+            cumulative = np.cumsum(probs)  # inverse-CDF draw: a fraction of rng.choice's cost
+            action = min(int(np.searchsorted(cumulative, rng.random() * cumulative[-1],
+                                             side="right")), len(probs) - 1)
             _, reward, terminated, truncated, info = env.step(action)
             traj.states.append(state)
             traj.actions.append(action)

@@ -92,7 +92,8 @@ class Ultimatum(Experiment):
         return {"money-maximiser": MoneyMaximiser(),
                 "fehr-schmidt": FehrSchmidtResponder(alpha=0.5, noise=20.0)}
 
-    def analyse(self, policies: Mapping[str, Any], personas: Sequence[Persona]) -> Any:
+    def analyse(self, policies: Mapping[str, Any], personas: Sequence[Persona], *,
+                settings: Any = None) -> Any:
         """Acceptance curves, the paper's findings, human bands and logistic fits."""
         from ..evaluation.ultimatum import analyse_ultimatum
 
