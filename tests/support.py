@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
 from scipy.special import expit
+
+from subrational.experiments import Experiment, Persona, Step
 
 
 def human_logistic(persona, state) -> list[float]:
@@ -26,3 +31,57 @@ class CacheableScripted:
         from subrational.backends.scripted import ScriptedBackend
 
         return ScriptedBackend("cacheable", probs_fn=fn, cacheable=True, batch_size=16, **kwargs)
+
+
+@dataclass(frozen=True)
+class BusState:
+    minute: int
+
+
+class BusStop(Experiment):
+    """A small sequential game: wait for a bus (it comes after 4 minutes) or walk home now.
+
+    Personas differ in patience, a numeric axis, so a held-out value can be interpolated.
+    """
+
+    name = "bus-stop"
+    version = 1
+    title = "Bus stop (test game)"
+    actions = ("Walk", "Wait")
+    state_type = BusState
+    persona_axes = {"patience": (1.0, 4.0)}
+    sequential = True
+    holdout_personas = ("patience-3",)
+
+    @property
+    def personas(self) -> Mapping[str, Persona]:
+        return {f"patience-{k}": Persona(f"patience-{k}", f"You have patience {k}.", "rider",
+                                         {"patience": k}) for k in (1, 2, 3, 4)}
+
+    def states(self) -> Sequence[BusState]:
+        return [BusState(t) for t in range(4)]
+
+    def initial_state(self, persona: Persona, *, rng) -> BusState:
+        return BusState(0)
+
+    def step(self, state: BusState, action: int, persona: Persona) -> Step:
+        if action == 0:
+            return Step(None, 1.0, True)
+        if state.minute == 3:
+            return Step(None, 2.0, True)
+        return Step(BusState(state.minute + 1), 0.0, False)
+
+    def state_features(self, state: BusState) -> Mapping[str, float]:
+        return {"minute": state.minute / 3}
+
+    def instructions(self, persona: Persona) -> str:
+        return f"{persona.text} You wait for a bus."
+
+    def situation(self, state: BusState, persona: Persona) -> str:
+        return f"You have waited {state.minute} minutes. Walk or wait?"
+
+
+def bus_truth(persona, state) -> list[float]:
+    """P(wait | minute, patience) = sigmoid(-1 + 0.8 patience + 0.3 minute)."""
+    p_wait = float(expit(-1.0 + 0.8 * persona.values["patience"] + 0.3 * state.minute))
+    return [1.0 - p_wait, p_wait]

@@ -44,7 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--temperature", type=float, help="sampling temperature (1.0)")
     run.add_argument("--max-tokens", type=int, help="tokens per sampled answer (160)")
     run.add_argument("--persona", action="append", dest="personas",
-                     help="persona to elicit (repeatable; default: the experiment's personas)")
+                     help="persona to elicit (repeatable; each study takes its own names and "
+                     "keeps its defaults when none is its own)")
+    run.add_argument("--episodes", type=int, help="rollouts per policy and persona for the "
+                     "behaviour statistics (2000)")
     run.add_argument("--loss", help="imitation loss: paper (default) or kl")
     run.add_argument("--seed", type=int, help="seed for sampling and training (0)")
     run.add_argument("--concurrency", type=int, dest="max_concurrency",
@@ -93,14 +96,12 @@ def _settings(args: argparse.Namespace) -> tuple[dict[str, object], str]:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .config import build_config
-    from .pipeline import resolve_experiments, run
+    from .pipeline import check_personas, resolve_experiments, run
 
     values, source = _settings(args)
     values.setdefault("out", Path("runs") / time.strftime("%Y%m%d-%H%M%S"))
     config = build_config(values, source=source)
-    for experiment in resolve_experiments(config):  # unknown names fail before any work
-        for name in config.personas:
-            experiment.persona(name)
+    check_personas(resolve_experiments(config), config.personas)  # fail before any work
     update, close = _progress_bar("no_progress" not in args and sys.stderr.isatty())
     try:
         result = run(config, out=config.out, progress=update)

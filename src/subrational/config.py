@@ -27,14 +27,16 @@ class RunConfig(BaseModel):
 
     Attributes:
         experiments: Experiment names or versioned ids (all registered ones when empty).
-        personas: Persona names to elicit (the experiment's defaults when empty).
+        personas: Persona names to elicit; each experiment takes the names it knows and keeps
+            its defaults when none is its own.
         model: ``backend:name`` model string.
         base_url: OpenAI-compatible server URL (openai backend only).
         method: ``choice-probs`` or ``sample``.
         samples: Draws per cell for ``sample``.
         temperature: Sampling temperature for ``sample``.
         max_tokens: Token budget per sampled answer.
-        seed: Seed of sampling and of training.
+        seed: Seed of sampling, training and the evaluation rollouts.
+        episodes: Rollouts per policy and persona behind the behaviour statistics.
         loss: Imitation loss, ``paper`` or ``kl``.
         out: Run directory.
         offline: Replay-only: never call a model, fail on a cache miss.
@@ -55,6 +57,7 @@ class RunConfig(BaseModel):
     temperature: float = 1.0
     max_tokens: int = 160
     seed: int = 0
+    episodes: int = 2000
     loss: str = "paper"
     out: Path = Path("runs")
     offline: bool = False
@@ -82,7 +85,7 @@ class RunConfig(BaseModel):
         parse_model(v)
         return v
 
-    @field_validator("samples", "max_tokens", "max_concurrency")
+    @field_validator("samples", "max_tokens", "max_concurrency", "episodes")
     @classmethod
     def _positive(cls, v: int, info) -> int:
         if v < 1:

@@ -31,12 +31,14 @@ from .demonstrations import (
     write_demonstrations,
 )
 from .elicitation import PROMPT_VERSION, SampleSettings, elicit, plan_size
-from .errors import LogprobsUnavailableError
+from .errors import LogprobsUnavailableError, UnknownNameError
+from .evaluation.behaviour import EvalSettings
 from .evaluation.records import Analysis, to_jsonable
-from .experiments import Experiment, Policy, import_plugins, latest_ids, make
-from .learning import TrainConfig, train_policy
+from .experiments import Experiment, Persona, Policy, import_plugins, latest_ids, make
+from .learning import Target, TrainConfig, mean_tv, train_policy
 
-__all__ = ["ExperimentResult", "RunResult", "run", "build_backend"]
+__all__ = ["ExperimentResult", "RunResult", "run", "build_backend", "select_personas",
+           "check_personas"]
 
 Progress = Callable[[int, int, str], None]
 """``progress(done, total, label)``: called as requests finish."""
@@ -89,27 +91,61 @@ def _elicit(experiment: Experiment, config: RunConfig, cached: CachedBackend, pe
                       seed=config.seed), "sample"
 
 
+def select_personas(experiment: Experiment, names: list[str]) -> list[Persona]:
+    """The personas of ``names`` that ``experiment`` has, or its defaults when it has none.
+
+    One ``--persona`` list serves a run of several studies: each study takes the names that are
+    its own (``--persona age-2 --persona fair`` narrows both the marshmallow test and the
+    ultimatum game); :func:`check_personas` rejects a name that no study knows.
+    """
+    own = [n for n in names if n in experiment.personas]
+    return [experiment.persona(n) for n in (own or experiment.default_personas)]
+
+
+def check_personas(experiments: list[Experiment], names: list[str]) -> None:
+    """Fail with a did-you-mean when a persona name belongs to none of ``experiments``."""
+    known = {p for e in experiments for p in e.personas}
+    for name in names:
+        if name not in known:
+            raise UnknownNameError("persona", name, sorted(known))
+
+
+def _generalisation(experiment: Experiment, all_targets: list[Target],
+                    config: RunConfig) -> dict[str, Any] | None:
+    """Refit without the held-out personas; distance to the LLM on seen and unseen personas."""
+    held = set(experiment.holdout_personas)
+    seen = [t for t in all_targets if t.persona.name not in held]
+    unseen = [t for t in all_targets if t.persona.name in held]
+    if not held or not unseen or len({t.persona.name for t in seen}) < 2:
+        return None
+    refit = train_policy(experiment, seen, config=TrainConfig(loss=config.loss, seed=config.seed))
+    return {"held_out": sorted({t.persona.name for t in unseen}),
+            "train_tv": mean_tv(refit.policy, seen), "held_out_tv": mean_tv(refit.policy, unseen)}
+
+
 def run_experiment(experiment: Experiment, config: RunConfig, cached: CachedBackend,
                    out: Path) -> ExperimentResult:
     """Elicit, store, learn and evaluate one experiment into ``out/<name>/``."""
     folder = out / experiment.name
     folder.mkdir(parents=True, exist_ok=True)
-    names = config.personas or list(experiment.default_personas)
-    personas = [experiment.persona(n) for n in names]
+    personas = select_personas(experiment, config.personas)
     notes: list[str] = []
     rows, method = _elicit(experiment, config, cached, personas, notes)
     provenance = {"model": cached.backend.describe(),
                   "model_hash": str(cached.fingerprint.get("sha256", ""))}
     write_demonstrations(folder / "demonstrations.parquet", to_frame(experiment, rows, provenance))
     frame = read_demonstrations(folder / "demonstrations.parquet")
-    trained = train_policy(experiment, targets(experiment, frame),
+    all_targets = targets(experiment, frame)
+    trained = train_policy(experiment, all_targets,
                            config=TrainConfig(loss=config.loss, seed=config.seed))
     trained.policy.save(folder / "policy.pt")
     policies: dict[str, Policy] = {"demonstrations": TablePolicy(experiment, frame),
                                    "policy": trained.policy, **experiment.baselines()}
-    analysis = experiment.analyse(policies, personas)
+    analysis = experiment.analyse(policies, personas,
+                                  settings=EvalSettings(episodes=config.episodes, seed=config.seed))
     training = {"loss": config.loss, "epochs": trained.epochs, "final_loss": trained.final_loss,
-                "fidelity_tv": trained.fidelity, "policy_file": f"{experiment.name}/policy.pt"}
+                "fidelity_tv": trained.fidelity, "policy_file": f"{experiment.name}/policy.pt",
+                "generalisation": _generalisation(experiment, all_targets, config)}
     diag = diagnostics(frame)
     if diag["order_effect_mean"] > diag["state_effect_range"]:
         notes.append(f"Listing the options in another order moves the answer more (mean "
@@ -172,8 +208,9 @@ def run(config: RunConfig, *, out: Path | None = None, progress: Progress | None
     experiments = resolve_experiments(config)
     backend = backend or build_backend(config)
     out.mkdir(parents=True, exist_ok=True)
-    total = sum(plan_size(e, [e.persona(n) for n in (config.personas or e.default_personas)],
-                          method=config.method, samples=config.samples) for e in experiments)
+    check_personas(experiments, config.personas)
+    total = sum(plan_size(e, select_personas(e, config.personas), method=config.method,
+                          samples=config.samples) for e in experiments)
     done = [0]
 
     def tick(n: int) -> None:

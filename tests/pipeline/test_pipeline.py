@@ -100,3 +100,30 @@ def test_an_order_effect_larger_than_the_state_effect_is_flagged(tmp_path):
     exp = result.summary["experiments"]["ultimatum-v1"]
     assert exp["diagnostics"]["order_effect_mean"] == pytest.approx(0.6)
     assert any("moves the answer more" in n for n in exp["notes"])
+
+
+def test_generalisation_refit_leaves_the_held_out_persona_out(tmp_path):
+    from subrational.experiments import register
+    from support import BusStop, bus_truth
+
+    register(BusStop)
+    result = run(RunConfig(experiments=["bus-stop"], model="scripted:x", out=tmp_path),
+                 backend=CacheableScripted.make(bus_truth))
+    gen = result.summary["experiments"]["bus-stop-v1"]["training"]["generalisation"]
+    assert gen["held_out"] == ["patience-3"]
+    # The truth is smooth in patience, so the network interpolates the unseen value closely.
+    assert gen["train_tv"] < 0.03 and gen["held_out_tv"] < 0.06
+
+
+def test_one_persona_list_serves_several_studies(tmp_path):
+    from subrational.errors import UnknownNameError
+    from subrational.experiments import make
+    from subrational.pipeline import check_personas, select_personas
+    from support import BusStop
+
+    bus, ult = BusStop(), make("ultimatum")
+    assert [p.name for p in select_personas(bus, ["fair", "patience-2"])] == ["patience-2"]
+    assert [p.name for p in select_personas(ult, ["fair", "patience-2"])] == ["fair"]
+    assert len(select_personas(ult, ["patience-2"])) == 3  # none of its own: its defaults
+    with pytest.raises(UnknownNameError, match="did you mean 'patience-2'"):
+        check_personas([bus, ult], ["patience-22"])

@@ -43,7 +43,7 @@ def to_frame(experiment: Experiment, rows: Sequence[DemoRow],
         "persona": r.persona,
         "persona_kind": personas[r.persona].kind,
         "state": state_key(r.state),
-        "state_index": index[state_key(r.state)],
+        "state_index": index.get(state_key(r.state), -1),  # -1: reached off the grid
         "variant": r.variant,
         "method": r.method,
         "model": provenance.get("model", ""),

@@ -5,7 +5,11 @@
   before normalising) says whether the model answers the question at all.
 * ``sample`` (the paper's): N chain-of-thought completions per persona x state x option order at
   temperature 1, parsed tolerantly; unparseable draws are counted, never guessed; frequencies are
-  smoothed (Jeffreys, or a KDE for ordinal actions).
+  smoothed (Jeffreys, or a KDE for ordinal actions). For a sequential game (several decisions per
+  episode) the persona instead plays N episodes per option order: each sampled answer is the
+  action taken, so states are asked about as often as the persona's own choices reach them, as in
+  the paper. An unparseable answer is asked again (a new draw, up to ``MAX_ATTEMPTS``) and the
+  episode is abandoned, never guessed, when every attempt fails.
 
 Each call's seed is derived from the run seed and the cell, so draw ``i`` of a cell is the same
 call in every run with that seed, and the cache serves it.
@@ -33,6 +37,9 @@ from .smoothing import jeffreys, kde_ordinal
 __all__ = ["METHODS", "DemoRow", "SampleSettings", "elicit", "plan_size"]
 
 METHODS = ("choice-probs", "sample")
+MAX_ATTEMPTS = 3
+"""Draws asked at one step of a sampled episode before the episode is abandoned."""
+MAX_EPISODE_STEPS = 1000
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,11 @@ def _cells(experiment: Experiment, personas: Sequence[Persona]):
 
 def plan_size(experiment: Experiment, personas: Sequence[Persona], *, method: str,
               samples: int) -> int:
-    """Number of model requests the plan needs (before the cache answers any)."""
+    """Number of model requests the plan needs (before the cache answers any).
+
+    For the sample method on a sequential game this is an upper bound (every episode visiting
+    every grid state once): the persona's own choices decide how long episodes last.
+    """
     cells = len(personas) * len(experiment.states()) * len(option_orders(len(experiment.actions)))
     return cells * (samples if method == "sample" else 1)
 
@@ -113,7 +124,7 @@ def _choice_probs(experiment: Experiment, personas: Sequence[Persona],
     return rows
 
 
-def draw_seed(seed: int, persona: str, state: Any, order: tuple[int, ...], draw: int) -> int:
+def draw_seed(seed: int, persona: str, state: Any, order: tuple[int, ...], draw: int | str) -> int:
     """A 31-bit seed that identifies one draw of one cell for a run seed."""
     text = f"{seed}|{persona}|{state_key(state)}|{order}|{draw}"
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") >> 1
@@ -144,6 +155,99 @@ def _sample(experiment: Experiment, personas: Sequence[Persona], backend: Cached
     return rows
 
 
+@dataclass
+class _Episode:
+    """A sampled episode in progress: who plays, in which option order, where it is now."""
+
+    persona: Persona
+    order: tuple[int, ...]
+    index: int
+    state: Any
+    rng: np.random.Generator
+    steps: int = 0
+    attempt: int = 0
+
+
+@dataclass
+class _Cell:
+    texts: list[str] = field(default_factory=list)
+    counts: Counter = field(default_factory=Counter)
+    failures: Counter = field(default_factory=Counter)
+
+
+def _episode_rng(seed: int, persona: str, order: tuple[int, ...],
+                 index: int) -> np.random.Generator:
+    text = f"{seed}|{persona}|{order}|episode {index}"
+    return np.random.default_rng(int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big"))
+
+
+def _start_episodes(experiment: Experiment, personas: Sequence[Persona], *, samples: int,
+                    seed: int) -> list[_Episode]:
+    episodes = []
+    for persona in personas:
+        for order in option_orders(len(experiment.actions)):
+            for index in range(samples):
+                rng = _episode_rng(seed, persona.name, order, index)
+                episodes.append(_Episode(persona, order, index,
+                                         experiment.initial_state(persona, rng=rng), rng))
+    return episodes
+
+
+def _advance(experiment: Experiment, ep: _Episode, text: str, cell: _Cell) -> bool:
+    """Record one answer in its cell and move the episode on; False when the episode is over."""
+    parsed = parse_answer(text, experiment.actions)
+    cell.texts.append(text)
+    if parsed.option is None:
+        cell.failures[parsed.reason] += 1
+        ep.attempt += 1
+        return ep.attempt < MAX_ATTEMPTS
+    cell.counts[parsed.option] += 1
+    result = experiment.sample_step(ep.state, parsed.option, ep.persona, rng=ep.rng)
+    ep.state, ep.steps, ep.attempt = result.next_state, ep.steps + 1, 0
+    return not result.terminated and ep.steps < MAX_EPISODE_STEPS
+
+
+def _sample_rollouts(experiment: Experiment, personas: Sequence[Persona], backend: CachedBackend,
+                     *, settings: SampleSettings, seed: int) -> list[DemoRow]:
+    """The persona plays ``settings.samples`` episodes per option order, all in lockstep."""
+    cells: dict[tuple[str, Any, tuple[int, ...]], _Cell] = {}
+    active = _start_episodes(experiment, personas, samples=settings.samples, seed=seed)
+    while active:
+        requests = [GenerateRequest(render(experiment, ep.persona, ep.state, ep.order,
+                                           method="sample"),
+                                    temperature=settings.temperature,
+                                    max_tokens=settings.max_tokens, options=experiment.actions,
+                                    seed=draw_seed(seed, ep.persona.name, ep.state, ep.order,
+                                                   f"episode {ep.index} try {ep.attempt}"))
+                    for ep in active]
+        still = []
+        for ep, text in zip(active, backend.generate(requests), strict=True):
+            cell = cells.setdefault((ep.persona.name, ep.state, ep.order), _Cell())
+            if _advance(experiment, ep, text, cell):
+                still.append(ep)
+        active = still
+    return _rollout_rows(experiment, personas, cells)
+
+
+def _rollout_rows(experiment: Experiment, personas: Sequence[Persona],
+                  cells: dict[tuple[str, Any, tuple[int, ...]], _Cell]) -> list[DemoRow]:
+    smooth = kde_ordinal if experiment.ordinal_actions else jeffreys
+    n = len(experiment.actions)
+    rows = []
+    grid = {state: i for i, state in enumerate(experiment.states())}
+    ordered = sorted(cells, key=lambda k: ([p.name for p in personas].index(k[0]),
+                                           grid.get(k[1], len(grid)), state_key(k[1]), k[2]))
+    for persona, state, order in ordered:
+        cell = cells[(persona, state, order)]
+        counts = np.array([cell.counts[i] for i in range(n)])
+        rows.append(DemoRow(persona, state, _variant(experiment, order), "sample",
+                            tuple(float(p) for p in smooth(counts)), n_draws=len(cell.texts),
+                            n_failed=sum(cell.failures.values()), texts=tuple(cell.texts),
+                            failures=dict(cell.failures),
+                            status="ok" if counts.sum() else "failed"))
+    return rows
+
+
 def elicit(experiment: Experiment, personas: Sequence[Persona], backend: CachedBackend, *,
            method: str = "choice-probs", settings: SampleSettings | None = None,
            seed: int = 0) -> list[DemoRow]:
@@ -151,6 +255,7 @@ def elicit(experiment: Experiment, personas: Sequence[Persona], backend: CachedB
     if method == "choice-probs":
         return _choice_probs(experiment, personas, backend)
     if method == "sample":
-        return _sample(experiment, personas, backend, settings=settings or SampleSettings(),
+        sampler = _sample_rollouts if experiment.sequential else _sample
+        return sampler(experiment, personas, backend, settings=settings or SampleSettings(),
                        seed=seed)
     raise UnknownNameError("method", method, METHODS)

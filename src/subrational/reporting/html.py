@@ -45,6 +45,25 @@ def _front_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _scalars(metric: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Numbers of a metrics entry, one nested level flattened (``logistic.threshold``)."""
+    out: dict[str, Any] = {}
+    for key, value in metric.items():
+        if isinstance(value, dict) and not prefix:
+            out.update(_scalars(value, f"{key}."))
+        elif value is None or isinstance(value, (int, float)):
+            out[prefix + key] = value
+    return out
+
+
+def persona_table(metrics: dict[str, Any]) -> dict[str, Any]:
+    """Rows ``source.persona`` x columns: the scalar statistics each study reports per persona."""
+    rows = {key: _scalars(m) for key, m in metrics.items()
+            if isinstance(m, dict) and key.split(".", 1)[0] in ("demonstrations", "policy")}
+    columns = list(dict.fromkeys(c for r in rows.values() for c in r))
+    return {"columns": columns, "rows": rows}
+
+
 def _embed(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
@@ -56,7 +75,9 @@ def write_report(out: Path, results: list[Any], summary: dict[str, Any],
     for result in results:
         exp = result.experiment
         figures = plot_analysis(result.analysis, out / "figures", exp.name)
-        sections.append({"id": exp.id, "title": exp.title, "data": summary["experiments"][exp.id],
+        data = summary["experiments"][exp.id]
+        sections.append({"id": exp.id, "title": exp.title, "data": data,
+                         "personas": persona_table(data["metrics"]),
                          "figures": [{"panel": panel, "src": _embed(p),
                                       "file": f"figures/{p.name}"}
                                      for panel, p in figures.items()]})
