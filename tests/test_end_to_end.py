@@ -26,26 +26,44 @@ def cache_env(shared_cache, monkeypatch):
     return shared_cache
 
 
-def test_real_model_through_the_cli_then_offline_replay(tmp_path, cache_env, capsys):
-    args = ["run", "ultimatum", "--persona", "fair", "--no-progress"]
+# A reduced grid: two persona values per study (the full grid is `make run`).
+REDUCED = ["fair", "age-2", "age-5", "stake-10", "stake-10000", "gpa-2.0", "gpa-4.0"]
+STUDIES = ("ultimatum-v1", "marshmallow-v1", "double_or_nothing-v1", "procrastination-v1")
+CALLS = 21 * 2 + 2 * 15 * 2 + 2 * 5 * 2 + 2 * 21 * 2  # personas x states x option orders
+
+
+def test_four_studies_on_the_real_model_through_the_cli_then_offline_replay(tmp_path, cache_env,
+                                                                             capsys):
+    args = ["run", "--no-progress", "--episodes", "300"]
+    for persona in REDUCED:
+        args += ["--persona", persona]
     assert main([*args, "--out", str(tmp_path / "a")]) == 0
     out = capsys.readouterr().out
-    assert "report:" in out and "42 model calls" in out
+    assert "report:" in out and f"{CALLS} model calls" in out
     summary = json.loads((tmp_path / "a" / "summary.json").read_text())
-    exp = summary["experiments"]["ultimatum-v1"]
-    curve = exp["metrics"]["demonstrations.fair"]["p_accept"]
+    assert set(summary["experiments"]) == set(STUDIES)
+    for vid, exp in summary["experiments"].items():
+        paper = [f for f in exp["findings"] if f["kind"] == "paper"]
+        assert {f["source"] for f in paper} >= {"demonstrations", "policy"}, vid
+        assert exp["diagnostics"]["failed_rows"] == 0, vid
+        assert 0.0 < exp["diagnostics"]["option_mass_mean"] <= 1.0, vid
+        assert exp["training"]["fidelity_tv"] < 0.05, vid
+        distance = exp["metrics"]["distance_to_humans"]
+        assert distance["measure"] and distance["demonstrations"] is not None, vid
+    curve = summary["experiments"]["ultimatum-v1"]["metrics"]["demonstrations.fair"]["p_accept"]
     assert len(curve) == 21 and all(0.0 <= p <= 1.0 for p in curve)
-    diag = exp["diagnostics"]
-    assert 0.0 < diag["option_mass_mean"] <= 1.0 and diag["failed_rows"] == 0
-    assert exp["training"]["fidelity_tv"] < 0.05
     html = (tmp_path / "a" / "report.html").read_text()
-    assert "Acceptance curve" in html and "SmolLM2-135M" in html
+    assert "SmolLM2-135M" in html
+    for vid in STUDIES:
+        assert f'id="{vid}"' in html
+    figures = {p.name.split("-")[0] for p in (tmp_path / "a" / "figures").glob("*.png")}
+    assert figures == {"ultimatum", "marshmallow", "double_or_nothing", "procrastination"}
     manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
     assert manifest["model"]["sha256"].startswith("b179c952")
 
     # Replay-only: every call comes from the cache, same summary.
     assert main([*args, "--offline", "--out", str(tmp_path / "b")]) == 0
-    assert "0 model calls, 42 from the cache" in capsys.readouterr().out
+    assert f"0 model calls, {CALLS} from the cache" in capsys.readouterr().out
     summaries = [(tmp_path / run / "summary.json").read_text() for run in ("a", "b")]
     assert summaries[0] == summaries[1]
 
@@ -58,6 +76,23 @@ def test_cached_run_does_not_load_the_model(tmp_path, cache_env):
     result = run(config, out=tmp_path / "b", backend=second)
     assert not second.loaded
     assert result.manifest["calls"]["model_calls"] == 0
+
+
+def test_real_model_plays_sampled_episodes_of_a_sequential_game(tmp_path, cache_env):
+    from subrational.cache import Cache, CachedBackend
+    from subrational.elicitation import SampleSettings, elicit
+    from subrational.experiments import make
+
+    game = make("double_or_nothing")
+    cached = CachedBackend(TransformersBackend("smollm2"), Cache())
+    rows = elicit(game, [game.persona("stake-100")], cached, method="sample",
+                  settings=SampleSettings(samples=1, max_tokens=48), seed=0)
+    first = [r for r in rows if r.state == game.initial_state(game.persona("stake-100"),
+                                                              rng=None)]
+    assert sum(r.n_draws for r in first) >= 2  # one episode per option order starts there
+    for row in rows:
+        assert row.n_failed == sum(row.failures.values())
+        assert sum(row.probs) == pytest.approx(1.0)
 
 
 def test_real_model_sample_method_parses_or_counts_failures(tmp_path, cache_env):
