@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--persona", action="append", dest="personas",
                      help="persona to elicit (repeatable; each study takes its own names and "
                      "keeps its defaults when none is its own)")
+    run.add_argument("--paraphrases", type=int, help="use the first N wordings of each "
+                     "study's instructions (default: all)")
     run.add_argument("--episodes", type=int, help="rollouts per policy and persona for the "
                      "behaviour statistics (2000)")
     run.add_argument("--loss", help="imitation loss: paper (default) or kl")

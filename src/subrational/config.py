@@ -37,6 +37,9 @@ class RunConfig(BaseModel):
         max_tokens: Token budget per sampled answer.
         seed: Seed of sampling, training and the evaluation rollouts.
         episodes: Rollouts per policy and persona behind the behaviour statistics.
+        paraphrases: Use only the first N wordings of each study's instructions (all when
+            unset); fewer wordings cost fewer calls but the report cannot separate the
+            wording's effect.
         loss: Imitation loss, ``paper`` or ``kl``.
         out: Run directory.
         offline: Replay-only: never call a model, fail on a cache miss.
@@ -58,6 +61,7 @@ class RunConfig(BaseModel):
     max_tokens: int = 160
     seed: int = 0
     episodes: int = 2000
+    paraphrases: int | None = None
     loss: str = "paper"
     out: Path = Path("runs")
     offline: bool = False
@@ -90,6 +94,13 @@ class RunConfig(BaseModel):
     def _positive(cls, v: int, info) -> int:
         if v < 1:
             raise ConfigError(f"--{info.field_name.replace('_', '-')} must be at least 1, got {v}")
+        return v
+
+    @field_validator("paraphrases")
+    @classmethod
+    def _paraphrases(cls, v: int | None) -> int | None:
+        if v is not None and v < 1:
+            raise ConfigError(f"--paraphrases must be at least 1, got {v}")
         return v
 
     @field_validator("dtype")

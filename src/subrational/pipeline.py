@@ -34,6 +34,7 @@ from .elicitation import PROMPT_VERSION, SampleSettings, elicit, plan_size
 from .errors import LogprobsUnavailableError, UnknownNameError
 from .evaluation.behaviour import EvalSettings
 from .evaluation.records import Analysis, to_jsonable
+from .evaluation.robustness import robustness
 from .experiments import Experiment, Persona, Policy, import_plugins, latest_ids, make
 from .learning import Target, TrainConfig, mean_tv, train_policy
 
@@ -54,6 +55,7 @@ class ExperimentResult:
     training: dict[str, Any]
     method: str
     notes: list[str] = field(default_factory=list)
+    robustness: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -83,12 +85,12 @@ def _elicit(experiment: Experiment, config: RunConfig, cached: CachedBackend, pe
     settings = SampleSettings(config.samples, config.temperature, config.max_tokens)
     try:
         return elicit(experiment, personas, cached, method=config.method, settings=settings,
-                      seed=config.seed), config.method
+                      seed=config.seed, paraphrases=config.paraphrases), config.method
     except LogprobsUnavailableError:
         notes.append("The server returns no log-probabilities: fell back to the sample method "
                      f"with {config.samples} draws per cell.")
         return elicit(experiment, personas, cached, method="sample", settings=settings,
-                      seed=config.seed), "sample"
+                      seed=config.seed, paraphrases=config.paraphrases), "sample"
 
 
 def select_personas(experiment: Experiment, names: list[str]) -> list[Persona]:
@@ -146,12 +148,16 @@ def run_experiment(experiment: Experiment, config: RunConfig, cached: CachedBack
     training = {"loss": config.loss, "epochs": trained.epochs, "final_loss": trained.final_loss,
                 "fidelity_tv": trained.fidelity, "policy_file": f"{experiment.name}/policy.pt",
                 "generalisation": _generalisation(experiment, all_targets, config)}
-    diag = diagnostics(frame)
-    if diag["order_effect_mean"] > diag["state_effect_range"]:
-        notes.append(f"Listing the options in another order moves the answer more (mean "
-                     f"{diag['order_effect_mean']:.2f}) than the situation does (range over states "
-                     f"{diag['state_effect_range']:.2f}): the model is not answering the question.")
-    return ExperimentResult(experiment, analysis, diag, training, method, notes)
+    robust = robustness(frame)
+    if robust["form_beats_state"]:
+        shares = robust["variance_shares"]
+        moved = " and ".join(f"the {k} ({shares[k]:.0%} of the variance)"
+                             for k in robust["form_beats_state"])
+        notes.append(f"{moved.capitalize()} moves the answers more than the situation does "
+                     f"({(shares['state'] or 0):.0%}): the model answers the form of the question, "
+                     "not its content.")
+    return ExperimentResult(experiment, analysis, diagnostics(frame), training, method, notes,
+                            robust)
 
 
 def _summary(config: RunConfig, results: list[ExperimentResult]) -> dict[str, Any]:
@@ -163,7 +169,8 @@ def _summary(config: RunConfig, results: list[ExperimentResult]) -> dict[str, An
         "experiments": {r.experiment.id: {
             "title": r.experiment.title, "method": r.method, "findings": r.analysis.findings,
             "metrics": r.analysis.metrics, "diagnostics": r.diagnostics,
-            "training": r.training, "notes": r.analysis.notes + r.notes,
+            "training": r.training, "robustness": r.robustness,
+            "notes": r.analysis.notes + r.notes,
         } for r in results},
     })
 
@@ -210,7 +217,8 @@ def run(config: RunConfig, *, out: Path | None = None, progress: Progress | None
     out.mkdir(parents=True, exist_ok=True)
     check_personas(experiments, config.personas)
     total = sum(plan_size(e, select_personas(e, config.personas), method=config.method,
-                          samples=config.samples) for e in experiments)
+                          samples=config.samples, paraphrases=config.paraphrases)
+                for e in experiments)
     done = [0]
 
     def tick(n: int) -> None:

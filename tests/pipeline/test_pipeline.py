@@ -99,7 +99,12 @@ def test_an_order_effect_larger_than_the_state_effect_is_flagged(tmp_path):
                  backend=OrderBiased("x", probs_fn=human_logistic))
     exp = result.summary["experiments"]["ultimatum-v1"]
     assert exp["diagnostics"]["order_effect_mean"] == pytest.approx(0.6)
-    assert any("moves the answer more" in n for n in exp["notes"])
+    # The option order is all there is: it explains all the variance, the offer none.
+    shares = exp["robustness"]["variance_shares"]
+    assert shares["order"] == pytest.approx(1.0) and shares["state"] == pytest.approx(0.0)
+    assert exp["robustness"]["form_beats_state"] == ["order"]
+    assert any("the order (100% of the variance) moves the answers more" in n.lower()
+               for n in exp["notes"])
 
 
 def test_generalisation_refit_leaves_the_held_out_persona_out(tmp_path):

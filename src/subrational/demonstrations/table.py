@@ -1,12 +1,13 @@
-"""``demonstrations.parquet``: one row per persona x state x option order, with provenance.
+"""``demonstrations.parquet``: one row per persona x state x wording x option order.
 
-Columns (format version ``DEMO_FORMAT`` = 1, stored in the Parquet schema metadata):
+Columns (format version ``DEMO_FORMAT`` = 2, stored in the Parquet schema metadata):
 experiment, experiment_version, persona, persona_kind, state (canonical JSON), state_index,
-variant (option order shown), method, model, model_hash, probs (list, experiment action order),
-option_mass, logprobs (list), n_draws, n_failed, failures (JSON), texts (JSON), status.
+paraphrase (index of the instructions' wording), variant (option order shown), method, model,
+model_hash, probs (list, experiment action order), option_mass, logprobs (list), n_draws,
+n_failed, failures (JSON), texts (JSON), status. Format 1 had no ``paraphrase`` column.
 
-Targets average the variants (option orders) of a persona x state, so the order effect cancels
-to first order; the order effect itself is reported as a diagnostic.
+Targets average the wordings and option orders of a persona x state, so their effects cancel
+to first order; the effects themselves are reported as diagnostics.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from ..learning.dataset import Target
 __all__ = ["DEMO_FORMAT", "to_frame", "write_demonstrations", "read_demonstrations",
            "targets", "TablePolicy", "diagnostics"]
 
-DEMO_FORMAT = 1
+DEMO_FORMAT = 2
 
 
 def to_frame(experiment: Experiment, rows: Sequence[DemoRow],
@@ -44,6 +45,7 @@ def to_frame(experiment: Experiment, rows: Sequence[DemoRow],
         "persona_kind": personas[r.persona].kind,
         "state": state_key(r.state),
         "state_index": index.get(state_key(r.state), -1),  # -1: reached off the grid
+        "paraphrase": r.paraphrase,
         "variant": r.variant,
         "method": r.method,
         "model": provenance.get("model", ""),
@@ -107,18 +109,33 @@ class TablePolicy:
         return probs if probs is not None else np.full(self.n_actions, 1.0 / self.n_actions)
 
 
+def _spread(values: pd.Series, by: list[pd.Series]) -> pd.Series:
+    return values.groupby(by).agg(lambda v: v.max() - v.min())
+
+
 def diagnostics(frame: pd.DataFrame) -> dict[str, Any]:
-    """Option mass, order effect, parse failures and failed cells."""
-    first = frame["probs"].map(lambda p: float(p[0]))
-    spread = first.groupby([frame["persona"], frame["state"]]).agg(lambda v: v.max() - v.min())
-    by_state = first.groupby(frame["state"]).mean()
+    """Option mass, order and wording effects, parse failures and failed cells.
+
+    Effects are on P(first action): the order effect is its range over option orders within a
+    persona x state x wording; the wording effect its range over wordings of the order-averaged
+    answer; the state effect its range over states of the persona-averaged answer.
+    """
+    ok = frame[frame["status"] == "ok"]
+    first = ok["probs"].map(lambda p: float(p[0]))
+    cell = [ok["persona"], ok["state"]]
+    order = _spread(first, [*cell, ok["paraphrase"]])
+    by_wording = first.groupby([*cell, ok["paraphrase"]]).mean()
+    wording = by_wording.groupby(level=[0, 1]).agg(lambda v: v.max() - v.min())
+    by_state = first.groupby(ok["state"]).mean()
     out: dict[str, Any] = {
         "rows": int(len(frame)),
         "failed_rows": int((frame["status"] != "ok").sum()),
-        "order_effect_mean": float(spread.mean()),
-        "order_effect_max": float(spread.max()),
-        # How much the answer moves with the state, to compare with the order effect.
-        "state_effect_range": float(by_state.max() - by_state.min()),
+        "order_effect_mean": float(order.mean()) if len(order) else None,
+        "order_effect_max": float(order.max()) if len(order) else None,
+        "wordings": int(frame["paraphrase"].nunique()),
+        "wording_effect_mean": float(wording.mean()) if len(wording) else None,
+        # How much the answer moves with the state, to compare with the effects above.
+        "state_effect_range": float(by_state.max() - by_state.min()) if len(by_state) else None,
     }
     if frame["option_mass"].notna().any():
         out["option_mass_mean"] = float(frame["option_mass"].mean())

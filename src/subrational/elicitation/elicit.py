@@ -34,7 +34,7 @@ from .parsing import parse_answer
 from .prompts import option_orders, render
 from .smoothing import jeffreys, kde_ordinal
 
-__all__ = ["METHODS", "DemoRow", "SampleSettings", "elicit", "plan_size"]
+__all__ = ["METHODS", "Cell", "DemoRow", "SampleSettings", "elicit", "plan_size", "wordings"]
 
 METHODS = ("choice-probs", "sample")
 MAX_ATTEMPTS = 3
@@ -82,23 +82,56 @@ class DemoRow:
     texts: tuple[str, ...] = ()
     failures: dict[str, int] = field(default_factory=dict)
     status: str = "ok"
+    paraphrase: int = 0
 
 
-def _cells(experiment: Experiment, personas: Sequence[Persona]):
-    for persona in personas:
-        for state in experiment.states():
-            for order in option_orders(len(experiment.actions)):
-                yield persona, state, order
+@dataclass(frozen=True)
+class Cell:
+    """One prompt of the plan: who, where, in which wording and which option order."""
+
+    persona: Persona
+    state: Any
+    paraphrase: int
+    order: tuple[int, ...]
+
+    def prompt(self, experiment: Experiment, method: str) -> Any:
+        """The rendered messages of this cell."""
+        return render(experiment, self.persona, self.state, self.order, method=method,
+                      paraphrase=self.paraphrase)
+
+    def seed(self, seed: int, draw: int | str) -> int:
+        """A 31-bit seed identifying one draw of this cell under a run seed.
+
+        The first wording keeps the key it had before paraphrases existed, so earlier caches
+        still answer it.
+        """
+        wording = f"|p{self.paraphrase}" if self.paraphrase else ""
+        text = f"{seed}|{self.persona.name}|{state_key(self.state)}|{self.order}|{draw}{wording}"
+        return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") >> 1
+
+
+def wordings(experiment: Experiment, paraphrases: int | None = None) -> list[tuple[int, tuple]]:
+    """(paraphrase, option order) pairs: the first ``paraphrases`` wordings x every order."""
+    persona = next(iter(experiment.personas.values()))
+    n = len(experiment.paraphrases(persona))
+    n = n if paraphrases is None else max(1, min(n, paraphrases))
+    return [(k, order) for k in range(n) for order in option_orders(len(experiment.actions))]
+
+
+def _cells(experiment: Experiment, personas: Sequence[Persona],
+           paraphrases: int | None) -> list[Cell]:
+    return [Cell(persona, state, k, order) for persona in personas
+            for state in experiment.states() for k, order in wordings(experiment, paraphrases)]
 
 
 def plan_size(experiment: Experiment, personas: Sequence[Persona], *, method: str,
-              samples: int) -> int:
+              samples: int, paraphrases: int | None = None) -> int:
     """Number of model requests the plan needs (before the cache answers any).
 
     For the sample method on a sequential game this is an upper bound (every episode visiting
     every grid state once): the persona's own choices decide how long episodes last.
     """
-    cells = len(personas) * len(experiment.states()) * len(option_orders(len(experiment.actions)))
+    cells = len(personas) * len(experiment.states()) * len(wordings(experiment, paraphrases))
     return cells * (samples if method == "sample" else 1)
 
 
@@ -106,60 +139,57 @@ def _variant(experiment: Experiment, order: tuple[int, ...]) -> str:
     return "|".join(experiment.actions[i] for i in order)
 
 
-def _choice_probs(experiment: Experiment, personas: Sequence[Persona],
-                  backend: CachedBackend) -> list[DemoRow]:
-    cells = list(_cells(experiment, personas))
-    requests = [ScoreRequest(render(experiment, p, s, o, method="choice-probs"),
-                             experiment.actions) for p, s, o in cells]
+def _choice_probs(experiment: Experiment, personas: Sequence[Persona], backend: CachedBackend,
+                  *, paraphrases: int | None) -> list[DemoRow]:
+    cells = _cells(experiment, personas, paraphrases)
+    requests = [ScoreRequest(c.prompt(experiment, "choice-probs"), experiment.actions)
+                for c in cells]
     rows = []
-    for (persona, state, order), scores in zip(cells, backend.score(requests), strict=True):
+    for cell, scores in zip(cells, backend.score(requests), strict=True):
         lp = np.asarray(scores.logprobs, dtype=float)
         mass = float(np.exp(lp).sum())
         ok = mass > 0 and np.isfinite(lp).any()
         probs = np.exp(lp - lp.max()) if ok else np.full(len(lp), np.nan)
         probs = probs / probs.sum()
-        rows.append(DemoRow(persona.name, state, _variant(experiment, order), "choice-probs",
-                            tuple(float(p) for p in probs), mass, tuple(float(x) for x in lp),
-                            status="ok" if ok else "failed"))
+        rows.append(DemoRow(cell.persona.name, cell.state, _variant(experiment, cell.order),
+                            "choice-probs", tuple(float(p) for p in probs), mass,
+                            tuple(float(x) for x in lp), status="ok" if ok else "failed",
+                            paraphrase=cell.paraphrase))
     return rows
 
 
-def draw_seed(seed: int, persona: str, state: Any, order: tuple[int, ...], draw: int | str) -> int:
-    """A 31-bit seed that identifies one draw of one cell for a run seed."""
-    text = f"{seed}|{persona}|{state_key(state)}|{order}|{draw}"
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") >> 1
-
-
 def _sample(experiment: Experiment, personas: Sequence[Persona], backend: CachedBackend, *,
-            settings: SampleSettings, seed: int) -> list[DemoRow]:
-    cells = list(_cells(experiment, personas))
+            settings: SampleSettings, seed: int, paraphrases: int | None) -> list[DemoRow]:
+    cells = _cells(experiment, personas, paraphrases)
     n = settings.samples
-    requests = [GenerateRequest(render(experiment, p, s, o, method="sample"),
-                                temperature=settings.temperature, max_tokens=settings.max_tokens,
-                                seed=draw_seed(seed, p.name, s, o, d), options=experiment.actions)
-                for p, s, o in cells for d in range(n)]
+    requests = [GenerateRequest(c.prompt(experiment, "sample"), temperature=settings.temperature,
+                                max_tokens=settings.max_tokens, seed=c.seed(seed, d),
+                                options=experiment.actions)
+                for c in cells for d in range(n)]
     texts = backend.generate(requests)
     smooth = kde_ordinal if experiment.ordinal_actions else jeffreys
     rows = []
-    for c, (persona, state, order) in enumerate(cells):
+    for c, cell in enumerate(cells):
         draws = texts[c * n:(c + 1) * n]
         parsed = [parse_answer(t, experiment.actions) for t in draws]
         counts = np.bincount([p.option for p in parsed if p.option is not None],
                              minlength=len(experiment.actions))
         failures = Counter(p.reason for p in parsed if p.option is None)
         n_failed = sum(failures.values())
-        rows.append(DemoRow(persona.name, state, _variant(experiment, order), "sample",
-                            tuple(float(p) for p in smooth(counts)), n_draws=n,
+        rows.append(DemoRow(cell.persona.name, cell.state, _variant(experiment, cell.order),
+                            "sample", tuple(float(p) for p in smooth(counts)), n_draws=n,
                             n_failed=n_failed, texts=tuple(draws), failures=dict(failures),
-                            status="ok" if n_failed < n else "failed"))
+                            status="ok" if n_failed < n else "failed",
+                            paraphrase=cell.paraphrase))
     return rows
 
 
 @dataclass
 class _Episode:
-    """A sampled episode in progress: who plays, in which option order, where it is now."""
+    """A sampled episode in progress: who plays, in which wording, where it is now."""
 
     persona: Persona
+    paraphrase: int
     order: tuple[int, ...]
     index: int
     state: Any
@@ -167,33 +197,39 @@ class _Episode:
     steps: int = 0
     attempt: int = 0
 
+    @property
+    def cell(self) -> Cell:
+        """The prompt cell of the episode's current state."""
+        return Cell(self.persona, self.state, self.paraphrase, self.order)
+
 
 @dataclass
-class _Cell:
+class _Tally:
     texts: list[str] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
     failures: Counter = field(default_factory=Counter)
 
 
-def _episode_rng(seed: int, persona: str, order: tuple[int, ...],
+def _episode_rng(seed: int, persona: str, wording: tuple[int, tuple[int, ...]],
                  index: int) -> np.random.Generator:
-    text = f"{seed}|{persona}|{order}|episode {index}"
+    text = f"{seed}|{persona}|{wording[1]}|episode {index}"
+    text += f"|p{wording[0]}" if wording[0] else ""
     return np.random.default_rng(int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big"))
 
 
 def _start_episodes(experiment: Experiment, personas: Sequence[Persona], *, samples: int,
-                    seed: int) -> list[_Episode]:
+                    seed: int, paraphrases: int | None) -> list[_Episode]:
     episodes = []
     for persona in personas:
-        for order in option_orders(len(experiment.actions)):
+        for wording in wordings(experiment, paraphrases):
             for index in range(samples):
-                rng = _episode_rng(seed, persona.name, order, index)
-                episodes.append(_Episode(persona, order, index,
+                rng = _episode_rng(seed, persona.name, wording, index)
+                episodes.append(_Episode(persona, wording[0], wording[1], index,
                                          experiment.initial_state(persona, rng=rng), rng))
     return episodes
 
 
-def _advance(experiment: Experiment, ep: _Episode, text: str, cell: _Cell) -> bool:
+def _advance(experiment: Experiment, ep: _Episode, text: str, cell: _Tally) -> bool:
     """Record one answer in its cell and move the episode on; False when the episode is over."""
     parsed = parse_answer(text, experiment.actions)
     cell.texts.append(text)
@@ -208,54 +244,63 @@ def _advance(experiment: Experiment, ep: _Episode, text: str, cell: _Cell) -> bo
 
 
 def _sample_rollouts(experiment: Experiment, personas: Sequence[Persona], backend: CachedBackend,
-                     *, settings: SampleSettings, seed: int) -> list[DemoRow]:
-    """The persona plays ``settings.samples`` episodes per option order, all in lockstep."""
-    cells: dict[tuple[str, Any, tuple[int, ...]], _Cell] = {}
-    active = _start_episodes(experiment, personas, samples=settings.samples, seed=seed)
+                     *, settings: SampleSettings, seed: int,
+                     paraphrases: int | None) -> list[DemoRow]:
+    """The persona plays ``settings.samples`` episodes per wording, all in lockstep."""
+    tallies: dict[tuple[str, Any, int, tuple[int, ...]], tuple[Cell, _Tally]] = {}
+    active = _start_episodes(experiment, personas, samples=settings.samples, seed=seed,
+                             paraphrases=paraphrases)
     while active:
-        requests = [GenerateRequest(render(experiment, ep.persona, ep.state, ep.order,
-                                           method="sample"),
+        requests = [GenerateRequest(ep.cell.prompt(experiment, "sample"),
                                     temperature=settings.temperature,
                                     max_tokens=settings.max_tokens, options=experiment.actions,
-                                    seed=draw_seed(seed, ep.persona.name, ep.state, ep.order,
-                                                   f"episode {ep.index} try {ep.attempt}"))
+                                    seed=ep.cell.seed(seed, f"episode {ep.index} try {ep.attempt}"))
                     for ep in active]
         still = []
         for ep, text in zip(active, backend.generate(requests), strict=True):
-            cell = cells.setdefault((ep.persona.name, ep.state, ep.order), _Cell())
-            if _advance(experiment, ep, text, cell):
+            key = (ep.persona.name, ep.state, ep.paraphrase, ep.order)
+            _, tally = tallies.setdefault(key, (ep.cell, _Tally()))
+            if _advance(experiment, ep, text, tally):
                 still.append(ep)
         active = still
-    return _rollout_rows(experiment, personas, cells)
+    return _rollout_rows(experiment, personas, list(tallies.values()))
 
 
 def _rollout_rows(experiment: Experiment, personas: Sequence[Persona],
-                  cells: dict[tuple[str, Any, tuple[int, ...]], _Cell]) -> list[DemoRow]:
+                  tallies: list[tuple[Cell, _Tally]]) -> list[DemoRow]:
     smooth = kde_ordinal if experiment.ordinal_actions else jeffreys
     n = len(experiment.actions)
     rows = []
     grid = {state: i for i, state in enumerate(experiment.states())}
-    ordered = sorted(cells, key=lambda k: ([p.name for p in personas].index(k[0]),
-                                           grid.get(k[1], len(grid)), state_key(k[1]), k[2]))
-    for persona, state, order in ordered:
-        cell = cells[(persona, state, order)]
+    names = [p.name for p in personas]
+
+    def position(item: tuple[Cell, _Tally]) -> tuple:
+        c = item[0]
+        return (names.index(c.persona.name), grid.get(c.state, len(grid)), state_key(c.state),
+                c.paraphrase, c.order)
+
+    for key, cell in sorted(tallies, key=position):
         counts = np.array([cell.counts[i] for i in range(n)])
-        rows.append(DemoRow(persona, state, _variant(experiment, order), "sample",
-                            tuple(float(p) for p in smooth(counts)), n_draws=len(cell.texts),
-                            n_failed=sum(cell.failures.values()), texts=tuple(cell.texts),
-                            failures=dict(cell.failures),
-                            status="ok" if counts.sum() else "failed"))
+        rows.append(DemoRow(key.persona.name, key.state, _variant(experiment, key.order),
+                            "sample", tuple(float(p) for p in smooth(counts)),
+                            n_draws=len(cell.texts), n_failed=sum(cell.failures.values()),
+                            texts=tuple(cell.texts), failures=dict(cell.failures),
+                            status="ok" if counts.sum() else "failed",
+                            paraphrase=key.paraphrase))
     return rows
 
 
 def elicit(experiment: Experiment, personas: Sequence[Persona], backend: CachedBackend, *,
            method: str = "choice-probs", settings: SampleSettings | None = None,
-           seed: int = 0) -> list[DemoRow]:
-    """Ask the LLM persona at every state of the grid with the chosen method."""
+           seed: int = 0, paraphrases: int | None = None) -> list[DemoRow]:
+    """Ask the LLM persona at every state of the grid with the chosen method.
+
+    ``paraphrases`` limits the wordings of the instructions to the first N (all by default).
+    """
     if method == "choice-probs":
-        return _choice_probs(experiment, personas, backend)
+        return _choice_probs(experiment, personas, backend, paraphrases=paraphrases)
     if method == "sample":
         sampler = _sample_rollouts if experiment.sequential else _sample
         return sampler(experiment, personas, backend, settings=settings or SampleSettings(),
-                       seed=seed)
+                       seed=seed, paraphrases=paraphrases)
     raise UnknownNameError("method", method, METHODS)

@@ -36,12 +36,18 @@ def _join(words: list[str]) -> str:
 
 
 def render(experiment: Experiment, persona: Persona, state: Any, order: tuple[int, ...], *,
-           method: str) -> Prompt:
-    """Messages for one persona x state x option order (``method``: choice-probs or sample)."""
+           method: str, paraphrase: int = 0) -> Prompt:
+    """Messages for one persona x state x wording x option order.
+
+    ``method`` is choice-probs or sample; ``paraphrase`` indexes
+    :meth:`~subrational.experiments.Experiment.paraphrases` (0: the instructions themselves).
+    """
     words = [experiment.actions[i] for i in order]
     template = _CHOICE if method == "choice-probs" else _SAMPLE
     question = template.format(options=_join(words))
-    messages = (Message("system", experiment.instructions(persona)),
+    system = (experiment.paraphrases(persona)[paraphrase] if paraphrase
+              else experiment.instructions(persona))
+    messages = (Message("system", system),
                 Message("user", f"{experiment.situation(state, persona)}\n{question}"))
     meta = {"experiment": experiment.id, "persona": persona, "state": state,
             "actions": experiment.actions}

@@ -30,6 +30,7 @@ class Curve:
         y_high: Optional upper band.
         xlabel: Axis label.
         ylabel: Axis label.
+        band_label: Legend text of the band (a 95 % CI, a tolerance across studies, ...).
     """
 
     panel: str
@@ -42,6 +43,7 @@ class Curve:
     y_high: Sequence[float] | None = None
     xlabel: str = ""
     ylabel: str = ""
+    band_label: str = ""
 
 
 @dataclass(frozen=True)

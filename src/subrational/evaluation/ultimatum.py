@@ -39,7 +39,7 @@ def _human_curve(ref: Mapping[str, Any]) -> Curve:
     offers = np.asarray(rc["offer"])
     return _curve("humans (Heffner & FeldmanHall 2022)", "human", "", offers,
                   np.asarray(rc["p_reject"]), y_low=(1 - np.asarray(rc["ci_high"])).tolist(),
-                  y_high=(1 - np.asarray(rc["ci_low"])).tolist())
+                  y_high=(1 - np.asarray(rc["ci_low"])).tolist(), band_label="humans: 95 % CI")
 
 
 def _paper_findings(source: str, offers: np.ndarray, rej: np.ndarray) -> list[Finding]:

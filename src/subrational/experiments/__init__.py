@@ -2,6 +2,8 @@
 
 from .core import Experiment, Persona, Policy, Step, state_key, state_to_dict
 from .env import GameEnv
+from .marshmallow import Marshmallow, MarshmallowState
+from .procrastination import Procrastination, ProcrastinationState
 from .registry import import_plugins, latest_ids, make, names, register
 from .rollout import Trajectory, rollout
 from .ultimatum import Ultimatum, UltimatumState
@@ -10,8 +12,12 @@ __all__ = [
     "Experiment",
     "GameEnv",
     "import_plugins",
+    "Marshmallow",
+    "MarshmallowState",
     "Persona",
     "Policy",
+    "Procrastination",
+    "ProcrastinationState",
     "Step",
     "Trajectory",
     "Ultimatum",
@@ -26,3 +32,5 @@ __all__ = [
 ]
 
 register(Ultimatum)
+register(Marshmallow)
+register(Procrastination)

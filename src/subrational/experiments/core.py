@@ -188,6 +188,15 @@ class Experiment(ABC):
     def instructions(self, persona: Persona) -> str:
         """The fixed story and the persona (system message; shared across states)."""
 
+    def paraphrases(self, persona: Persona) -> Sequence[str]:
+        """Equivalent wordings of the instructions; the first is :meth:`instructions` itself.
+
+        A study gives several so that the report can separate what the wording does to the
+        answers from what the situation does (a designed factor, like the option order).
+        Changing or adding a wording changes the prompts: bump ``version``.
+        """
+        return (self.instructions(persona),)
+
     @abstractmethod
     def situation(self, state: Any, persona: Persona) -> str:
         """What has happened so far and what must be decided now (comes last in the prompt)."""

@@ -26,10 +26,7 @@ def _slug(text: str) -> str:
 
 def _draw(ax: plt.Axes, curve: Curve, colour: str, style: object) -> None:
     if curve.source == "human":
-        ax.plot(curve.x, curve.y, "o-", color="black", lw=2, label=curve.label, zorder=5)
-        if curve.y_low is not None and curve.y_high is not None:
-            ax.fill_between(curve.x, curve.y_low, curve.y_high, color="black", alpha=0.15,
-                            label="humans: 95 % CI")
+        _draw_human(ax, curve)
         return
     if curve.source == "baseline":
         ax.plot(curve.x, curve.y, color="grey", ls=style, lw=1.5, label=curve.label)
@@ -37,6 +34,20 @@ def _draw(ax: plt.Axes, curve: Curve, colour: str, style: object) -> None:
     dashed = curve.source == "policy"
     ax.plot(curve.x, curve.y, color=colour, ls="--" if dashed else "-", lw=1.8,
             marker=None if dashed else ".", label=curve.label)
+
+
+def _draw_human(ax: plt.Axes, curve: Curve) -> None:
+    has_band = curve.y_low is not None and curve.y_high is not None
+    if len(curve.x) == 1 and has_band:  # a single reference point: an error bar, not an area
+        assert curve.y_low is not None and curve.y_high is not None
+        err = [[curve.y[0] - curve.y_low[0]], [curve.y_high[0] - curve.y[0]]]
+        ax.errorbar(curve.x, curve.y, yerr=err, fmt="o", color="black", capsize=5, lw=2,
+                    label=f"{curve.label} ({curve.band_label or 'range'})", zorder=5)
+        return
+    ax.plot(curve.x, curve.y, "o-", color="black", lw=2, label=curve.label, zorder=5)
+    if has_band:
+        ax.fill_between(curve.x, curve.y_low, curve.y_high, color="black", alpha=0.15,
+                        label=curve.band_label or "human range")
 
 
 def plot_analysis(analysis: Analysis, folder: Path, prefix: str) -> dict[str, Path]:

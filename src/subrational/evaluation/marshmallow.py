@@ -1,0 +1,220 @@
+"""Evaluation of the marshmallow test: survival curves by age, the paper's findings, human bands.
+
+Every statistic comes from rollouts (:func:`~subrational.evaluation.behaviour.simulate`): the
+minutes a child waits is the number of "Wait" answers in an episode, so ``horizon`` means she
+waited to the end. Claims that waiting *rises* with age use Spearman's rho over the ages present
+and also ask the oldest age to wait longer than the youngest by more than three Monte Carlo
+standard errors of a difference of two shares; otherwise the rank order of a flat policy's
+simulation noise would count as a rise half of the time.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.stats import spearmanr
+
+from ..experiments.core import Persona, Policy
+from ..experiments.marshmallow import WAIT
+from ..experiments.rollout import Trajectory
+from .behaviour import LEARNED_SOURCES, EvalSettings, simulate
+from .human import human_reference
+from .records import Analysis, Curve, Finding
+
+__all__ = ["WaitStats", "wait_stats", "analyse_marshmallow", "PANEL_SURVIVAL", "PANEL_FULL_WAIT"]
+
+PANEL_SURVIVAL = "Survival: P(still waiting)"
+PANEL_FULL_WAIT = "Full wait by age"
+PAPER_YOUNG, PAPER_OLD = 2, 5  # the paper's "2-year-olds eat, 5-year-olds wait"
+
+
+@dataclass(frozen=True)
+class WaitStats:
+    """Waiting behaviour of one source and persona, from rollouts.
+
+    Attributes:
+        survival: P(still waiting at the start of minute t) for t = 0 .. horizon; the last entry
+            is the full-wait share. Shape ``(horizon + 1,)``.
+        full_wait: P(the marshmallow is still there when the adult comes back).
+        mean_wait: Mean minutes waited as a share of the horizon.
+        eat_at_once: P(eat at minute 0).
+    """
+
+    survival: np.ndarray
+    full_wait: float
+    mean_wait: float
+    eat_at_once: float
+
+    def as_metrics(self, age: float) -> dict[str, Any]:
+        """JSON-safe dict for ``Analysis.metrics``."""
+        return {"age": age, "survival": self.survival.tolist(), "full_wait": self.full_wait,
+                "mean_wait_share": self.mean_wait, "eat_at_once": self.eat_at_once}
+
+
+def wait_stats(trajectories: Sequence[Trajectory], horizon: int) -> WaitStats:
+    """Survival curve, full-wait share, mean wait and P(eat at once) of some episodes."""
+    waits = np.array([sum(a == WAIT for a in t.actions) for t in trajectories])
+    survival = (waits[:, None] >= np.arange(horizon + 1)).mean(axis=0)
+    return WaitStats(survival=survival, full_wait=float(survival[-1]),
+                     mean_wait=float(waits.mean() / horizon), eat_at_once=float(1 - survival[1]))
+
+
+def _age(persona: Persona) -> float:
+    return float(persona.values["age"])
+
+
+def _margin(settings: EvalSettings) -> float:
+    # Three standard errors of a difference of two shares (each SE <= 0.5 / sqrt(episodes)).
+    return 3 * 0.5 * math.sqrt(2 / settings.episodes)
+
+
+def _rises(ages: Sequence[float], values: Sequence[float],
+           margin: float) -> tuple[float | None, bool | None]:
+    """Spearman rho of ``values`` on ``ages`` and whether it counts as a rise (None: < 3 ages)."""
+    if len(ages) < 3:
+        return None, None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # constant input: rho is undefined, handled below
+        rho = float(spearmanr(ages, values).statistic)
+    if math.isnan(rho):
+        return None, False
+    return rho, rho > 0 and values[-1] - values[0] > margin
+
+
+def _simulate_ages(experiment: Any, policy: Policy, personas: Sequence[Persona], source: str,
+                   settings: EvalSettings) -> dict[float, WaitStats]:
+    return {_age(p): wait_stats(simulate(experiment, policy, p, source=source,
+                                         settings=settings), experiment.horizon)
+            for p in personas}
+
+
+def _paper_findings(source: str, stats: Mapping[float, WaitStats],
+                    margin: float) -> list[Finding]:
+    out = []
+    if PAPER_YOUNG in stats:
+        p = stats[PAPER_YOUNG].full_wait
+        out.append(Finding("2-year-olds take the immediate reward", source, p,
+                           "P(full wait | age 2) < 0.5", p < 0.5))
+    if PAPER_OLD in stats:
+        p = stats[PAPER_OLD].full_wait
+        out.append(Finding("5-year-olds wait", source, p, "P(full wait | age 5) > 0.5", p > 0.5))
+    ages = sorted(stats)
+    rho, ok = _rises(ages, [stats[a].mean_wait for a in ages], margin)
+    out.append(Finding("waiting rises with age", source, rho,
+                       f"Spearman rho(age, mean wait) > 0 over ages present (>= 3) and oldest - "
+                       f"youngest mean wait share > {margin:.3f} (3 Monte Carlo SE)", ok))
+    return out
+
+
+def _rise_bands(source: str, stats: Mapping[float, WaitStats], bands: Mapping[str, Any],
+                margin: float) -> list[Finding]:
+    lo, hi = bands["rise_ages"]
+    ages = [a for a in sorted(stats) if lo <= a <= hi]
+    out = []
+    for what, key in (("full-wait probability", "full_wait"), ("mean wait", "mean_wait")):
+        rho, ok = _rises(ages, [getattr(stats[a], key) for a in ages], margin)
+        out.append(Finding(f"{what} does not fall from age {lo} to {hi}", source, rho,
+                           f"Spearman rho(age, {what}) > 0 on ages {lo}-{hi} present (>= 3) and "
+                           f"a rise > {margin:.3f}", ok, "human band"))
+    return out
+
+
+def _band_findings(source: str, stats: Mapping[float, WaitStats], bands: Mapping[str, Any],
+                   margin: float) -> list[Finding]:
+    out = _rise_bands(source, stats, bands, margin)
+    flo, fhi = bands["full_wait"]
+    mlo, mhi = bands["mean_wait_share"]
+    for age in [a for a in bands["band_ages"] if a in stats]:
+        full, mean = stats[age].full_wait, stats[age].mean_wait
+        out.append(Finding(f"age {age}: full-wait share like children's", source, full,
+                           f"P(full wait | age {age}) in [{flo}, {fhi}]", flo <= full <= fhi,
+                           "human band"))
+        out.append(Finding(f"age {age}: mean wait like children's", source, mean,
+                           f"mean wait / horizon at age {age} in [{mlo}, {mhi}]",
+                           mlo <= mean <= mhi, "human band"))
+    young, least = bands["eat_at_once_age"], bands["eat_at_once_min"]
+    if young in stats:
+        p = stats[young].eat_at_once
+        out.append(Finding(f"a {young}-year-old mostly eats at once", source, p,
+                           f"P(eat at minute 0 | age {young}) > {least}", p > least,
+                           "human band"))
+    return out
+
+
+def _curves(label: str, source: str, stats: Mapping[float, WaitStats],
+            persona_names: Mapping[float, str], *, per_age: bool) -> list[Curve]:
+    ages = sorted(stats)
+    out = [Curve(PANEL_FULL_WAIT, label, source, "", ages, [stats[a].full_wait for a in ages],
+                 xlabel="age (years)", ylabel="P(full wait)")]
+    shown = ages if per_age else ages[:1]
+    for age in shown:
+        survival = stats[age].survival
+        out.append(Curve(PANEL_SURVIVAL, f"{label}: age {age:g}" if per_age else label, source,
+                         persona_names[age] if per_age else "", list(range(len(survival))),
+                         survival.tolist(), xlabel="minute", ylabel="P(still waiting)"))
+    return out
+
+
+def _human_curve(bands: Mapping[str, Any]) -> Curve:
+    ages = list(bands["band_ages"])
+    lo, hi = bands["full_wait"]
+    return Curve(PANEL_FULL_WAIT, f"children aged {ages[0]}-{ages[-1]}: band across studies",
+                 "human", "", ages, [(lo + hi) / 2] * len(ages), y_low=[lo] * len(ages),
+                 y_high=[hi] * len(ages), xlabel="age (years)", ylabel="P(full wait)",
+                 band_label="band across studies (HUMAN_DATA)")
+
+
+def _distance(stats: Mapping[float, WaitStats], bands: Mapping[str, Any]) -> float | None:
+    lo, hi = bands["full_wait"]
+    gaps = [max(0.0, lo - stats[a].full_wait, stats[a].full_wait - hi)
+            for a in bands["band_ages"] if a in stats]
+    return float(np.mean(gaps)) if gaps else None
+
+
+def _baselines(out: Analysis, experiment: Any, policies: Mapping[str, Policy],
+               personas: Sequence[Persona], settings: EvalSettings) -> None:
+    names = {_age(p): p.name for p in personas}
+    for name in experiment.baselines():
+        if name not in policies or not personas:
+            continue
+        stats = _simulate_ages(experiment, policies[name], personas, name, settings)
+        out.curves.extend(_curves(name, "baseline", stats, names, per_age=False))
+        out.metrics.update({f"{name}.{names[a]}": s.as_metrics(a) for a, s in stats.items()})
+        if name == "exponential":
+            first = stats[min(stats)]
+            both = first.eat_at_once + first.full_wait
+            out.findings.append(Finding(
+                "exponential discounter is time-consistent: eats at once or waits to the end",
+                name, both, "P(eat at minute 0) + P(full wait) >= 0.95", both >= 0.95))
+
+
+def analyse_marshmallow(experiment: Any, policies: Mapping[str, Policy],
+                        personas: Sequence[Persona],
+                        settings: EvalSettings | None = None) -> Analysis:
+    """Survival curves, findings, human bands and distances for every age and source present."""
+    settings = settings or EvalSettings()
+    bands = human_reference("marshmallow")["bands"]
+    margin = _margin(settings)
+    ordered = sorted(personas, key=_age)
+    names = {_age(p): p.name for p in ordered}
+    out = Analysis(curves=[_human_curve(bands)])
+    distance: dict[str, Any] = {
+        "measure": f"mean over ages {bands['band_ages']} present of the distance from "
+                   f"P(full wait) to the human band {bands['full_wait']} (0 inside the band)"}
+    for source in [s for s in LEARNED_SOURCES if s in policies]:
+        stats = _simulate_ages(experiment, policies[source], ordered, source, settings)
+        out.curves.extend(_curves(source, source, stats, names, per_age=True))
+        out.metrics.update({f"{source}.{names[a]}": s.as_metrics(a) for a, s in stats.items()})
+        out.findings.extend(_paper_findings(source, stats, margin))
+        out.findings.extend(_band_findings(source, stats, bands, margin))
+        if (gap := _distance(stats, bands)) is not None:
+            distance[source] = gap
+    _baselines(out, experiment, policies, ordered, settings)
+    out.metrics["distance_to_humans"] = distance
+    out.notes.append("Baselines do not depend on age; their survival curve is shown once.")
+    return out

@@ -1,0 +1,216 @@
+"""Academic procrastination: when does a student do the work for a report? (DESIGN 3.4).
+
+A report needs ``sessions`` work sessions and is due at the end of day ``deadline``. Each day the
+student works on it (one session at most) or postpones and does something more pleasant. The
+episode ends with reward 1 when the last session is done, or with reward 0 when the deadline
+passes first (a late report). The paper (Coletta et al. 2024) finds that LLM students with a
+lower GPA finish closer to the deadline and that work piles up near it, as with present-biased
+people (OULAD: 52 % of submissions in the last two days).
+
+The baselines plan by backward induction over the game core with a per-session effort cost and a
+completion value: an exponential discounter (time-consistent) and a naive quasi-hyperbolic
+(beta-delta) agent, who discounts everything after today by ``beta`` but believes its future
+selves will be exponential discounters.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.special import expit
+
+from ..errors import ConfigError
+from .core import Experiment, Persona, Step
+
+__all__ = ["Procrastination", "ProcrastinationState", "BetaDeltaStudent", "WORK", "POSTPONE"]
+
+WORK, POSTPONE = 0, 1
+GPA_RANGE = (2.0, 4.0)
+
+
+@dataclass(frozen=True)
+class ProcrastinationState:
+    """A morning before deciding: ``day`` in 1..deadline, ``done`` sessions already worked."""
+
+    day: int
+    done: int
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+class Procrastination(Experiment):
+    """Work today or postpone, every day until the report is done or the deadline has passed."""
+
+    name = "procrastination"
+    version = 1
+    title = "Academic procrastination (present bias)"
+    actions = ("Work", "Postpone")
+    state_type = ProcrastinationState
+    persona_axes = {"gpa": GPA_RANGE}
+    sequential = True
+    holdout_personas = ("gpa-3.0",)
+
+    def __init__(self, *, deadline: int = 7, sessions: int = 3,
+                 gpas: Sequence[float] = (2.0, 2.5, 3.0, 3.5, 4.0)) -> None:
+        if not (isinstance(sessions, int) and sessions >= 1):
+            raise ConfigError(f"sessions must be an integer >= 1; got {sessions!r}")
+        if not (isinstance(deadline, int) and deadline >= max(2, sessions)):
+            raise ConfigError(f"deadline must be an integer >= max(2, sessions) = "
+                              f"{max(2, sessions)} so the report can be finished; got {deadline!r}")
+        lo, hi = GPA_RANGE
+        if not gpas or any(not lo <= g <= hi for g in gpas):
+            raise ConfigError(f"gpas must be a non-empty list of values in [{lo}, {hi}]; "
+                              f"got {list(gpas)}")
+        self.deadline, self.sessions = deadline, sessions
+        self._personas = {
+            f"gpa-{g:.1f}": Persona(f"gpa-{g:.1f}", f"You are a college student with a GPA of "
+                                                    f"{g:.1f}.", "student", {"gpa": float(g)})
+            for g in gpas}
+        self._grid = tuple(ProcrastinationState(day, done)
+                           for day in range(1, deadline + 1) for done in range(sessions))
+
+    @property
+    def personas(self) -> Mapping[str, Persona]:
+        """One student per GPA: ``gpa-2.0`` ... ``gpa-4.0``."""
+        return self._personas
+
+    def states(self) -> Sequence[ProcrastinationState]:
+        """Every day x sessions done, including mornings when finishing on time is impossible."""
+        return self._grid
+
+    def initial_state(self, persona: Persona, *,
+                      rng: np.random.Generator) -> ProcrastinationState:
+        """Day 1, nothing done."""
+        return ProcrastinationState(1, 0)
+
+    def step(self, state: ProcrastinationState, action: int, persona: Persona) -> Step:
+        """Work adds a session; the last one pays 1. Passing the deadline unfinished pays 0."""
+        done = state.done + (action == WORK)
+        if done >= self.sessions:
+            return Step(next_state=None, reward=1.0, terminated=True)
+        if state.day + 1 > self.deadline:
+            return Step(next_state=None, reward=0.0, terminated=True)
+        return Step(next_state=ProcrastinationState(state.day + 1, done), reward=0.0,
+                    terminated=False)
+
+    def state_features(self, state: ProcrastinationState) -> Mapping[str, float]:
+        """Day and sessions done, each scaled to [0, 1]."""
+        return {"day": (state.day - 1) / (self.deadline - 1),
+                "done": state.done / max(self.sessions - 1, 1)}
+
+    def instructions(self, persona: Persona) -> str:
+        """The story and the persona; identical for every day so the prefix can be reused."""
+        return (f"{persona.text} You have to write a report for one of your classes. It takes "
+                f"{_plural(self.sessions, 'work session')} to finish, and you can do at most "
+                f"one session a day. The report is due at the end of day {self.deadline}; if it "
+                f"is not finished by then, it is late. Every day you decide whether to work on "
+                f"the report that day or to postpone it and do something more pleasant instead. "
+                f"Answer as this student would.")
+
+    def situation(self, state: ProcrastinationState, persona: Persona) -> str:
+        """Which day it is, the days left, the sessions done and left, then the question."""
+        days_left = self.deadline - state.day + 1
+        left = self.sessions - state.done
+        return (f"It is day {state.day} of {self.deadline}. Including today, you have "
+                f"{_plural(days_left, 'day')} left until the report is due. You have done "
+                f"{state.done} of the {_plural(self.sessions, 'work session')}, so "
+                f"{_plural(left, 'session')} remain{'s' if left == 1 else ''}. "
+                "Do you work on the report today or postpone it?")
+
+    def baselines(self) -> Mapping[str, Any]:
+        """Exponential and naive beta-delta students (parameters in :class:`BetaDeltaStudent`)."""
+        return {"exponential": BetaDeltaStudent(self, beta=1.0),
+                "naive-beta-delta": BetaDeltaStudent(self, beta=0.7)}
+
+    def analyse(self, policies: Mapping[str, Any], personas: Sequence[Persona], *,
+                settings: Any = None) -> Any:
+        """Work timing by GPA from rollouts, the paper's findings and the OULAD bands."""
+        from ..evaluation.behaviour import EvalSettings
+        from ..evaluation.procrastination import analyse_procrastination
+
+        return analyse_procrastination(self, policies, personas, settings or EvalSettings())
+
+
+@dataclass(frozen=True)
+class BetaDeltaStudent:
+    """A quasi-hyperbolic student solved by backward induction, with logit choice noise.
+
+    A work session costs ``effort_cost`` on the day it is done; finishing pays
+    ``completion_value`` (times the game's reward of 1) on that day; a late report pays 0. The
+    continuation value ``V`` is the exponential (``beta = 1``) discounter's optimal value, computed
+    with :meth:`Experiment.transitions`. The student chooses by today's payoff plus
+    ``beta * delta * V(tomorrow)``: with ``beta = 1`` that is the time-consistent exponential
+    agent; with ``beta < 1`` it is the naive agent, who expects its future selves to be patient.
+    P(action) is a logit over these values with inverse temperature ``precision``; planning
+    assumes optimal future choices (noise only enters the choice).
+
+    Defaults (``delta = 0.99``, cost 1, value 10, ``precision = 10``) put both agents close to
+    indifference about the timing of an unforced session: an exponential agent gains only about
+    0.07 by working a day earlier, so it works early with P about 0.67, whereas the naive agent
+    (``beta = 0.7``) loses about 0.25 and works early with P about 0.08. With no noise the
+    exponential agent works on days 1-3 of 7 and the naive agent on days 5-7.
+
+    Attributes:
+        experiment: The :class:`Procrastination` game to plan over.
+        beta: Present bias (1 = exponential).
+        delta: Daily discount factor.
+        effort_cost: Utility cost of one work session.
+        completion_value: Utility of finishing the report on time.
+        precision: Logit inverse temperature (larger = closer to the best action).
+    """
+
+    experiment: Procrastination
+    beta: float = 1.0
+    delta: float = 0.99
+    effort_cost: float = 1.0
+    completion_value: float = 10.0
+    precision: float = 10.0
+    _values: dict[ProcrastinationState, float] = field(init=False, repr=False, compare=False,
+                                                       default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("beta", "delta"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and 0 < value <= 1):
+                raise ConfigError(f"BetaDeltaStudent.{name} must be in (0, 1]; got {value!r}")
+        if not (isinstance(self.precision, (int, float)) and self.precision > 0):
+            raise ConfigError(f"BetaDeltaStudent.precision must be > 0 (use math.inf for no "
+                              f"noise); got {self.precision!r}")
+        persona = next(iter(self.experiment.personas.values()))  # the game ignores the persona
+        for state in sorted(self.experiment.states(), key=lambda s: -s.day):
+            self._values[state] = max(self._q(state, persona, beta=1.0))
+
+    def _q(self, state: ProcrastinationState, persona: Persona, *,
+           beta: float) -> tuple[float, float]:
+        q = []
+        for action in (WORK, POSTPONE):
+            today = -self.effort_cost if action == WORK else 0.0
+            later = 0.0
+            for prob, step in self.experiment.transitions(state, action, persona):
+                today += prob * self.completion_value * step.reward
+                if step.next_state is not None:
+                    later += prob * self._values[step.next_state]
+            q.append(today + beta * self.delta * later)
+        return q[0], q[1]
+
+    def q_values(self, state: ProcrastinationState,
+                 persona: Persona | None = None) -> tuple[float, float]:
+        """(Work, Postpone) values as this student sees them this morning."""
+        persona = persona or next(iter(self.experiment.personas.values()))
+        return self._q(state, persona, beta=self.beta)
+
+    def action_probs(self, state: ProcrastinationState, persona: Persona) -> np.ndarray:
+        """Logit choice between working and postponing."""
+        work, postpone = self.q_values(state, persona)
+        gap = work - postpone
+        if math.isinf(self.precision):
+            p_work = 1.0 if gap > 0 else 0.0 if gap < 0 else 0.5
+        else:
+            p_work = float(expit(self.precision * gap))
+        return np.array([p_work, 1.0 - p_work])
