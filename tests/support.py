@@ -77,6 +77,10 @@ class BusStop(Experiment):
     def instructions(self, persona: Persona) -> str:
         return f"{persona.text} You wait for a bus."
 
+    def paraphrases(self, persona: Persona) -> Sequence[str]:
+        return (self.instructions(persona), f"{persona.text} You are at a bus stop.",
+                f"{persona.text} Your bus is late.")
+
     def situation(self, state: BusState, persona: Persona) -> str:
         return f"You have waited {state.minute} minutes. Walk or wait?"
 

@@ -28,7 +28,7 @@ def cache_env(shared_cache, monkeypatch):
 
 # A reduced grid: two persona values per study (the full grid is `make run`).
 REDUCED = ["fair", "age-2", "age-5", "stake-10", "stake-10000", "gpa-2.0", "gpa-4.0"]
-STUDIES = ("ultimatum-v1", "marshmallow-v1", "double_or_nothing-v1", "procrastination-v1")
+STUDIES = ("ultimatum-v2", "marshmallow-v1", "double_or_nothing-v1", "procrastination-v1")
 CALLS = 21 * 2 + 2 * 15 * 2 + 2 * 5 * 2 + 2 * 21 * 2  # personas x states x option orders
 
 
@@ -50,7 +50,7 @@ def test_four_studies_on_the_real_model_through_the_cli_then_offline_replay(tmp_
         assert exp["training"]["fidelity_tv"] < 0.05, vid
         distance = exp["metrics"]["distance_to_humans"]
         assert distance["measure"] and distance["demonstrations"] is not None, vid
-    curve = summary["experiments"]["ultimatum-v1"]["metrics"]["demonstrations.fair"]["p_accept"]
+    curve = summary["experiments"]["ultimatum-v2"]["metrics"]["demonstrations.fair"]["p_accept"]
     assert len(curve) == 21 and all(0.0 <= p <= 1.0 for p in curve)
     html = (tmp_path / "a" / "report.html").read_text()
     assert "SmolLM2-135M" in html

@@ -1,11 +1,21 @@
 import hashlib
 
-from subrational.elicitation import PROMPT_VERSION, option_orders, render
-from subrational.experiments import Ultimatum, UltimatumState
+import pytest
+
+from subrational.elicitation import PROMPT_VERSION, render, wordings
+from subrational.experiments import Ultimatum, UltimatumState, make
 
 # A wording change must bump the experiment's or the elicitation's version: the cache, stored
 # demonstrations and reports are keyed on the exact text. Update the digest together with it.
-GOLDEN = {("ultimatum-v1", 1): "897a6a33ffe00e6867e3d26205a2ab364cd5f5b3f09a7d6a17ed3441c38e941d"}
+GOLDEN = {
+    ("ultimatum-v1", 1): "897a6a33ffe00e6867e3d26205a2ab364cd5f5b3f09a7d6a17ed3441c38e941d",
+    ("ultimatum-v2", 1): "3eab5dc9e62f4e956b9891332e291e3a7c320c42a34f6097305674221b26b302",
+    ("marshmallow-v1", 1): "22bdb49a1dbd52c949b2e9c12014c7a49ea57aeda33c59ea612060d33dab617f",
+    ("double_or_nothing-v1", 1):
+        "fcd7e5f029156835d5d9e6ff3c52c5feb447a356603e8500da29df3776635df6",
+    ("procrastination-v1", 1):
+        "e35aee86b0107bb43ca7e97f4324e8d9833ebeed6c4c813f41b0f9a7a36e803c",
+}
 
 
 def _digest(exp) -> str:
@@ -13,16 +23,30 @@ def _digest(exp) -> str:
     for method in ("choice-probs", "sample"):
         for persona in exp.personas.values():
             for state in exp.states():
-                for order in option_orders(len(exp.actions)):
-                    for m in render(exp, persona, state, order, method=method).messages:
+                for paraphrase, order in wordings(exp):
+                    prompt = render(exp, persona, state, order, method=method,
+                                    paraphrase=paraphrase)
+                    for m in prompt.messages:
                         h.update(f"{m.role}\x00{m.content}\x01".encode())
     return h.hexdigest()
 
 
-def test_prompt_wording_is_pinned_to_its_version():
-    exp = Ultimatum()
+@pytest.mark.parametrize("vid", sorted(vid for vid, _ in GOLDEN))
+def test_prompt_wording_is_pinned_to_its_version(vid):
+    exp = make(vid)
     assert _digest(exp) == GOLDEN[(exp.id, PROMPT_VERSION)], (
-        "prompt text changed: bump Ultimatum.version or PROMPT_VERSION, then update GOLDEN")
+        f"prompt text of {vid} changed: bump its version or PROMPT_VERSION, then update GOLDEN")
+
+
+def test_every_built_in_study_has_a_pinned_wording_and_three_paraphrases():
+    from subrational.experiments import latest_ids
+
+    for vid in latest_ids().values():
+        exp = make(vid)
+        assert (vid, PROMPT_VERSION) in GOLDEN, f"add the digest of {vid} to GOLDEN"
+        texts = exp.paraphrases(next(iter(exp.personas.values())))
+        assert len(set(texts)) >= 4 and texts[0] == exp.instructions(
+            next(iter(exp.personas.values())))
 
 
 def test_layout_puts_the_persona_first_and_the_state_last():

@@ -10,11 +10,11 @@ from subrational.elicitation.elicit import MAX_ATTEMPTS
 from support import BusState, BusStop, CacheableScripted, bus_truth
 
 
-def _elicit(backend, personas=("patience-1",), samples=40, seed=0):
+def _elicit(backend, personas=("patience-1",), samples=40, seed=0, paraphrases=1):
     game = BusStop()
     cached = CachedBackend(backend, Cache())
     return elicit(game, [game.persona(p) for p in personas], cached, method="sample",
-                  settings=SampleSettings(samples=samples), seed=seed)
+                  settings=SampleSettings(samples=samples), seed=seed, paraphrases=paraphrases)
 
 
 def _visits(rows):
@@ -58,3 +58,10 @@ def test_same_seed_replays_from_the_cache_and_another_seed_draws_anew():
     other_backend = CacheableScripted.make(bus_truth)
     _elicit(other_backend, samples=10, seed=1)
     assert other_backend.calls > 0
+
+
+def test_every_wording_gets_its_own_episodes():
+    rows = _elicit(ScriptedBackend("x", probs_fn=lambda p, s: [1.0, 0.0]), samples=5,
+                   paraphrases=None)
+    assert sorted({r.paraphrase for r in rows}) == [0, 1, 2]
+    assert sum(r.n_draws for r in rows) == 3 * 2 * 5

@@ -38,8 +38,9 @@ def test_encode_puts_state_then_persona_one_hot():
 
 
 def test_registry_versioned_ids_and_did_you_mean():
-    assert "ultimatum-v1" in names()
-    assert make("ultimatum").id == make("ultimatum-v1").id == "ultimatum-v1"
+    assert {"ultimatum-v1", "ultimatum-v2"} <= set(names())
+    assert make("ultimatum").id == make("ultimatum-v2").id == "ultimatum-v2"
+    assert len(make("ultimatum-v1").paraphrases(make("ultimatum-v1").persona("fair"))) == 1
     with pytest.raises(UnknownNameError, match="did you mean 'ultimatum'"):
         make("ultimatm")
     with pytest.raises(UnknownNameError, match="did you mean 'fair'"):

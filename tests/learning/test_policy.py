@@ -12,7 +12,7 @@ from subrational.experiments.core import Persona, Policy
 from subrational.experiments.registry import make, register
 from subrational.learning import LearnedPolicy, Target, TrainConfig, load_policy, train_policy
 
-# A fresh interpreter: load_policy itself must import the module that registers ultimatum-v1.
+# A fresh interpreter: load_policy itself must import the module that registers ultimatum-v2.
 FRESH = """
 import json, sys
 import subrational
@@ -25,7 +25,7 @@ print(json.dumps([p.action_probs({'offer': 0.1}, 'fair').tolist(),
 
 @pytest.fixture
 def ultimatum():
-    return make("ultimatum-v1")
+    return make("ultimatum-v2")
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def test_round_trip_in_process(trained, ultimatum, tmp_path):
     json.dumps(loaded.train_info)  # JSON-safe
     data = torch.load(tmp_path / "p.pt", weights_only=True)
     assert (data["format"], data["format_version"]) == ("subrational-policy", 1)
-    assert data["experiment"] == "ultimatum-v1"
+    assert data["experiment"] == "ultimatum-v2"
     assert data["feature_names"] == ultimatum.feature_names()
     assert data["actions"] == ["Accept", "Reject"] and data["hidden"] == 64
 

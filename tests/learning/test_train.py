@@ -18,7 +18,7 @@ OFF_GRID = [round(0.025 + 0.05 * i, 4) for i in range(20)]  # midpoints, never t
 
 @pytest.fixture
 def ultimatum():
-    return make("ultimatum-v1")
+    return make("ultimatum-v2")
 
 
 @pytest.fixture

@@ -17,14 +17,14 @@ def test_scripted_run_writes_report_and_reproduces_known_findings(tmp_path, caps
     assert code == 0
     assert f"report: {tmp_path / 'r' / 'report.html'}" in out
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
-    findings = summary["experiments"]["ultimatum-v1"]["findings"]
+    findings = summary["experiments"]["ultimatum-v2"]["findings"]
     paper = {(f["claim"], f["source"]): f["reproduced"] for f in findings if f["kind"] == "paper"}
     assert paper[("fair persona rejects offers below 30 % of the pie", "demonstrations")] is True
     assert paper[("fair persona accepts a 50/50 split", "demonstrations")] is True
     assert paper[("fair persona rejects offers below 30 % of the pie", "policy")] is True
     assert paper[("money-maximiser accepts every positive offer", "money-maximiser")] is True
     # The typical persona follows the human logistic curve exactly: close to humans.
-    metrics = summary["experiments"]["ultimatum-v1"]["metrics"]
+    metrics = summary["experiments"]["ultimatum-v2"]["metrics"]
     assert metrics["demonstrations.typical"]["mad_to_human"] < 0.03
     assert metrics["demonstrations.typical"]["logistic"]["threshold"] == pytest.approx(0.1526,
                                                                                       abs=1e-3)
@@ -32,7 +32,7 @@ def test_scripted_run_writes_report_and_reproduces_known_findings(tmp_path, caps
     assert "data:image/png;base64," in html and "Acceptance curve" in html
     assert (tmp_path / "r" / "figures" / "ultimatum-acceptance-curve.png").stat().st_size > 10_000
     manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
-    assert manifest["experiments"] == ["ultimatum-v1"] and manifest["config"]["seed"] == 0
+    assert manifest["experiments"] == ["ultimatum-v2"] and manifest["config"]["seed"] == 0
 
 
 def test_uniform_model_reproduces_nothing_and_says_so(tmp_path, capsys):
@@ -77,5 +77,5 @@ def test_missing_openai_key_is_a_usage_error(capsys, monkeypatch, tmp_path):
 def test_list_shows_experiments_personas_and_backends(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    for word in ("ultimatum-v1", "fair, typical, selfish", "transformers", "openai", "scripted"):
+    for word in ("ultimatum-v2", "fair, typical, selfish", "transformers", "openai", "scripted"):
         assert word in out

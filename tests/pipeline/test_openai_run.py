@@ -25,9 +25,9 @@ def test_run_on_an_openai_compatible_server_reproduces_the_finding(tmp_path, cap
                      "--persona", "fair", "--persona", "typical", "--no-progress",
                      "--out", str(tmp_path / "r")])
         assert code == 0, capsys.readouterr().err
-        assert srv.requests == 84 + 2  # 2 personas x 21 offers x 2 orders, plus two 429s
+        assert srv.requests == 336 + 2  # 2 personas x 21 offers x 4 wordings x 2 orders, 2 429s
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
-    exp = summary["experiments"]["ultimatum-v1"]
+    exp = summary["experiments"]["ultimatum-v2"]
     paper = {(f["claim"], f["source"]): f["reproduced"] for f in exp["findings"]}
     assert paper[("fair persona rejects offers below 30 % of the pie", "demonstrations")] is True
     assert exp["diagnostics"]["option_mass_mean"] == __import__("pytest").approx(0.97, abs=1e-6)
@@ -48,7 +48,7 @@ def test_offline_replay_of_an_api_run_needs_no_key_and_no_server(tmp_path, capsy
         url = srv.base_url
     monkeypatch.delenv("OPENAI_API_KEY")
     assert main([*args, "--base-url", url, "--offline", "--out", str(tmp_path / "b")]) == 0
-    assert "0 model calls, 42 from the cache" in capsys.readouterr().out
+    assert "0 model calls, 168 from the cache" in capsys.readouterr().out
 
 
 def test_server_without_logprobs_falls_back_to_sampling(tmp_path, capsys, monkeypatch):
@@ -58,7 +58,7 @@ def test_server_without_logprobs_falls_back_to_sampling(tmp_path, capsys, monkey
                      "--persona", "typical", "--samples", "3", "--no-progress",
                      "--out", str(tmp_path / "r")])
     assert code == 0, capsys.readouterr().err
-    exp = json.loads((tmp_path / "r" / "summary.json").read_text())["experiments"]["ultimatum-v1"]
+    exp = json.loads((tmp_path / "r" / "summary.json").read_text())["experiments"]["ultimatum-v2"]
     assert exp["method"] == "sample"
-    assert exp["diagnostics"]["draws"] == 21 * 2 * 3
+    assert exp["diagnostics"]["draws"] == 21 * 4 * 2 * 3
     assert any("fell back to the sample method" in n for n in exp["notes"])

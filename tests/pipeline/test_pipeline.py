@@ -17,10 +17,10 @@ def _config(tmp_path, **kw):
 def test_second_identical_run_makes_no_model_call_and_same_summary(tmp_path):
     first_backend = CacheableScripted.make(human_logistic)
     first = run(_config(tmp_path), out=tmp_path / "a", backend=first_backend)
-    assert first.manifest["calls"]["model_calls"] == 126 and first_backend.calls == 126
+    assert first.manifest["calls"]["model_calls"] == 504 and first_backend.calls == 504
     again_backend = CacheableScripted.make(human_logistic)
     again = run(_config(tmp_path), out=tmp_path / "b", backend=again_backend)
-    assert again_backend.calls == 0 and again.manifest["calls"]["cache_hits"] == 126
+    assert again_backend.calls == 0 and again.manifest["calls"]["cache_hits"] == 504
     assert ((tmp_path / "a" / "summary.json").read_text()
             == (tmp_path / "b" / "summary.json").read_text())
 
@@ -47,15 +47,16 @@ def test_interrupted_run_resumes_from_the_cache(tmp_path):
     resumed = CacheableScripted.make(human_logistic)
     result = run(_config(tmp_path), out=tmp_path / "a", backend=resumed)
     assert result.manifest["calls"]["cache_hits"] == 32
-    assert resumed.calls == 126 - 32
+    assert resumed.calls == 504 - 32
 
 
 def test_demonstrations_parquet_has_provenance_per_row(tmp_path):
     run(_config(tmp_path, personas=["fair"]), out=tmp_path / "a",
         backend=CacheableScripted.make(persona_logistic))
     frame = pd.read_parquet(tmp_path / "a" / "ultimatum" / "demonstrations.parquet")
-    assert len(frame) == 21 * 2  # offers x option orders
+    assert len(frame) == 21 * 4 * 2  # offers x wordings x option orders
     assert set(frame["variant"]) == {"Accept|Reject", "Reject|Accept"}
+    assert sorted(set(frame["paraphrase"])) == [0, 1, 2, 3]
     for col in ("model", "method", "option_mass", "status", "experiment_version", "n_failed"):
         assert col in frame.columns
     assert (frame["method"] == "choice-probs").all()
@@ -69,16 +70,16 @@ def test_sample_method_counts_draws_and_parse_failures(tmp_path):
     from subrational.backends.scripted import ScriptedBackend
 
     backend = ScriptedBackend("x", probs_fn=human_logistic, texts_fn=texts)
-    result = run(_config(tmp_path, method="sample", samples=20, personas=["typical"]),
-                 out=tmp_path / "a", backend=backend)
-    diag = result.summary["experiments"]["ultimatum-v1"]["diagnostics"]
-    assert diag["draws"] == 21 * 2 * 20
+    result = run(_config(tmp_path, method="sample", samples=20, personas=["typical"],
+                         paraphrases=1), out=tmp_path / "a", backend=backend)
+    diag = result.summary["experiments"]["ultimatum-v2"]["diagnostics"]
+    assert diag["draws"] == 21 * 2 * 20 and diag["wordings"] == 1
     assert 0.12 < diag["parse_failure_rate"] < 0.28
     frame = pd.read_parquet(tmp_path / "a" / "ultimatum" / "demonstrations.parquet")
     row = frame.iloc[0]
     assert row["n_draws"] == 20 and len(json.loads(row["texts"])) == 20
     # Jeffreys-smoothed frequencies track the true curve: offer 0 rejects ~83 %.
-    metrics = result.summary["experiments"]["ultimatum-v1"]["metrics"]
+    metrics = result.summary["experiments"]["ultimatum-v2"]["metrics"]
     assert metrics["demonstrations.typical"]["mad_to_human"] < 0.12
 
 
@@ -97,7 +98,7 @@ def test_an_order_effect_larger_than_the_state_effect_is_flagged(tmp_path):
 
     result = run(_config(tmp_path, personas=["typical"]), out=tmp_path / "a",
                  backend=OrderBiased("x", probs_fn=human_logistic))
-    exp = result.summary["experiments"]["ultimatum-v1"]
+    exp = result.summary["experiments"]["ultimatum-v2"]
     assert exp["diagnostics"]["order_effect_mean"] == pytest.approx(0.6)
     # The option order is all there is: it explains all the variance, the offer none.
     shares = exp["robustness"]["variance_shares"]

@@ -119,7 +119,7 @@ class Experiment(ABC):
 
     @property
     def id(self) -> str:
-        """Versioned id, e.g. ``ultimatum-v1``."""
+        """Versioned id, e.g. ``ultimatum-v2``."""
         return f"{self.name}-v{self.version}"
 
     # -- personas -----------------------------------------------------------------------------

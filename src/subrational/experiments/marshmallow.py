@@ -110,6 +110,25 @@ class Marshmallow(Experiment):
                 "get a second one.\" Then the adult leaves and you are alone with the "
                 "marshmallow. Answer as Janice would.")
 
+    def paraphrases(self, persona: Persona) -> Sequence[str]:
+        """The instructions and three rewordings with the same facts (a designed factor)."""
+        h = self.horizon
+        return (self.instructions(persona),
+                f"{persona.text} A grown-up gives you one marshmallow and tells you: \"I am "
+                f"going out for {h} minutes. If you don't eat the marshmallow before I'm back, "
+                "you can have two. If you eat it, that's fine, but there won't be a second "
+                "one.\" The grown-up goes out, and you sit alone with the marshmallow. Answer "
+                "as Janice would.",
+                f"{persona.text} You are in a room with a grown-up who places a marshmallow in "
+                f"front of you. The grown-up explains that they must step out for {h} minutes: "
+                "wait until they return without eating it and you will receive two "
+                "marshmallows, or eat it any time you like and get only this one. Now you are "
+                "by yourself with the marshmallow. Reply the way Janice would.",
+                f"{persona.text} There is one marshmallow on the table. The adult with you says "
+                f"you may eat it whenever you want, but if you leave it alone until they come "
+                f"back in {h} minutes, you will be given a second marshmallow as well. Then the "
+                "adult walks out. Answer as Janice.")
+
     def situation(self, state: MarshmallowState, persona: Persona) -> str:
         """Minutes already waited and minutes left, then the question."""
         left = self.horizon - state.minute

@@ -113,6 +113,24 @@ class Procrastination(Experiment):
                 f"the report that day or to postpone it and do something more pleasant instead. "
                 f"Answer as this student would.")
 
+    def paraphrases(self, persona: Persona) -> Sequence[str]:
+        """The instructions and three rewordings with the same facts (a designed factor)."""
+        work, d = _plural(self.sessions, "work session"), self.deadline
+        return (self.instructions(persona),
+                f"{persona.text} One of your classes requires a report. Finishing it takes "
+                f"{work}, and you cannot do more than one session per day. It must be handed in "
+                f"by the end of day {d}; after that it counts as late. Each day you choose: "
+                "spend a session on the report, or put it off and do something more enjoyable. "
+                "Decide as this student would.",
+                f"{persona.text} You have a class report to write. It needs {work} in total, "
+                f"at most one per day, and the deadline is the end of day {d} (an unfinished "
+                "report by then is late). On every day you either work on it or leave it for "
+                "later and do something you like better. Reply the way this student would.",
+                f"{persona.text} A report for a class is due at the end of day {d}. You need "
+                f"{work} to complete it and can fit in only one session a day; if it is not "
+                "done by the deadline, it will be late. Each day, you can work on the report or "
+                "postpone it in favour of something more fun. Answer as this student.")
+
     def situation(self, state: ProcrastinationState, persona: Persona) -> str:
         """Which day it is, the days left, the sessions done and left, then the question."""
         days_left = self.deadline - state.day + 1

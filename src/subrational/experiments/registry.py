@@ -1,4 +1,4 @@
-"""The catalogue of experiments, by versioned id (``ultimatum-v1``).
+"""The catalogue of experiments, by versioned id (``ultimatum-v2``).
 
 Built-in experiments register themselves when :mod:`subrational.experiments` is imported; a game
 defined outside the package calls :func:`register` with its class (or a zero-argument factory).

@@ -16,7 +16,8 @@ from scipy.special import expit
 
 from .core import Experiment, Persona, Step
 
-__all__ = ["Ultimatum", "UltimatumState", "MoneyMaximiser", "FehrSchmidtResponder"]
+__all__ = ["Ultimatum", "UltimatumV1", "UltimatumState", "MoneyMaximiser",
+           "FehrSchmidtResponder"]
 
 ACCEPT, REJECT = 0, 1
 
@@ -41,7 +42,7 @@ class Ultimatum(Experiment):
     """The responder's accept/reject decision over a grid of offered shares."""
 
     name = "ultimatum"
-    version = 1
+    version = 2  # v2: three paraphrases of the instructions added
     title = "Ultimatum game (responder)"
     actions = ("Accept", "Reject")
     state_type = UltimatumState
@@ -81,6 +82,23 @@ class Ultimatum(Experiment):
                 "rest. If you reject, neither of you gets anything. You will never meet John "
                 "again. Answer as Jerry would.")
 
+    def paraphrases(self, persona: Persona) -> Sequence[str]:
+        """The instructions and three rewordings with the same facts (a designed factor)."""
+        pie = f"${self.pie:.0f}"
+        return (self.instructions(persona),
+                f"{persona.text} Someone called John has been given {pie}. He must offer you a "
+                "part of it. Accept, and the money is split the way he proposed; reject, and "
+                "both of you go home with nothing. This happens only once, and you will not "
+                "meet John again. Decide as Jerry would.",
+                f"{persona.text} In this study, John splits {pie} between himself and you. You "
+                "can take his offer, in which case you receive what he offers and he keeps the "
+                "remainder, or turn it down, in which case neither of you receives any money. "
+                "It is a single, anonymous decision. Reply the way Jerry would.",
+                f"{persona.text} Here is the situation: John was handed {pie} and proposes a "
+                "division with you. If you say yes, each of you gets the proposed amount. If "
+                "you say no, the money is lost for both of you. There is only this one round, "
+                "and you will never see John again. Respond as Jerry.")
+
     def situation(self, state: UltimatumState, persona: Persona) -> str:
         """The offer in dollars."""
         offer = state.offer * self.pie
@@ -98,6 +116,16 @@ class Ultimatum(Experiment):
         from ..evaluation.ultimatum import analyse_ultimatum
 
         return analyse_ultimatum(self, policies, personas)
+
+
+class UltimatumV1(Ultimatum):
+    """Version 1: one wording only. Kept registered so that v1 policy files and runs load."""
+
+    version = 1
+
+    def paraphrases(self, persona: Persona) -> Sequence[str]:
+        """Only the instructions."""
+        return (self.instructions(persona),)
 
 
 class MoneyMaximiser:

@@ -4,7 +4,7 @@ The file is ``torch.save`` of a plain dict, read back with ``weights_only=True``
 code)::
 
     {"format": "subrational-policy", "format_version": 1,
-     "experiment": "ultimatum-v1", "actions": [...], "feature_names": [...],
+     "experiment": "ultimatum-v2", "actions": [...], "feature_names": [...],
      "personas": {name: {"text": ..., "kind": ..., "values": {...}}},
      "hidden": 64, "state_dict": {...}, "train": {...JSON-safe config and metrics...}}
 

@@ -37,16 +37,16 @@ def _draw(ax: plt.Axes, curve: Curve, colour: str, style: object) -> None:
 
 
 def _draw_human(ax: plt.Axes, curve: Curve) -> None:
-    has_band = curve.y_low is not None and curve.y_high is not None
-    if len(curve.x) == 1 and has_band:  # a single reference point: an error bar, not an area
-        assert curve.y_low is not None and curve.y_high is not None
-        err = [[curve.y[0] - curve.y_low[0]], [curve.y_high[0] - curve.y[0]]]
+    low, high = curve.y_low, curve.y_high
+    if len(curve.x) == 1 and low is not None and high is not None:
+        # A single reference point: an error bar, since an area needs two abscissae.
+        err = [[curve.y[0] - low[0]], [high[0] - curve.y[0]]]
         ax.errorbar(curve.x, curve.y, yerr=err, fmt="o", color="black", capsize=5, lw=2,
                     label=f"{curve.label} ({curve.band_label or 'range'})", zorder=5)
         return
     ax.plot(curve.x, curve.y, "o-", color="black", lw=2, label=curve.label, zorder=5)
-    if has_band:
-        ax.fill_between(curve.x, curve.y_low, curve.y_high, color="black", alpha=0.15,
+    if low is not None and high is not None:
+        ax.fill_between(curve.x, low, high, color="black", alpha=0.15,
                         label=curve.band_label or "human range")
 
 

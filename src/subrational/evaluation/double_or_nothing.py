@@ -1,0 +1,288 @@
+"""Evaluation of double-or-nothing: gamble rates by stake, round and odds; the paper's findings.
+
+Sources are named policies: ``demonstrations`` (the LLM's own distribution), ``policy`` (the
+learned network) and the experiment's baselines. Their statistics, per stake persona:
+
+* ``P(gamble | round k)`` is the policy's own P(gamble) in the state of round ``k`` (the win
+  path: round ``k`` is only reached by winning ``k`` flips in a row, so there is one state per
+  round). Read from ``action_probs``, it has no Monte Carlo error, so a flat 50/50 policy gives
+  exactly 0.5 and the paper's strict inequalities cannot pass by sampling luck; and it exists for
+  late rounds, which rollouts of a cautious agent almost never reach.
+* The flips taken (0 .. ``max_flips``, however the last flip went), P(taking all flips) and the
+  mean payout come from :func:`~subrational.evaluation.behaviour.simulate` rollouts from round
+  0 at fair odds, as does a rollout estimate of P(gamble | round 0) kept as a cross-check.
+* "Eventually stops" uses P(taking every flip | winning every flip), the product of the
+  per-round P(gamble) along the win path.
+
+Rollouts are run at fair odds (or at the grid's first win probability when it has none), with
+one generator per (source, persona) as :func:`simulate` derives it. The paper's findings and most
+human bands are stated at fair odds (p = 0.5) and round 0 and are skipped when the grid has no
+fair odds; findings that compare stakes are undefined (``None``) with one stake.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.stats import spearmanr
+
+from ..experiments.core import Persona, Policy
+from ..experiments.double_or_nothing import GAMBLE, DoubleState
+from .behaviour import LEARNED_SOURCES, EvalSettings, MemoPolicy, simulate
+from .human import human_reference
+from .records import Analysis, Curve, Finding
+
+__all__ = ["GambleStats", "analyse_double_or_nothing", "gamble_stats"]
+
+FAIR = 0.5
+BY_ROUND, FLIPS, BY_ODDS = "P(gamble) by round", "Flips taken", "P(gamble) by win probability"
+SANITY_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class GambleStats:
+    """One source's behaviour for one stake, at the reference win probability unless noted.
+
+    Attributes:
+        p_gamble_by_round: The policy's P(gamble) at rounds ``0 .. max_flips - 1``.
+        p_gamble_round0_by_win_prob: The policy's P(gamble | round 0) at every win probability
+            of the grid.
+        p_gamble_round0_rollouts: Share of rollouts whose first decision is to gamble.
+        flips: Share of rollouts that took ``0 .. max_flips`` flips (sums to 1).
+        p_all_flips: Share of rollouts that took every flip allowed.
+        p_all_flips_given_wins: Product of ``p_gamble_by_round`` (the all-win path).
+        mean_payout: Mean money taken home in the rollouts.
+    """
+
+    p_gamble_by_round: tuple[float, ...]
+    p_gamble_round0_by_win_prob: Mapping[float, float]
+    p_gamble_round0_rollouts: float
+    flips: tuple[float, ...]
+    p_all_flips: float
+    p_all_flips_given_wins: float
+    mean_payout: float
+
+    @property
+    def p_gamble_round0(self) -> float:
+        """P(gamble) at the first decision."""
+        return self.p_gamble_by_round[0]
+
+
+def gamble_stats(experiment: Any, policy: Policy, persona: Persona, *, source: str,
+                 settings: EvalSettings, win_prob: float) -> GambleStats:
+    """Statistics of ``policy`` for ``persona``, rollouts at ``win_prob`` (see module docstring)."""
+    policy = policy if isinstance(policy, MemoPolicy) else MemoPolicy(policy)
+    rounds = tuple(float(policy.action_probs(DoubleState(k, win_prob), persona)[GAMBLE])
+                   for k in range(experiment.max_flips))
+    by_odds = {q: float(policy.action_probs(DoubleState(0, q), persona)[GAMBLE])
+               for q in experiment.win_probs}
+    trajs = simulate(experiment, policy, persona, source=source, settings=settings,
+                     start_state=DoubleState(0, win_prob))
+    flips = np.bincount([sum(a == GAMBLE for a in t.actions) for t in trajs],
+                        minlength=experiment.max_flips + 1) / len(trajs)
+    return GambleStats(rounds, by_odds, float(np.mean([t.actions[0] == GAMBLE for t in trajs])),
+                       tuple(flips.tolist()), float(flips[-1]), math.prod(rounds),
+                       float(np.mean([t.total_reward for t in trajs])))
+
+
+def _stats_by_persona(experiment: Any, policy: Policy, personas: Sequence[Persona], *,
+                      source: str, settings: EvalSettings,
+                      ref_p: float) -> dict[str, GambleStats]:
+    memo = MemoPolicy(policy)
+    return {p.name: gamble_stats(experiment, memo, p, source=source, settings=settings,
+                                 win_prob=ref_p) for p in personas}
+
+
+def _metrics(ref: GambleStats, stake: float, ref_p: float) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "stake": stake, "win_prob": ref_p, "p_gamble_round0": ref.p_gamble_round0,
+        "p_gamble_round0_rollouts": ref.p_gamble_round0_rollouts,
+        "p_gamble_by_round": list(ref.p_gamble_by_round),
+        "flips_distribution": list(ref.flips), "p_all_flips": ref.p_all_flips,
+        "p_all_flips_given_wins": ref.p_all_flips_given_wins, "mean_payout": ref.mean_payout}
+    if len(ref.p_gamble_round0_by_win_prob) > 1:
+        out["p_gamble_round0_by_win_prob"] = {f"{q:g}": v for q, v
+                                              in ref.p_gamble_round0_by_win_prob.items()}
+    return out
+
+
+def _round0_by_stake(stats: Mapping[str, GambleStats],
+                     personas: Sequence[Persona], win_prob: float) -> list[float]:
+    """P(gamble | round 0) at ``win_prob``, personas in increasing stake order."""
+    ordered = sorted(personas, key=lambda p: p.values["stake"])
+    return [stats[p.name].p_gamble_round0_by_win_prob[win_prob] for p in ordered]
+
+
+def _paper_findings(source: str, rates: Sequence[float]) -> list[Finding]:
+    mean = float(np.mean(rates))
+    drop = float(rates[-1] - rates[0]) if len(rates) > 1 else None
+    return [
+        Finding("risk averse at fair odds", source, mean,
+                "mean over stakes of P(gamble | round 0, p = 0.5) < 0.5", mean < 0.5),
+        Finding("gambles less as the stake grows", source, drop,
+                "P(gamble | round 0, p = 0.5) at the largest stake minus at the smallest < 0",
+                None if drop is None else drop < 0),
+    ]
+
+
+def _fair_band_findings(source: str, rates: Sequence[float], all_win: float,
+                        bands: Mapping[str, Any]) -> list[Finding]:
+    lo, hi = bands["fair_odds_p_gamble"]
+    tol, stop = bands["stake_rise_tolerance"], bands["max_p_all_flips_given_wins"]
+    mean = float(np.mean(rates))
+    rise = float(np.max(np.diff(rates))) if len(rates) > 1 else None
+    return [
+        Finding("gambles at fair odds about as often as people", source, mean,
+                f"mean over stakes of P(gamble | round 0, p = 0.5) in [{lo}, {hi}]",
+                lo <= mean <= hi, "human band"),
+        Finding("gambling does not rise with the stake", source, rise,
+                f"max increase of P(gamble | round 0, p = 0.5) between consecutive stakes "
+                f"<= {tol}", None if rise is None else rise <= tol, "human band"),
+        Finding("eventually stops", source, all_win,
+                f"max over stakes of P(taking all flips | winning every flip, p = 0.5) "
+                f"<= {stop}", all_win <= stop, "human band"),
+    ]
+
+
+def _odds_band_findings(source: str, probs: Sequence[float], rates: Sequence[float],
+                        bands: Mapping[str, Any]) -> list[Finding]:
+    high, floor = bands["high_win_prob"], bands["min_p_gamble_at_high_win_prob"]
+    at_high = float(rates[[i for i, q in enumerate(probs) if math.isclose(q, high)][0]])
+    with warnings.catch_warnings():  # a constant curve has no rank correlation: None below
+        warnings.simplefilter("ignore")
+        rho = float(spearmanr(probs, rates).statistic) if len(probs) > 1 else math.nan
+    rho_min = bands["win_prob_spearman_min"]
+    return [
+        Finding(f"clearly gambles at win probability {high:g}", source, at_high,
+                f"mean over stakes of P(gamble | round 0, p = {high:g}) > {floor}",
+                at_high > floor, "human band"),
+        Finding("gambles more as the win probability rises", source,
+                None if math.isnan(rho) else rho,
+                f"Spearman rho(p, mean over stakes of P(gamble | round 0)) > {rho_min}",
+                None if math.isnan(rho) else rho > rho_min, "human band"),
+    ]
+
+
+def _learned_findings(experiment: Any, source: str,
+                      stats: Mapping[str, GambleStats],
+                      personas: Sequence[Persona], bands: Mapping[str, Any]) -> list[Finding]:
+    out: list[Finding] = []
+    fair = _grid_p(experiment, FAIR)
+    if fair is not None:
+        rates = _round0_by_stake(stats, personas, fair)
+        all_win = max(stats[p.name].p_all_flips_given_wins for p in personas)
+        out += _paper_findings(source, rates) + _fair_band_findings(source, rates, all_win,
+                                                                    bands)
+    if _grid_p(experiment, bands["high_win_prob"]) is not None:
+        probs = list(experiment.win_probs)
+        rates = [float(np.mean(_round0_by_stake(stats, personas, q))) for q in probs]
+        out += _odds_band_findings(source, probs, rates, bands)
+    return out
+
+
+def _grid_p(experiment: Any, p: float) -> float | None:
+    """The grid's own float for win probability ``p`` (so lookups match), or None."""
+    return next((q for q in experiment.win_probs if math.isclose(q, p)), None)
+
+
+def _human_curves(experiment: Any, bands: Mapping[str, Any], ref_p: float) -> list[Curve]:
+    """The fair-odds, round-0 band drawn across rounds (HUMAN_DATA has no per-round numbers)."""
+    if not math.isclose(ref_p, FAIR):
+        return []
+    lo, hi = bands["fair_odds_p_gamble"]
+    rounds = list(range(experiment.max_flips))
+    return [Curve(BY_ROUND, f"humans: P(gamble) at round 0, fair odds, in [{lo}, {hi}] "
+                            "(band, drawn across rounds)", "human", "", rounds,
+                  [(lo + hi) / 2] * len(rounds), y_low=[lo] * len(rounds),
+                  y_high=[hi] * len(rounds), xlabel="round (flips won so far)",
+                  ylabel=f"P(gamble), win probability {ref_p:g}",
+                  band_label="human band at round 0 (HUMAN_DATA, across studies)")]
+
+
+def _curves(experiment: Any, label: str, source: str, persona: str,
+            stats: Sequence[GambleStats], ref_p: float) -> list[Curve]:
+    """Curves of one source for one persona (or averaged over personas for a baseline)."""
+    by_round = np.mean([s.p_gamble_by_round for s in stats], axis=0)
+    flips = np.mean([s.flips for s in stats], axis=0)
+    out = [Curve(BY_ROUND, label, source, persona, list(range(experiment.max_flips)),
+                 by_round.tolist(), xlabel="round (flips won so far)",
+                 ylabel=f"P(gamble), win probability {ref_p:g}"),
+           Curve(FLIPS, label, source, persona, list(range(experiment.max_flips + 1)),
+                 flips.tolist(), xlabel="flips taken", ylabel="share of episodes")]
+    if len(experiment.win_probs) > 1:
+        odds = [float(np.mean([s.p_gamble_round0_by_win_prob[q] for s in stats]))
+                for q in experiment.win_probs]
+        out.append(Curve(BY_ODDS, label, source, persona, list(experiment.win_probs), odds,
+                         xlabel="win probability of a flip", ylabel="P(gamble) at round 0"))
+    return out
+
+
+def _sanity(experiment: Any, policy: Policy, personas: Sequence[Persona]) -> Finding:
+    """The risk-neutral chooser is exactly indifferent at fair odds, in every round and stake."""
+    dev = max(abs(float(policy.action_probs(DoubleState(k, FAIR), p)[GAMBLE]) - 0.5)
+              for p in personas for k in range(experiment.max_flips))
+    return Finding("risk-neutral chooser is indifferent at fair odds", "risk-neutral", dev,
+                   f"max |P(gamble) - 0.5| at p = 0.5 over rounds and stakes <= "
+                   f"{SANITY_TOLERANCE:g}", dev <= SANITY_TOLERANCE)
+
+
+def _distance(lo: float, hi: float, value: float) -> float:
+    return max(lo - value, 0.0, value - hi)
+
+
+def _add_source(out: Analysis, experiment: Any, source: str,
+                stats: Mapping[str, GambleStats], personas: Sequence[Persona], *,
+                ref_p: float, baseline: bool) -> None:
+    """Metrics and curves of one source; per-persona curves only for the learned sources."""
+    for p in personas:
+        out.metrics[f"{source}.{p.name}"] = _metrics(stats[p.name], p.values["stake"], ref_p)
+    if baseline:
+        if stats:
+            out.curves.extend(_curves(experiment, source, "baseline", "", list(stats.values()),
+                                      ref_p))
+        return
+    for p in personas:
+        out.curves.extend(_curves(experiment, f"{source}: {p.name}", source, p.name,
+                                  [stats[p.name]], ref_p))
+
+
+def analyse_double_or_nothing(experiment: Any, policies: Mapping[str, Policy],
+                              personas: Sequence[Persona],
+                              settings: EvalSettings) -> Analysis:
+    """Curves, findings, human bands and metrics for every stake persona and source present."""
+    bands = human_reference("double_or_nothing")["bands"]
+    fair = _grid_p(experiment, FAIR)
+    ref_p = fair if fair is not None else experiment.win_probs[0]
+    out = Analysis(curves=_human_curves(experiment, bands, ref_p))
+    lo, hi = bands["fair_odds_p_gamble"]
+    distance: dict[str, Any] = {"measure": f"distance from the mean over stakes of P(gamble | "
+                                           f"round 0, p = 0.5) to the human band [{lo}, {hi}] "
+                                           f"(0 inside the band)"}
+    baselines = [b for b in experiment.baselines() if b in policies]
+    for source in [s for s in LEARNED_SOURCES if s in policies] + baselines:
+        stats = _stats_by_persona(experiment, policies[source], personas, source=source,
+                                  settings=settings, ref_p=ref_p)
+        _add_source(out, experiment, source, stats, personas, ref_p=ref_p,
+                    baseline=source in baselines)
+        if source in LEARNED_SOURCES and personas:
+            out.findings.extend(_learned_findings(experiment, source, stats, personas, bands))
+            if fair is not None:
+                mean = float(np.mean(_round0_by_stake(stats, personas, fair)))
+                distance[source] = _distance(lo, hi, mean)
+    if "risk-neutral" in policies:
+        out.findings.append(_sanity(experiment, policies["risk-neutral"],
+                                    personas or list(experiment.personas.values())[:1]))
+    out.metrics["distance_to_humans"] = distance
+    out.notes.append("P(gamble) at round k is the policy's probability in the state reached by "
+                     "winning k flips (no sampling error); flips taken, P(taking all flips) and "
+                     "payouts come from rollouts from round 0; P(taking all flips | winning "
+                     "every flip) is the product of P(gamble) along the all-win path.")
+    if fair is None:
+        out.notes.append("The grid has no fair odds (p = 0.5): the paper's findings and the "
+                         "fair-odds human bands were not checked.")
+    return out

@@ -1,0 +1,269 @@
+"""Double-or-nothing gamble (DESIGN 3.3; risk attitudes, Coletta et al. 2024).
+
+A game-show contestant starts with ``w0`` dollars (the persona). At each round she keeps the money
+she has and leaves, or flips a coin: with probability ``p`` the money doubles, otherwise she loses
+all of it and leaves with nothing. After ``max_flips`` won flips the game ends with ``w0 * 2**k``.
+Round ``k`` is reached only by winning ``k`` flips in a row, so the money at round ``k`` is always
+``w0 * 2**k`` and the state needs only the round and the win probability.
+
+The baselines are *myopic* ("narrow framing", Read, Loewenstein & Rabin 1999): each decision
+compares keeping ``w`` with one flip and then stopping, which is how the choice is usually posed to
+people (sure ``X`` vs ``2X``-or-nothing). Each model turns the one-flip gamble into a certainty
+equivalent ``CE`` in dollars and chooses by logit on ``log(CE / w)``, so that the noise means the
+same for every model and the choice does not depend on the stake (all three are scale-free):
+``P(gamble) = r**s / (1 + r**s)`` with ``r = CE / w`` and sensitivity ``s``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.optimize import brentq
+from scipy.special import expit
+
+from ..errors import ConfigError
+from .core import Experiment, Persona, Step
+
+__all__ = ["DoubleOrNothing", "DoubleState", "RiskNeutral", "CRRAGambler", "CPTGambler",
+           "stake_persona", "cpt_weight", "cpt_certainty_equivalent", "cpt_indifference_win_prob"]
+
+KEEP, GAMBLE = 0, 1
+SENSITIVITY = 5.0
+"""Default logit sensitivity of the baselines to ``log(CE / w)``: a CE 10 % above the sure amount
+gives P(gamble) = 0.62, a CE half the sure amount gives 1/33."""
+
+_STAKE_RANGE = (10.0, 10_000.0)  # the persona axis log_stake is scaled on log10 of this range
+
+
+@dataclass(frozen=True)
+class DoubleState:
+    """A decision point: ``round`` flips won so far (0-based), ``win_prob`` of the next flip."""
+
+    round: int
+    win_prob: float
+
+
+def stake_persona(stake: float) -> Persona:
+    """The contestant who started with ``stake`` dollars (name ``stake-<w0>``)."""
+    return Persona(f"stake-{stake:g}",
+                   f"You are a contestant on a TV game show, and you have just won "
+                   f"{_money(stake)} in the first part of the show.",
+                   kind="contestant",
+                   values={"stake": float(stake), "log_stake": math.log10(stake)})
+
+
+def _money(amount: float) -> str:
+    return f"${amount:,.0f}"
+
+
+def _times(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _odds(p: float) -> str:
+    if math.isclose(p, 0.5):
+        return "50% (even odds, a fair coin)"
+    return f"{100 * p:g}% ({'better' if p > 0.5 else 'worse'} than even odds)"
+
+
+class DoubleOrNothing(Experiment):
+    """Keep the money or flip for double-or-nothing, up to ``max_flips`` times.
+
+    Args:
+        stakes: Starting stakes ``w0`` in dollars, one persona each (within $10 to $10,000, the
+            range the persona axis ``log_stake`` is scaled on).
+        win_probs: Win probabilities of a flip (the optional axis); each in (0, 1).
+        max_flips: Most flips a contestant may take.
+    """
+
+    name = "double_or_nothing"
+    version = 1
+    title = "Double-or-nothing gamble (risk)"
+    actions = ("Keep", "Gamble")
+    state_type = DoubleState
+    persona_axes = {"log_stake": (1.0, 4.0)}
+    sequential = True
+    holdout_personas = ("stake-1000",)
+
+    def __init__(self, *, stakes: Sequence[float] = (10, 100, 1000, 10000),
+                 win_probs: Sequence[float] = (0.5,), max_flips: int = 5) -> None:
+        _validate(stakes, win_probs, max_flips)
+        self.stakes = tuple(float(s) for s in stakes)
+        self.win_probs = tuple(float(p) for p in win_probs)
+        self.max_flips = max_flips
+        self._personas = {p.name: p for p in map(stake_persona, self.stakes)}
+        self._grid = tuple(DoubleState(k, p) for p in self.win_probs for k in range(max_flips))
+
+    @property
+    def personas(self) -> Mapping[str, Persona]:
+        """``stake-10`` ... ``stake-10000``: contestants by starting stake."""
+        return self._personas
+
+    def states(self) -> Sequence[DoubleState]:
+        """Every round 0 .. max_flips - 1 at every win probability."""
+        return self._grid
+
+    def initial_state(self, persona: Persona, *, rng: np.random.Generator) -> DoubleState:
+        """Round 0; the win probability is drawn uniformly from ``win_probs`` when several."""
+        if len(self.win_probs) == 1:
+            return DoubleState(0, self.win_probs[0])
+        return DoubleState(0, self.win_probs[int(rng.integers(len(self.win_probs)))])
+
+    def money(self, state: DoubleState, persona: Persona) -> float:
+        """Money at stake in ``state``: ``w0 * 2**round``."""
+        return float(persona.values["stake"]) * 2.0 ** state.round
+
+    def transitions(self, state: DoubleState, action: int,
+                    persona: Persona) -> Sequence[tuple[float, Step]]:
+        """Keep pays the money and ends; a flip doubles it with ``win_prob``, else pays 0."""
+        w = self.money(state, persona)
+        if action == KEEP:
+            return [(1.0, Step(None, w, True))]
+        if state.round + 1 >= self.max_flips:
+            won = Step(None, 2.0 * w, True)
+        else:
+            won = Step(DoubleState(state.round + 1, state.win_prob), 0.0, False)
+        return [(state.win_prob, won), (1.0 - state.win_prob, Step(None, 0.0, True))]
+
+    def state_features(self, state: DoubleState) -> Mapping[str, float]:
+        """Round as a fraction of the last round, and the win probability."""
+        last = self.max_flips - 1
+        return {"round": state.round / last if last else 0.0, "win_prob": state.win_prob}
+
+    def instructions(self, persona: Persona) -> str:
+        """The story and the persona; no win chance, which may vary between states."""
+        return (f"{persona.text} The host now offers you a double-or-nothing game. Each time, "
+                "you can either keep the money you have and leave the show with it, or flip a "
+                "coin: if you win the flip, your money doubles; if you lose, you lose all of it "
+                f"and leave with nothing. You may flip at most {self.max_flips} times. The money "
+                "is real and you keep whatever you leave with. Answer as you would.")
+
+    def paraphrases(self, persona: Persona) -> Sequence[str]:
+        """The instructions and three rewordings with the same facts (a designed factor)."""
+        n = self.max_flips
+        return (self.instructions(persona),
+                f"{persona.text} The host proposes a game of double or nothing. Each round you "
+                "choose: walk away now with the money you have, or toss a coin. Win the toss and "
+                "your money is doubled; lose it and you go home with nothing at all. There are "
+                f"at most {n} tosses. The money is real and yours to keep. Decide as you would.",
+                f"{persona.text} Now the host offers a double-or-nothing gamble. At each step you "
+                "may stop and take the money you have won so far, or bet all of it on a coin "
+                "flip that doubles it if you win and leaves you with zero if you lose. You can "
+                f"flip up to {n} times. Whatever you leave with is really paid to you. Reply as "
+                "you would.",
+                f"{persona.text} Next, the host gives you the chance to play double or nothing, "
+                f"up to {n} times. Every time, you either keep your winnings and leave, or flip "
+                "a coin: a win doubles everything you have, a loss wipes it all out. This is real "
+                "money that you take home. Answer as you would.")
+
+    def situation(self, state: DoubleState, persona: Persona) -> str:
+        """Money now, flips so far and left, the win chance; asks keep or gamble."""
+        w0, w = float(persona.values["stake"]), self.money(state, persona)
+        left = self.max_flips - state.round
+        flips = {0: "not flipped the coin yet", 1: "won your first flip"}.get(
+            state.round, f"won all {state.round} flips so far")
+        last = " This is your last possible flip." if left == 1 else ""
+        return (f"You started with {_money(w0)} and have {flips}, so you now have "
+                f"{_money(w)}. Your chance of winning a flip is {_odds(state.win_prob)}. You "
+                f"have {_times(left, 'flip')} left.{last} If you flip and win, you will have "
+                f"{_money(2 * w)}; if you flip and lose, you leave with nothing. Do you keep "
+                f"the {_money(w)} or gamble it on a flip?")
+
+    def baselines(self) -> Mapping[str, Any]:
+        """Myopic one-flip choosers: risk-neutral, CRRA (rho 0.5) and CPT (TK92 medians)."""
+        return {"risk-neutral": RiskNeutral(), "crra": CRRAGambler(), "cpt": CPTGambler()}
+
+    def analyse(self, policies: Mapping[str, Any], personas: Sequence[Persona], *,
+                settings: Any = None) -> Any:
+        """Gamble rates by round, stake and odds; flips taken; findings and human bands."""
+        from ..evaluation.behaviour import EvalSettings
+        from ..evaluation.double_or_nothing import analyse_double_or_nothing
+
+        return analyse_double_or_nothing(self, policies, personas, settings or EvalSettings())
+
+
+def _validate(stakes: Sequence[float], win_probs: Sequence[float], max_flips: int) -> None:
+    lo, hi = _STAKE_RANGE
+    if not stakes or any(not lo <= float(s) <= hi for s in stakes):
+        raise ConfigError(f"stakes must be dollar amounts between {lo:g} and {hi:g} (the range "
+                          f"of the log_stake persona axis); got {tuple(stakes)}")
+    if not win_probs or any(not 0.0 < float(p) < 1.0 for p in win_probs):
+        raise ConfigError(f"win_probs must be probabilities strictly between 0 and 1; "
+                          f"got {tuple(win_probs)}")
+    if isinstance(max_flips, bool) or not isinstance(max_flips, int) or max_flips < 1:
+        raise ConfigError(f"max_flips must be an integer >= 1; got {max_flips!r}")
+
+
+# -- baselines ---------------------------------------------------------------------------------
+def cpt_weight(p: float, gamma: float = 0.61) -> float:
+    """Tversky-Kahneman (1992) probability weight for gains, ``p^g / (p^g + (1-p)^g)^(1/g)``."""
+    num = p ** gamma
+    return float(num / (num + (1.0 - p) ** gamma) ** (1.0 / gamma))
+
+
+def cpt_certainty_equivalent(w: float, p: float, alpha: float = 0.88,
+                             gamma: float = 0.61) -> float:
+    """CPT certainty equivalent of "``2w`` with probability ``p``, else 0" (gains only).
+
+    Value ``x**alpha``, so ``CE = (w+(p) * (2w)**alpha)**(1/alpha) = 2w * w+(p)**(1/alpha)``.
+    At ``p = 0.5`` with the TK92 medians it is about 0.75 of the expected value ``w``.
+    """
+    return 2.0 * w * cpt_weight(p, gamma) ** (1.0 / alpha)
+
+
+def cpt_indifference_win_prob(alpha: float = 0.88, gamma: float = 0.61) -> float:
+    """Win probability at which CPT is indifferent between ``w`` and double-or-nothing (≈ 0.71)."""
+    return float(brentq(lambda p: cpt_certainty_equivalent(1.0, p, alpha, gamma) - 1.0,
+                        1e-9, 1.0 - 1e-9))
+
+
+def _logit(ce_ratio: float, sensitivity: float) -> np.ndarray:
+    gamble = float(expit(sensitivity * math.log(ce_ratio)))
+    return np.array([1.0 - gamble, gamble])
+
+
+@dataclass(frozen=True)
+class RiskNeutral:
+    """Expected-value chooser: ``CE / w = 2p``, so exactly indifferent (0.5) at fair odds."""
+
+    sensitivity: float = SENSITIVITY
+
+    def action_probs(self, state: DoubleState, persona: Persona) -> np.ndarray:
+        """Logit on ``log(2p)``."""
+        return _logit(2.0 * state.win_prob, self.sensitivity)
+
+
+@dataclass(frozen=True)
+class CRRAGambler:
+    """Expected utility ``u(x) = x**(1 - rho)`` over winnings: ``CE / w = 2 p**(1/(1-rho))``.
+
+    With ``rho = 0.5`` and fair odds ``CE / w = 0.5``, so ``P(gamble) = 1 / (1 + 2**s)``.
+    """
+
+    rho: float = 0.5
+    sensitivity: float = SENSITIVITY
+
+    def action_probs(self, state: DoubleState, persona: Persona) -> np.ndarray:
+        """Logit on ``log(CE / w)``."""
+        return _logit(2.0 * state.win_prob ** (1.0 / (1.0 - self.rho)), self.sensitivity)
+
+
+@dataclass(frozen=True)
+class CPTGambler:
+    """Cumulative prospect theory over gains (value ``x**alpha``, weight ``w+``; TK92 medians).
+
+    ``CE / w = 2 w+(p)**(1/alpha)``: 0.748 at fair odds, 1 at ``p`` ≈ 0.71.
+    """
+
+    alpha: float = 0.88
+    gamma: float = 0.61
+    sensitivity: float = SENSITIVITY
+
+    def action_probs(self, state: DoubleState, persona: Persona) -> np.ndarray:
+        """Logit on ``log(CE / w)``."""
+        ratio = cpt_certainty_equivalent(1.0, state.win_prob, self.alpha, self.gamma)
+        return _logit(ratio, self.sensitivity)
