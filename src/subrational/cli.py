@@ -1,4 +1,4 @@
-"""Command line: ``subrational run`` and ``subrational list``.
+"""Command line: ``subrational run``, ``subrational compare`` and ``subrational list``.
 
 User mistakes (unknown names, bad values, missing keys or model files) print one line and exit
 with code 2; Ctrl-C exits 130 and loses nothing that finished (the cache holds it).
@@ -48,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
                      "keeps its defaults when none is its own)")
     run.add_argument("--paraphrases", type=int, help="use the first N wordings of each "
                      "study's instructions (default: all)")
+    run.add_argument("--bootstrap", type=int, help="bootstrap replications per structural fit "
+                     "(200)")
     run.add_argument("--episodes", type=int, help="rollouts per policy and persona for the "
                      "behaviour statistics (2000)")
     run.add_argument("--loss", help="imitation loss: paper (default) or kl")
@@ -62,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--offline", action="store_true",
                      help="replay from the cache only; fail on any call not cached")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    compare = sub.add_parser("compare", help="put runs side by side in one HTML page")
+    compare.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR",
+                         help="run directories (the --out of `subrational run`)")
+    compare.add_argument("--out", type=Path, default=Path("compare.html"),
+                         help="HTML file to write (default: compare.html)")
     lister = sub.add_parser("list", help="experiments, personas, backends, methods and losses")
     lister.add_argument("--import", action="append", dest="imports", default=[],
                         metavar="FILE_OR_MODULE", help="import your own experiments first")
@@ -125,6 +132,14 @@ def _print_summary(result) -> None:
     print(f"report: {result.out / 'report.html'}")
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .reporting.compare import write_comparison
+
+    path = write_comparison(args.runs, args.out)
+    print(f"comparison of {len(args.runs)} runs: {path}")
+    return 0
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     from .backends.registry import BACKENDS
     from .elicitation import METHODS
@@ -149,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``subrational`` console script."""
     args = _parser().parse_args(argv)
     try:
-        return _cmd_run(args) if args.command == "run" else _cmd_list(args)
+        commands = {"run": _cmd_run, "compare": _cmd_compare, "list": _cmd_list}
+        return commands[args.command](args)
     except SubrationalError as exc:
         print(f"subrational: error: {exc}", file=sys.stderr)
         return exc.exit_code

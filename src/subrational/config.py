@@ -37,6 +37,7 @@ class RunConfig(BaseModel):
         max_tokens: Token budget per sampled answer.
         seed: Seed of sampling, training and the evaluation rollouts.
         episodes: Rollouts per policy and persona behind the behaviour statistics.
+        bootstrap: Bootstrap replications behind each structural fit's confidence interval.
         paraphrases: Use only the first N wordings of each study's instructions (all when
             unset); fewer wordings cost fewer calls but the report cannot separate the
             wording's effect.
@@ -62,6 +63,7 @@ class RunConfig(BaseModel):
     seed: int = 0
     episodes: int = 2000
     paraphrases: int | None = None
+    bootstrap: int = 200
     loss: str = "paper"
     out: Path = Path("runs")
     offline: bool = False
@@ -89,7 +91,7 @@ class RunConfig(BaseModel):
         parse_model(v)
         return v
 
-    @field_validator("samples", "max_tokens", "max_concurrency", "episodes")
+    @field_validator("samples", "max_tokens", "max_concurrency", "episodes", "bootstrap")
     @classmethod
     def _positive(cls, v: int, info) -> int:
         if v < 1:

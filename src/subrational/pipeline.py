@@ -35,6 +35,8 @@ from .errors import LogprobsUnavailableError, UnknownNameError
 from .evaluation.behaviour import EvalSettings
 from .evaluation.records import Analysis, to_jsonable
 from .evaluation.robustness import robustness
+from .evaluation.scorecard import VERDICT_RULE, scorecard
+from .evaluation.structural import StructuralFit, fit_structural
 from .experiments import Experiment, Persona, Policy, import_plugins, latest_ids, make
 from .learning import Target, TrainConfig, mean_tv, train_policy
 
@@ -56,6 +58,7 @@ class ExperimentResult:
     method: str
     notes: list[str] = field(default_factory=list)
     robustness: dict[str, Any] = field(default_factory=dict)
+    fits: list[StructuralFit] = field(default_factory=list)
 
 
 @dataclass
@@ -148,6 +151,8 @@ def run_experiment(experiment: Experiment, config: RunConfig, cached: CachedBack
     training = {"loss": config.loss, "epochs": trained.epochs, "final_loss": trained.final_loss,
                 "fidelity_tv": trained.fidelity, "policy_file": f"{experiment.name}/policy.pt",
                 "generalisation": _generalisation(experiment, all_targets, config)}
+    fits = fit_structural(experiment, policies, personas, n_boot=config.bootstrap,
+                          seed=config.seed)
     robust = robustness(frame)
     if robust["form_beats_state"]:
         shares = robust["variance_shares"]
@@ -157,22 +162,30 @@ def run_experiment(experiment: Experiment, config: RunConfig, cached: CachedBack
                      f"({(shares['state'] or 0):.0%}): the model answers the form of the question, "
                      "not its content.")
     return ExperimentResult(experiment, analysis, diagnostics(frame), training, method, notes,
-                            robust)
+                            robust, fits)
+
+
+SUMMARY_FORMAT = 2
+"""Version of ``summary.json``: 2 added robustness, fits, scorecard and curves."""
 
 
 def _summary(config: RunConfig, results: list[ExperimentResult]) -> dict[str, Any]:
-    return to_jsonable({
-        "format_version": 1,
+    summary = to_jsonable({
+        "format_version": SUMMARY_FORMAT,
         "model": config.model,
         "method": config.method,
         "seed": config.seed,
+        "verdict_rule": VERDICT_RULE,
         "experiments": {r.experiment.id: {
             "title": r.experiment.title, "method": r.method, "findings": r.analysis.findings,
             "metrics": r.analysis.metrics, "diagnostics": r.diagnostics,
-            "training": r.training, "robustness": r.robustness,
-            "notes": r.analysis.notes + r.notes,
+            "training": r.training, "robustness": r.robustness, "fits": r.fits,
+            "curves": r.analysis.curves, "notes": r.analysis.notes + r.notes,
         } for r in results},
     })
+    for block in summary["experiments"].values():
+        block["scorecard"] = scorecard(block)
+    return summary
 
 
 def _manifest(config: RunConfig, cached: CachedBackend, experiments: list[Experiment],

@@ -102,6 +102,19 @@ class TablePolicy:
     def __init__(self, experiment: Experiment, frame: pd.DataFrame) -> None:
         self.n_actions = len(experiment.actions)
         self.table = _mean_probs(frame)
+        ok = frame[frame["status"] == "ok"]
+        self._rows: dict[str, list[tuple[Any, np.ndarray]]] = {}
+        for persona, state, probs in zip(ok["persona"], ok["state"], ok["probs"], strict=True):
+            self._rows.setdefault(str(persona), []).append(
+                (experiment.state_from_dict(json.loads(state)), np.asarray(probs, dtype=float)))
+
+    def rows(self, persona: Persona) -> list[tuple[Any, np.ndarray]]:
+        """Every answered row of ``persona`` (each wording and option order): (state, probs).
+
+        Structural fits resample these rows, so their intervals carry the wording and order
+        effects, not only the state grid.
+        """
+        return self._rows.get(persona.name, [])
 
     def action_probs(self, state: Any, persona: Persona) -> np.ndarray:
         """Averaged LLM distribution for this persona and state."""

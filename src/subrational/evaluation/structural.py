@@ -15,6 +15,7 @@ Each bootstrap fit starts from the full-data estimate, so it takes a few optimis
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,9 +24,10 @@ import numpy as np
 from scipy.optimize import minimize
 
 from ..experiments.core import Experiment, Persona, Policy
+from .behaviour import LEARNED_SOURCES
 
 __all__ = ["StructuralModel", "Observations", "ParamEstimate", "StructuralFit", "observations",
-           "fit_model", "calibrate"]
+           "fit_model", "calibrate", "fit_structural"]
 
 _EPS = 1e-9
 
@@ -46,6 +48,8 @@ class StructuralModel:
             parameters (a 50 % threshold, a CE/EV ratio).
         human_range: Human (low, high) per reported name, with ``human_source`` saying where.
         human_source: Citation of the human ranges.
+        extra_starts: More starting points for the full-data fit, for likelihoods with
+            several local optima (bootstrap fits start from the full-data estimate).
     """
 
     name: str
@@ -58,6 +62,7 @@ class StructuralModel:
     derived: Callable[[np.ndarray], Mapping[str, float]] | None = None
     human_range: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     human_source: str = ""
+    extra_starts: tuple[tuple[float, ...], ...] = ()
 
     def values(self, theta: np.ndarray) -> dict[str, float]:
         """Parameters and derived quantities by name."""
@@ -99,12 +104,16 @@ def _nll(model: StructuralModel, obs: Observations, persona: Persona) -> Callabl
 
 def fit_model(model: StructuralModel, obs: Observations, persona: Persona, *,
               starts: Sequence[Sequence[float]] | None = None) -> np.ndarray:
-    """Maximum quasi-likelihood estimate (L-BFGS-B from each start; the best one wins)."""
+    """Maximum quasi-likelihood estimate (bounded Nelder-Mead from each start; best one wins).
+
+    Nelder-Mead needs no gradient and suits two or three parameters; it measured about 15x
+    faster than L-BFGS-B's finite differences on these fits, which matters for the bootstrap.
+    """
     nll = _nll(model, obs, persona)
     best = None
-    for x0 in starts or [model.x0]:
-        result = minimize(nll, np.asarray(x0, dtype=float), method="L-BFGS-B",
-                          bounds=model.bounds)
+    for x0 in starts or [model.x0, *model.extra_starts]:
+        result = minimize(nll, np.asarray(x0, dtype=float), method="Nelder-Mead",
+                          bounds=model.bounds, options={"xatol": 1e-6, "fatol": 1e-9})
         if best is None or result.fun < best.fun:
             best = result
     assert best is not None
@@ -179,3 +188,27 @@ def calibrate(model: StructuralModel, obs: Observations, persona: Persona, *, so
                                        human[1] if human else None, inside))
     return StructuralFit(model.name, source, persona.name, estimates, len(obs.p), n_boot,
                          model.human_source)
+
+
+def _rng(seed: int, *parts: str) -> np.random.Generator:
+    digest = hashlib.sha256("|".join([str(seed), *parts]).encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "big"))
+
+
+def fit_structural(experiment: Experiment, policies: Mapping[str, Policy],
+                   personas: Sequence[Persona], *, n_boot: int, seed: int) -> list[StructuralFit]:
+    """Every structural model of ``experiment`` on each learned source and persona.
+
+    Each fit has its own generator derived from the seed, the model, the source and the persona,
+    so intervals do not depend on what else was fitted.
+    """
+    fits = []
+    for model in experiment.structural_models():
+        for source in [s for s in LEARNED_SOURCES if s in policies]:
+            for persona in personas:
+                obs = observations(experiment, policies[source], persona, action=model.action)
+                if len(obs.p) < 2:
+                    continue
+                fits.append(calibrate(model, obs, persona, source=source, n_boot=n_boot,
+                                      rng=_rng(seed, model.name, source, persona.name)))
+    return fits

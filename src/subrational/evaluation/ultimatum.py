@@ -11,14 +11,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 
 from ..experiments.core import Persona, Policy
 from .behaviour import LEARNED_SOURCES
 from .fits import fit_logistic
 from .human import human_reference
 from .records import Analysis, Curve, Finding
+from .structural import StructuralModel
 
-__all__ = ["analyse_ultimatum"]
+__all__ = ["analyse_ultimatum", "structural_models"]
 
 PANEL = "Acceptance curve"
 MIXTURE = {"typical": 0.8, "selfish": 0.2}
@@ -142,3 +144,41 @@ def _baselines(out: Analysis, experiment: Any, policies: Mapping[str, Policy],
             worst = float(1 - rej[offers > 0].max())
             out.findings.append(Finding("money-maximiser accepts every positive offer", name,
                                         worst, "min P(accept | s > 0) >= 0.99", worst >= 0.99))
+
+
+def _offers(states: Sequence[Any]) -> np.ndarray:
+    return np.fromiter((s.offer for s in states), dtype=float, count=len(states))
+
+
+def _logistic(theta: np.ndarray, states: Sequence[Any], persona: Persona) -> np.ndarray:
+    return expit(theta[0] + theta[1] * _offers(states))
+
+
+def _fehr_schmidt(theta: np.ndarray, states: Sequence[Any], persona: Persona) -> np.ndarray:
+    s = _offers(states)
+    return expit(theta[1] * (s - theta[0] * np.maximum(1.0 - 2.0 * s, 0.0)))
+
+
+def _threshold(theta: np.ndarray) -> dict[str, float]:
+    return {"threshold": -theta[0] / theta[1] if abs(theta[1]) > 1e-9 else float("nan")}
+
+
+def structural_models(experiment: Any) -> list[StructuralModel]:
+    """Logistic rejection curve (50 % point, slope) and Fehr-Schmidt inequity aversion alpha.
+
+    Human ranges: the 50 % point band of HUMAN_DATA (0.10-0.30); for alpha, the values that put
+    the Fehr-Schmidt responder's 50 % point, alpha / (1 + 2 alpha), inside that band.
+    """
+    tlo, thi = human_reference("ultimatum")["bands"]["threshold_range"]
+    band = "HUMAN_DATA ultimatum band (Heffner & FeldmanHall 2022 data)"
+    return [
+        StructuralModel("logistic rejection curve", ("intercept", "slope"), (1.0, -5.0),
+                        ((-50.0, 50.0), (-200.0, 200.0)), _logistic, action=1,
+                        report=("threshold", "slope"), derived=_threshold,
+                        human_range={"threshold": (tlo, thi)}, human_source=band),
+        StructuralModel("Fehr-Schmidt inequity aversion", ("alpha", "precision"), (0.5, 10.0),
+                        ((0.0, 10.0), (0.01, 200.0)), _fehr_schmidt, action=0,
+                        report=("alpha",),
+                        human_range={"alpha": (tlo / (1 - 2 * tlo), thi / (1 - 2 * thi))},
+                        human_source=band + "; alpha implied by the 50 % point band"),
+    ]

@@ -206,6 +206,13 @@ class Experiment(ABC):
         """Rational and behavioural reference policies, by name."""
         return {}
 
+    def structural_models(self) -> Sequence[Any]:
+        """Classic behavioural models fitted per persona to the demonstrations and the policy.
+
+        A list of :class:`~subrational.evaluation.structural.StructuralModel`; none by default.
+        """
+        return ()
+
     def analyse(self, policies: Mapping[str, Policy], personas: Sequence[Persona], *,
                 settings: Any = None) -> Any:
         """Behaviour statistics, findings and human comparison (see :mod:`subrational.evaluation`).

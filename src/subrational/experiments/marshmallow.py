@@ -142,6 +142,12 @@ class Marshmallow(Experiment):
         return {"exponential": ExponentialDiscounter(horizon=self.horizon),
                 "hyperbolic": HyperbolicDiscounter(horizon=self.horizon)}
 
+    def structural_models(self) -> Sequence[Any]:
+        """Hyperbolic discount rate k per age, with logit choice noise."""
+        from ..evaluation.marshmallow import structural_models
+
+        return structural_models(self)
+
     def analyse(self, policies: Mapping[str, Any], personas: Sequence[Persona], *,
                 settings: Any = None) -> Any:
         """Survival curves by age, the paper's findings, human bands and the baselines."""

@@ -146,6 +146,12 @@ class Procrastination(Experiment):
         return {"exponential": BetaDeltaStudent(self, beta=1.0),
                 "naive-beta-delta": BetaDeltaStudent(self, beta=0.7)}
 
+    def structural_models(self) -> Sequence[Any]:
+        """Present bias beta of a naive beta-delta student (delta 0.99, cost 1, value 10 fixed)."""
+        from ..evaluation.procrastination import structural_models
+
+        return structural_models(self)
+
     def analyse(self, policies: Mapping[str, Any], personas: Sequence[Persona], *,
                 settings: Any = None) -> Any:
         """Work timing by GPA from rollouts, the paper's findings and the OULAD bands."""

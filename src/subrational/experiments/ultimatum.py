@@ -110,6 +110,12 @@ class Ultimatum(Experiment):
         return {"money-maximiser": MoneyMaximiser(),
                 "fehr-schmidt": FehrSchmidtResponder(alpha=0.5, noise=20.0)}
 
+    def structural_models(self) -> Sequence[Any]:
+        """Logistic acceptance threshold and slope; Fehr-Schmidt alpha."""
+        from ..evaluation.ultimatum import structural_models
+
+        return structural_models(self)
+
     def analyse(self, policies: Mapping[str, Any], personas: Sequence[Persona], *,
                 settings: Any = None) -> Any:
         """Acceptance curves, the paper's findings, human bands and logistic fits."""

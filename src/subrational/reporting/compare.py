@@ -1,0 +1,138 @@
+"""``subrational compare``: several runs side by side in one HTML page.
+
+Runs may differ in model, method, wording or seed. The page reads only each run's
+``summary.json`` and ``manifest.json``: the scorecards, the structural fits with their
+intervals, and the behaviour curves overlaid (small multiples, one subplot per persona, one
+colour per run; solid lines are the LLM's own answers, dashed the learned policy).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.colors import to_hex  # noqa: E402
+
+from ..errors import ConfigError  # noqa: E402
+from .figures import _slug  # noqa: E402
+from .html import _ENV, _embed  # noqa: E402
+
+__all__ = ["RunSummary", "load_run", "write_comparison"]
+
+_RUN_COLOURS = ["tab:blue", "tab:red", "tab:green", "tab:purple", "tab:orange", "tab:brown"]
+MIN_SUMMARY_FORMAT = 2
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What compare needs of one run directory."""
+
+    label: str
+    path: Path
+    summary: dict[str, Any]
+    manifest: dict[str, Any]
+
+
+def load_run(path: Path) -> RunSummary:
+    """Read a run directory, with a one-line error when it is not a (recent) run."""
+    try:
+        summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path} is not a run directory (no summary.json and manifest.json); "
+                          "give the --out directory of a `subrational run`") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"cannot read the run in {path}: {exc}") from None
+    if summary.get("format_version", 0) < MIN_SUMMARY_FORMAT:
+        raise ConfigError(f"{path} was written by an older subrational (summary format "
+                          f"{summary.get('format_version')}); run it again with this version "
+                          "(the cache answers its model calls)")
+    label = f"{path.name}: {summary['model']} ({summary['method']}, seed {summary['seed']})"
+    return RunSummary(label, path, summary, manifest)
+
+
+def _fit_rows(runs: list[RunSummary]) -> list[dict[str, Any]]:
+    rows: dict[tuple, dict[str, Any]] = {}
+    for i, run in enumerate(runs):
+        for exp_id, exp in run.summary["experiments"].items():
+            for fit in exp.get("fits", []):
+                for est in fit["estimates"]:
+                    key = (exp_id, fit["model"], est["name"], fit["source"], fit["persona"])
+                    row = rows.setdefault(key, {"study": exp["title"], "model": fit["model"],
+                                                "name": est["name"], "source": fit["source"],
+                                                "persona": fit["persona"], "human":
+                                                (est["human_low"], est["human_high"]),
+                                                "runs": [None] * len(runs)})
+                    row["runs"][i] = est
+    return list(rows.values())
+
+
+def _curve_figures(runs: list[RunSummary], out: Path) -> list[dict[str, Any]]:
+    panels: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+    titles = {}
+    for i, run in enumerate(runs):
+        for exp_id, exp in run.summary["experiments"].items():
+            titles[exp_id] = exp["title"]
+            for curve in exp.get("curves", []):
+                if curve["source"] in ("demonstrations", "policy", "human"):
+                    panels[(exp_id, curve["panel"])].append((i, curve))
+    figures = []
+    for (exp_id, panel), curves in panels.items():
+        path = _small_multiples(exp_id, panel, curves, runs, out)
+        figures.append({"study": titles[exp_id], "panel": panel, "src": _embed(path),
+                        "file": path.name})
+    return figures
+
+
+def _small_multiples(exp_id: str, panel: str, curves: list[tuple[int, dict[str, Any]]],
+                     runs: list[RunSummary], out: Path) -> Path:
+    personas = sorted({c["persona"] for _, c in curves if c["source"] != "human"}) or [""]
+    cols = min(4, len(personas))
+    rows = -(-len(personas) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), dpi=100,
+                             squeeze=False, sharex=True, sharey=True)
+    for ax, persona in zip(axes.flat, personas, strict=False):
+        for i, c in curves:
+            if c["source"] == "human":
+                if i == 0:
+                    ax.plot(c["x"], c["y"], "o-", color="black", lw=1.5, ms=3)
+                continue
+            if c["persona"] != persona:
+                continue
+            ax.plot(c["x"], c["y"], color=_RUN_COLOURS[i % len(_RUN_COLOURS)],
+                    ls="--" if c["source"] == "policy" else "-", lw=1.4)
+        ax.set_title(persona or "all", fontsize=9)
+        ax.set_ylim(-0.03, 1.03)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(personas):]:
+        ax.set_visible(False)
+    first = curves[0][1]
+    fig.supxlabel(first.get("xlabel", ""), fontsize=9)
+    fig.supylabel(first.get("ylabel", ""), fontsize=9)
+    fig.suptitle(panel, fontsize=11)
+    fig.tight_layout()
+    path = out / f"compare-{exp_id}-{_slug(panel)}.png"
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def write_comparison(run_dirs: list[Path], out: Path) -> Path:
+    """Compare the runs in ``run_dirs``; write ``out`` (an .html file) and its figures beside it."""
+    if len(run_dirs) < 1:
+        raise ConfigError("give at least one run directory to compare")
+    runs = [load_run(Path(p)) for p in run_dirs]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    studies = list(dict.fromkeys(e for r in runs for e in r.summary["experiments"]))
+    html = _ENV.get_template("compare.html.j2").render(
+        runs=runs, colours=[to_hex(c) for c in _RUN_COLOURS], studies=studies, fits=_fit_rows(runs),
+        figures=_curve_figures(runs, out.parent))
+    out.write_text(html, encoding="utf-8")
+    return out
