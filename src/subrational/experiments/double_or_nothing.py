@@ -177,6 +177,12 @@ class DoubleOrNothing(Experiment):
         """Myopic one-flip choosers: risk-neutral, CRRA (rho 0.5) and CPT (TK92 medians)."""
         return {"risk-neutral": RiskNeutral(), "crra": CRRAGambler(), "cpt": CPTGambler()}
 
+    def structural_models(self) -> Sequence[Any]:
+        """CPT value curvature alpha and the fair-odds CE / EV ratio, per stake."""
+        from ..evaluation.double_or_nothing import structural_models
+
+        return structural_models(self)
+
     def analyse(self, policies: Mapping[str, Any], personas: Sequence[Persona], *,
                 settings: Any = None) -> Any:
         """Gamble rates by round, stake and odds; flips taken; findings and human bands."""
