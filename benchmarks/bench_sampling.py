@@ -8,9 +8,10 @@ per cell) and the paper's method (N chain-of-thought answers at temperature 1, p
 smoothed) for N = 5, 10, 20, 50, on the same ultimatum cells (offers x both option orders, the
 first wording). Draws are seeded per index, so N = 5 is the first five of the N = 50 draws and
 each step only pays for the new ones; the cost column is cumulative. The noise floor is the TV
-that N draws from the *exact* distribution would show by chance (simulated), so the gap between
-the two columns is the method's own bias: a chain of thought does not end where the first token
-points.
+that as many draws from the *exact* distribution as were parsed would show by chance
+(simulated), so the gap between the two columns is the method's own bias: a chain of thought
+does not end where the first token points. Unparseable answers are not counted (never guessed):
+a model that rarely ends with a valid answer gets little data per call.
 """
 
 from __future__ import annotations
@@ -42,11 +43,13 @@ def _cell_probs(rows) -> dict[tuple, np.ndarray]:
     return {(r.state, r.variant): np.asarray(r.probs) for r in rows}
 
 
-def _noise_floor(exact: dict[tuple, np.ndarray], n: int, rng: np.random.Generator) -> float:
+def _noise_floor(exact: dict[tuple, np.ndarray], parsed: dict[tuple, int],
+                 rng: np.random.Generator) -> float:
+    """Mean TV of a Jeffreys estimate from as many exact draws as were parsed, per cell."""
     tvs = []
-    for p in exact.values():
+    for key, p in exact.items():
         for _ in range(200):
-            counts = rng.multinomial(n, p)
+            counts = rng.multinomial(parsed[key], p)
             tvs.append(0.5 * np.abs(jeffreys(counts) - p).sum())
     return float(np.mean(tvs))
 
@@ -60,11 +63,17 @@ def main() -> None:
     parser.add_argument("--max-n", type=int, default=50)
     parser.add_argument("--max-tokens", type=int, default=160)
     args = parser.parse_args()
-    os.environ.setdefault("SUBRATIONAL_CACHE_DIR", tempfile.mkdtemp(prefix="subrational-bench-"))
+    # A fresh cache: every call below is really made (the de-quantised model is shared).
+    models = os.environ.get("SUBRATIONAL_CACHE_DIR")
+    os.environ["SUBRATIONAL_CACHE_DIR"] = tempfile.mkdtemp(prefix="subrational-bench-")
+    if models:
+        os.symlink(os.path.join(models, "models"), os.path.join(os.environ[
+            "SUBRATIONAL_CACHE_DIR"], "models"))
     game = _Grid(args.offers)
     persona = [game.persona(args.persona)]
     options = {"base_url": args.base_url} if args.base_url else {}
     backend = CachedBackend(create_backend(args.model, **options), Cache())
+    backend.backend.score([])  # load the model outside the timings
     start = time.perf_counter()
     exact = _cell_probs(elicit(game, persona, backend, paraphrases=1))
     rows = [("exact (choice-probs)", 0.0, 0.0, backend.stats.calls,
@@ -76,10 +85,11 @@ def main() -> None:
                          settings=SampleSettings(samples=n, max_tokens=args.max_tokens))
         spent += time.perf_counter() - start
         probs = _cell_probs(sampled)
+        parsed = {(r.state, r.variant): r.n_draws - r.n_failed for r in sampled}
         tv = float(np.mean([0.5 * np.abs(probs[k] - exact[k]).sum() for k in exact]))
         failed = sum(r.n_failed for r in sampled) / max(1, sum(r.n_draws for r in sampled))
-        rows.append((f"sample N={n}", tv, _noise_floor(exact, n, rng), n * len(exact), spent,
-                     failed))
+        rows.append((f"sample N={n}", tv, _noise_floor(exact, parsed, rng), n * len(exact),
+                     spent, failed))
     print(f"\nmodel {args.model}, persona {args.persona}, offers {args.offers}, "
           f"{len(exact)} cells (offers x option orders)")
     print(f"{'method':<22} {'mean TV to exact':>17} {'noise floor':>12} {'calls':>7} "

@@ -4,11 +4,13 @@ Slow (the model loads and de-quantises once, then is cached), still run in CI.
 """
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
 from subrational.backends.hf import TransformersBackend
-from subrational.cli import main
 from subrational.config import RunConfig
 from subrational.pipeline import run
 
@@ -32,13 +34,20 @@ STUDIES = ("ultimatum-v2", "marshmallow-v1", "double_or_nothing-v1", "procrastin
 CALLS = 21 * 2 + 2 * 15 * 2 + 2 * 5 * 2 + 2 * 21 * 2  # personas x states x option orders
 
 
-def test_four_studies_on_the_real_model_through_the_cli_then_offline_replay(tmp_path, cache_env,
-                                                                             capsys):
-    args = ["run", "--no-progress", "--episodes", "300"]
+def _cli(*args: str) -> str:
+    """``subrational ...`` in a fresh process, as a user runs it (only the built-in studies)."""
+    done = subprocess.run([sys.executable, "-m", "subrational", *args], capture_output=True,
+                          text=True, timeout=900, env=os.environ.copy())
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_four_studies_on_the_real_model_through_the_cli_then_offline_replay(tmp_path, cache_env):
+    args = ["run", "--no-progress", "--episodes", "300", "--paraphrases", "1",
+            "--bootstrap", "20"]
     for persona in REDUCED:
         args += ["--persona", persona]
-    assert main([*args, "--out", str(tmp_path / "a")]) == 0
-    out = capsys.readouterr().out
+    out = _cli(*args, "--out", str(tmp_path / "a"))
     assert "report:" in out and f"{CALLS} model calls" in out
     summary = json.loads((tmp_path / "a" / "summary.json").read_text())
     assert set(summary["experiments"]) == set(STUDIES)
@@ -62,8 +71,8 @@ def test_four_studies_on_the_real_model_through_the_cli_then_offline_replay(tmp_
     assert manifest["model"]["sha256"].startswith("b179c952")
 
     # Replay-only: every call comes from the cache, same summary.
-    assert main([*args, "--offline", "--out", str(tmp_path / "b")]) == 0
-    assert f"0 model calls, {CALLS} from the cache" in capsys.readouterr().out
+    assert f"0 model calls, {CALLS} from the cache" in _cli(*args, "--offline", "--out",
+                                                              str(tmp_path / "b"))
     summaries = [(tmp_path / run / "summary.json").read_text() for run in ("a", "b")]
     assert summaries[0] == summaries[1]
 

@@ -158,7 +158,8 @@ def run_experiment(experiment: Experiment, config: RunConfig, cached: CachedBack
         shares = robust["variance_shares"]
         moved = " and ".join(f"the {k} ({shares[k]:.0%} of the variance)"
                              for k in robust["form_beats_state"])
-        notes.append(f"{moved.capitalize()} moves the answers more than the situation does "
+        verb = "move" if len(robust["form_beats_state"]) > 1 else "moves"
+        notes.append(f"{moved.capitalize()} {verb} the answers more than the situation does "
                      f"({(shares['state'] or 0):.0%}): the model answers the form of the question, "
                      "not its content.")
     return ExperimentResult(experiment, analysis, diagnostics(frame), training, method, notes,

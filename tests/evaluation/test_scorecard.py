@@ -15,7 +15,8 @@ def _exp(paper_demo, paper_policy, bands=(True, True, True, True), flagged=()):
     return {"findings": findings, "metrics": {"distance_to_humans": {"demonstrations": 0.1}},
             "fits": [{"source": "demonstrations", "estimates": [
                 {"name": "alpha", "inside": True}, {"name": "k", "inside": None}]}],
-            "diagnostics": {"option_mass_mean": 0.4}, "robustness": {"form_beats_state": list(flagged)},
+            "diagnostics": {"option_mass_mean": 0.4},
+            "robustness": {"form_beats_state": list(flagged)},
             "training": {"fidelity_tv": 0.01, "generalisation": {"held_out_tv": 0.02,
                                                                   "held_out": ["age-6"]}}}
 

@@ -51,6 +51,11 @@ def test_uniform_model_reproduces_nothing_and_says_so(tmp_path, capsys):
     (["ultimatum", "--loss", "l2"], "unknown loss 'l2'"),
     (["ultimatum", "--model", "transformers:/no/such/model.gguf"], "/no/such/model.gguf"),
     (["ultimatum", "--model", "scripted:nope"], "unknown script 'nope'"),
+    (["ultimatum", "--episodes", "0"], "--episodes must be at least 1"),
+    (["ultimatum", "--bootstrap", "0"], "--bootstrap must be at least 1"),
+    (["ultimatum", "--paraphrases", "0"], "--paraphrases must be at least 1"),
+    (["marshmallow", "--persona", "age-9", "--model", "scripted:uniform"],
+     "did you mean 'age-8'"),
 ])
 def test_bad_input_is_one_line_and_exit_code_2(capsys, args, message, tmp_path):
     code, _, err = run_cli(capsys, *args, "--out", str(tmp_path / "r"))
@@ -79,3 +84,11 @@ def test_list_shows_experiments_personas_and_backends(capsys):
     out = capsys.readouterr().out
     for word in ("ultimatum-v2", "fair, typical, selfish", "transformers", "openai", "scripted"):
         assert word in out
+
+
+def test_a_malformed_number_is_one_line_and_exit_code_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "ultimatum", "--episodes", "many"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "invalid int value: 'many'" in err and len(err.splitlines()) == 1

@@ -3,6 +3,7 @@
 import json
 import re
 
+import numpy as np
 from scipy.special import expit
 
 from openai_server import FakeOpenAIServer
@@ -62,3 +63,43 @@ def test_server_without_logprobs_falls_back_to_sampling(tmp_path, capsys, monkey
     assert exp["method"] == "sample"
     assert exp["diagnostics"]["draws"] == 21 * 4 * 2 * 3
     assert any("fell back to the sample method" in n for n in exp["notes"])
+
+
+def _number(pattern, text):
+    return float(re.search(pattern, text).group(1).replace(",", ""))
+
+
+def people_like(messages):
+    """A 'capable' model that answers all four studies as people do (by construction)."""
+    system, user = messages[0]["content"], messages[-1]["content"]
+    options = ("Accept", "Reject")
+    if "marshmallow" in system:
+        age = _number(r"a (\d+)-year-old", system)
+        minute = 0.0 if "just left" in user else _number(r"waiting for (\d+) minute", user)
+        p, options = float(expit(3.0 - 1.6 * age - 0.3 * minute)), ("Eat", "Wait")
+    elif "double-or-nothing" in system or "double or nothing" in system:
+        money = _number(r"you now have \$([\d,]+)", user)
+        p, options = float(expit(-1.0 - 0.4 * (np.log10(money) - 1))), ("Gamble", "Keep")
+    elif "GPA" in system:
+        gpa, day = _number(r"GPA of (\d\.\d)", system), _number(r"It is day (\d+)", user)
+        p, options = float(expit(-4.0 + 1.2 * (gpa - 3.0) + 0.8 * day)), ("Work", "Postpone")
+    else:
+        return human_like(messages)
+    return {options[0]: 0.97 * p, options[1]: 0.97 * (1 - p), "I": 0.03}
+
+
+def test_all_four_studies_on_a_capable_server_reproduce_the_paper(tmp_path, capsys):
+    with FakeOpenAIServer(people_like) as srv:
+        # The four studies by name: other tests register their own games in this process.
+        code = main(["run", "ultimatum", "marshmallow", "double_or_nothing", "procrastination",
+                     "--model", "openai:capable", "--base-url", srv.base_url,
+                     "--paraphrases", "1", "--episodes", "1000", "--bootstrap", "20",
+                     "--no-progress", "--out", str(tmp_path / "r")])
+        assert code == 0, capsys.readouterr().err
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert len(summary["experiments"]) == 4
+    for vid, exp in summary["experiments"].items():
+        paper = [f for f in exp["findings"] if f["kind"] == "paper"
+                 and f["source"] in ("demonstrations", "policy")]
+        assert paper and all(f["reproduced"] for f in paper), (vid, paper)
+        assert exp["scorecard"]["verdict"] != "not human-like", vid

@@ -4,10 +4,10 @@ import json
 
 import pytest
 
+from subrational.backends.scripted import ScriptedBackend
 from subrational.cli import main
 from subrational.config import RunConfig
 from subrational.pipeline import run
-from subrational.backends.scripted import ScriptedBackend
 from support import human_logistic, persona_logistic
 
 

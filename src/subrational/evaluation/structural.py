@@ -182,7 +182,8 @@ def calibrate(model: StructuralModel, obs: Observations, persona: Persona, *, so
         low, high = (np.percentile(values, [tail, 100 - tail]) if len(values)
                      else (np.nan, np.nan))
         human = model.human_range.get(name)
-        inside = None if human is None else bool(human[0] <= point[name] <= human[1])
+        defined = human is not None and np.isfinite(point[name])
+        inside = bool(human[0] <= point[name] <= human[1]) if defined and human else None
         estimates.append(ParamEstimate(name, point[name], float(low), float(high),
                                        human[0] if human else None,
                                        human[1] if human else None, inside))

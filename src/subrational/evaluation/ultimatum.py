@@ -160,7 +160,10 @@ def _fehr_schmidt(theta: np.ndarray, states: Sequence[Any], persona: Persona) ->
 
 
 def _threshold(theta: np.ndarray) -> dict[str, float]:
-    return {"threshold": -theta[0] / theta[1] if abs(theta[1]) > 1e-9 else float("nan")}
+    # Undefined (NaN) when the fitted curve does not cross 50 % between offers 0 and 1: an
+    # extrapolated crossing of a flat curve would be a meaningless number.
+    threshold = -theta[0] / theta[1] if abs(theta[1]) > 1e-9 else float("nan")
+    return {"threshold": threshold if 0.0 <= threshold <= 1.0 else float("nan")}
 
 
 def structural_models(experiment: Any) -> list[StructuralModel]:

@@ -53,13 +53,16 @@ def names() -> list[str]:
 
 
 def latest_ids() -> dict[str, str]:
-    """Short name -> versioned id of its newest version."""
+    """Short name -> versioned id of its newest version, in the order names were registered.
+
+    Registration order is the paper's order for the built-ins, so runs and reports follow it.
+    """
     latest: dict[str, tuple[int, str]] = {}
     for vid in _REGISTRY:
         short, _, ver = vid.rpartition("-v")
         if short not in latest or int(ver) > latest[short][0]:
             latest[short] = (int(ver), vid)
-    return {short: vid for short, (_, vid) in sorted(latest.items())}
+    return {short: vid for short, (_, vid) in latest.items()}  # in registration order
 
 
 def make(name: str) -> Experiment:

@@ -50,6 +50,15 @@ def _draw_human(ax: plt.Axes, curve: Curve) -> None:
                         label=curve.band_label or "human range")
 
 
+def _legend(ax: plt.Axes) -> None:
+    # Long labels beside the plot squeeze it to a sliver: put them underneath instead.
+    labels = ax.get_legend_handles_labels()[1]
+    if max((len(label) for label in labels), default=0) <= 36:
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    else:
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+
+
 def plot_analysis(analysis: Analysis, folder: Path, prefix: str) -> dict[str, Path]:
     """Write one figure per panel into ``folder``; return panel title -> path."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -69,10 +78,10 @@ def plot_analysis(analysis: Analysis, folder: Path, prefix: str) -> dict[str, Pa
         first = curves[0]
         ax.set(xlabel=first.xlabel, ylabel=first.ylabel, title=panel, ylim=(-0.03, 1.03))
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+        _legend(ax)
         fig.tight_layout()
         path = folder / f"{prefix}-{_slug(panel)}.png"
-        fig.savefig(path)
+        fig.savefig(path, bbox_inches="tight")
         plt.close(fig)
         paths[panel] = path
     return paths

@@ -30,18 +30,17 @@ _ENV.filters["fmt"] = _fmt
 
 
 def _front_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """One entry per study: its paper findings (demonstrations, policy) and its distance."""
     rows = []
     for exp_id, exp in summary["experiments"].items():
         paper = [f for f in exp["findings"] if f["kind"] == "paper"
                  and f["source"] in ("demonstrations", "policy")]
         claims = list(dict.fromkeys(f["claim"] for f in paper))
-        dist = exp["metrics"].get("distance_to_humans", {})
-        for claim in claims or ["(no finding defined)"]:
-            by_source = {f["source"]: f["reproduced"] for f in paper if f["claim"] == claim}
-            rows.append({"study": exp["title"], "id": exp_id, "claim": claim,
-                         "demonstrations": by_source.get("demonstrations"),
-                         "policy": by_source.get("policy"),
-                         "distance": dist})
+        findings = [{"claim": claim, **{f["source"]: f["reproduced"] for f in paper
+                                        if f["claim"] == claim}}
+                    for claim in claims] or [{"claim": "(no finding defined)"}]
+        rows.append({"study": exp["title"], "id": exp_id, "findings": findings,
+                     "distance": exp["metrics"].get("distance_to_humans", {})})
     return rows
 
 
@@ -82,7 +81,8 @@ def write_report(out: Path, results: list[Any], summary: dict[str, Any],
                                       "file": f"figures/{p.name}"}
                                      for panel, p in figures.items()]})
     embedded = str(manifest.get("model", {}).get("model", "")) == "smollm2"
-    reproduced_any = any(r["demonstrations"] or r["policy"] for r in _front_rows(summary))
+    reproduced_any = any(f.get("demonstrations") or f.get("policy")
+                         for r in _front_rows(summary) for f in r["findings"])
     html = _ENV.get_template("report.html.j2").render(
         summary=summary, manifest=manifest, sections=sections, front=_front_rows(summary),
         embedded=embedded, reproduced_any=reproduced_any)
