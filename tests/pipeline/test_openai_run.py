@@ -23,10 +23,10 @@ def test_run_on_an_openai_compatible_server_reproduces_the_finding(tmp_path, cap
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret-123")
     with FakeOpenAIServer(human_like, require_key="sk-test-secret-123", fail_first=2) as srv:
         code = main(["run", "ultimatum", "--model", "openai:capable", "--base-url", srv.base_url,
-                     "--persona", "fair", "--persona", "typical", "--no-progress",
-                     "--out", str(tmp_path / "r")])
+                     "--persona", "fair", "--persona", "typical", "--paraphrases", "1",
+                     "--no-progress", "--out", str(tmp_path / "r")])
         assert code == 0, capsys.readouterr().err
-        assert srv.requests == 336 + 2  # 2 personas x 21 offers x 4 wordings x 2 orders, 2 429s
+        assert srv.requests == 84 + 2  # 2 personas x 21 offers x 2 orders, plus two 429s
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
     exp = summary["experiments"]["ultimatum-v2"]
     paper = {(f["claim"], f["source"]): f["reproduced"] for f in exp["findings"]}
@@ -43,25 +43,26 @@ def test_run_on_an_openai_compatible_server_reproduces_the_finding(tmp_path, cap
 
 def test_offline_replay_of_an_api_run_needs_no_key_and_no_server(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    args = ["run", "ultimatum", "--model", "openai:capable", "--persona", "fair", "--no-progress"]
+    args = ["run", "ultimatum", "--model", "openai:capable", "--persona", "fair", "--no-progress",
+            "--paraphrases", "2"]
     with FakeOpenAIServer(human_like) as srv:
         assert main([*args, "--base-url", srv.base_url, "--out", str(tmp_path / "a")]) == 0
         url = srv.base_url
     monkeypatch.delenv("OPENAI_API_KEY")
     assert main([*args, "--base-url", url, "--offline", "--out", str(tmp_path / "b")]) == 0
-    assert "0 model calls, 168 from the cache" in capsys.readouterr().out
+    assert "0 model calls, 84 from the cache" in capsys.readouterr().out
 
 
 def test_server_without_logprobs_falls_back_to_sampling(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with FakeOpenAIServer(human_like, logprobs_supported=False) as srv:
         code = main(["run", "ultimatum", "--model", "openai:plain", "--base-url", srv.base_url,
-                     "--persona", "typical", "--samples", "3", "--no-progress",
-                     "--out", str(tmp_path / "r")])
+                     "--persona", "typical", "--samples", "3", "--paraphrases", "1",
+                     "--no-progress", "--out", str(tmp_path / "r")])
     assert code == 0, capsys.readouterr().err
     exp = json.loads((tmp_path / "r" / "summary.json").read_text())["experiments"]["ultimatum-v2"]
     assert exp["method"] == "sample"
-    assert exp["diagnostics"]["draws"] == 21 * 4 * 2 * 3
+    assert exp["diagnostics"]["draws"] == 21 * 2 * 3
     assert any("fell back to the sample method" in n for n in exp["notes"])
 
 
@@ -93,7 +94,7 @@ def test_all_four_studies_on_a_capable_server_reproduce_the_paper(tmp_path, caps
         # The four studies by name: other tests register their own games in this process.
         code = main(["run", "ultimatum", "marshmallow", "double_or_nothing", "procrastination",
                      "--model", "openai:capable", "--base-url", srv.base_url,
-                     "--paraphrases", "1", "--episodes", "1000", "--bootstrap", "20",
+                     "--paraphrases", "1", "--episodes", "500", "--bootstrap", "20",
                      "--no-progress", "--out", str(tmp_path / "r")])
         assert code == 0, capsys.readouterr().err
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
