@@ -29,9 +29,9 @@ def cache_env(shared_cache, monkeypatch):
 
 
 # A reduced grid: two persona values per study (the full grid is `make run`).
-REDUCED = ["fair", "age-2", "age-5", "stake-10", "stake-10000", "gpa-2.0", "gpa-4.0"]
+REDUCED = ["fair", "typical", "age-2", "age-5", "stake-10", "stake-10000", "gpa-2.0", "gpa-4.0"]
 STUDIES = ("ultimatum-v2", "marshmallow-v1", "double_or_nothing-v1", "procrastination-v1")
-CALLS = 21 * 2 + 2 * 15 * 2 + 2 * 5 * 2 + 2 * 21 * 2  # personas x states x option orders
+CALLS = 2 * 21 * 2 + 2 * 15 * 2 + 2 * 5 * 2 + 2 * 21 * 2  # personas x states x option orders
 
 
 def _cli(*args: str) -> str:
@@ -95,7 +95,7 @@ def test_real_model_plays_sampled_episodes_of_a_sequential_game(tmp_path, cache_
     game = make("double_or_nothing")
     cached = CachedBackend(TransformersBackend("smollm2"), Cache())
     rows = elicit(game, [game.persona("stake-100")], cached, method="sample",
-                  settings=SampleSettings(samples=1, max_tokens=48), seed=0)
+                  settings=SampleSettings(samples=1, max_tokens=48), seed=0, paraphrases=1)
     first = [r for r in rows if r.state == game.initial_state(game.persona("stake-100"),
                                                               rng=None)]
     assert sum(r.n_draws for r in first) >= 2  # one episode per option order starts there
@@ -116,7 +116,7 @@ def test_real_model_sample_method_parses_or_counts_failures(tmp_path, cache_env)
 
     cached = CachedBackend(TransformersBackend("smollm2"), Cache())
     rows = elicit(small, [small.persona("typical")], cached, method="sample",
-                  settings=SampleSettings(samples=2, max_tokens=48), seed=0)
+                  settings=SampleSettings(samples=2, max_tokens=48), seed=0, paraphrases=1)
     assert len(rows) == 3 * 2
     for row in rows:
         assert row.n_draws == 2 and len(row.texts) == 2
