@@ -94,11 +94,19 @@ def _pooled_last_share(timings: Sequence[WorkTiming]) -> float:
     return sum(t.sessions_late_days for t in timings) / done if done else math.nan
 
 
-def _spearman(x: Sequence[float], y: Sequence[float]) -> float | None:
-    if len(set(x)) < 2 or len(set(y)) < 2:
-        return None  # a constant column has no rank correlation
-    rho = float(spearmanr(x, y).statistic)
-    return rho if math.isfinite(rho) else None
+SIGNIFICANCE = 0.05
+"""One-sided level of the GPA rank test: a split smaller than rollout noise is not a finding."""
+
+
+def _episode_rank(timings: Sequence[tuple[Persona, WorkTiming]]) -> tuple[float | None, float]:
+    """Spearman rho of (GPA, days before the deadline) over episodes, and its one-sided p."""
+    gpas = np.concatenate([np.full(len(t.days_before), _gpa(p)) for p, t in timings])
+    days = np.concatenate([t.days_before for _, t in timings])
+    if len(set(gpas.tolist())) < 2 or len(set(days.tolist())) < 2:
+        return None, 1.0
+    result = spearmanr(gpas, days, alternative="greater")
+    rho, p_value = float(result.statistic), float(result.pvalue)
+    return (rho, p_value) if math.isfinite(rho) else (None, 1.0)
 
 
 def _gpa(persona: Persona) -> float:
@@ -107,15 +115,14 @@ def _gpa(persona: Persona) -> float:
 
 def _paper_findings(source: str, timings: Sequence[tuple[Persona, WorkTiming]], *,
                     deadline: int, last_days: int) -> list[Finding]:
-    gpas = [_gpa(p) for p, _ in timings]
-    rho = (_spearman(gpas, [t.mean_days_before for _, t in timings])
-           if len(gpas) >= 3 else None)
+    rho, p_value = _episode_rank(timings) if len(timings) >= 3 else (None, 1.0)
     pooled = _pooled_last_share([t for _, t in timings])
     even = last_days / deadline
     return [
         Finding("lower GPA works later", source, rho,
-                "Spearman rho(GPA, mean days before the deadline at completion) > 0 "
-                "(undefined with fewer than 3 GPAs)", None if rho is None else rho > 0),
+                "Spearman rho(GPA, days before the deadline at completion) over episodes > 0, "
+                f"one-sided p < {SIGNIFICANCE} (undefined with fewer than 3 GPAs)",
+                None if rho is None else rho > 0 and p_value < SIGNIFICANCE),
         Finding("work piles up near the deadline", source, pooled,
                 f"pooled share of sessions in the last {last_days} days > {even:.3f} "
                 f"(an even spread)", None if math.isnan(pooled) else pooled > even),
@@ -124,9 +131,7 @@ def _paper_findings(source: str, timings: Sequence[tuple[Persona, WorkTiming]], 
 
 def _band_findings(source: str, timings: Sequence[tuple[Persona, WorkTiming]],
                    bands: Mapping[str, Any]) -> list[Finding]:
-    gpas = np.concatenate([np.full(len(t.days_before), _gpa(p)) for p, t in timings])
-    days = np.concatenate([t.days_before for _, t in timings])
-    rho = _spearman(gpas.tolist(), days.tolist())
+    rho, p_value = _episode_rank(timings)
     pooled = _pooled_last_share([t for _, t in timings])
     late = float(np.mean(np.concatenate([t.late for _, t in timings])))
     lo, hi = bands["last_days_share"]
@@ -134,8 +139,10 @@ def _band_findings(source: str, timings: Sequence[tuple[Persona, WorkTiming]],
     return [
         Finding("lower-GPA students finish closer to the deadline", source, rho,
                 f"Spearman rho(GPA, days before the deadline) over episodes > "
-                f"{bands['rho_min']} (humans |r| ~ {r_lo}-{r_hi}; a stronger split is reported, "
-                f"not failed)", None if rho is None else rho > bands["rho_min"], "human band"),
+                f"{bands['rho_min']}, one-sided p < {SIGNIFICANCE} (humans |r| ~ {r_lo}-{r_hi}; "
+                "a stronger split is reported, not failed)",
+                None if rho is None else rho > bands["rho_min"] and p_value < SIGNIFICANCE,
+                "human band"),
         Finding(f"share of the work done in the last {bands['last_days']} days like OULAD",
                 source, pooled, f"pooled share in [{lo}, {hi}]",
                 None if math.isnan(pooled) else lo <= pooled <= hi, "human band"),
