@@ -62,3 +62,12 @@ def test_fits_run_per_source_and_persona_from_the_policies():
     alphas = {f.persona: f.estimates[0].value for f in fits if f.model.startswith("Fehr")}
     assert alphas == pytest.approx({"fair": 0.6, "selfish": 0.2}, abs=1e-3)
     assert {f.source for f in fits} == {"policy"} and len(fits) == 4
+
+
+def test_misfit_tells_a_described_curve_from_one_the_model_cannot_draw():
+    good = calibrate(FEHR_SCHMIDT, _simulate(_fehr_schmidt(0.4), np.random.default_rng(5)),
+                     TYPICAL, source="sim", n_boot=5, rng=np.random.default_rng(6))
+    v_shaped = Observations(STATES, np.abs(OFFERS - 0.5) * 2)  # rejects the middle only
+    bad = calibrate(LOGISTIC, v_shaped, TYPICAL, source="sim", n_boot=5,
+                    rng=np.random.default_rng(7))
+    assert good.misfit < 0.06 and bad.misfit > 0.2  # measured 0.018 and 0.263

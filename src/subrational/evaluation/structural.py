@@ -145,7 +145,12 @@ class ParamEstimate:
 
 @dataclass(frozen=True)
 class StructuralFit:
-    """A model fitted to one source and persona."""
+    """A model fitted to one source and persona.
+
+    ``misfit`` is the mean |observed - fitted| probability over the rows: a parameter of a model
+    that does not describe the behaviour (say, a flat answer to a discounting model) is reported
+    with a large misfit, so it is not read as a measurement.
+    """
 
     model: str
     source: str
@@ -154,6 +159,7 @@ class StructuralFit:
     n_rows: int
     n_boot: int
     human_source: str = ""
+    misfit: float | None = None
 
 
 def _bootstrap(model: StructuralModel, obs: Observations, persona: Persona, theta: np.ndarray,
@@ -187,8 +193,10 @@ def calibrate(model: StructuralModel, obs: Observations, persona: Persona, *, so
         estimates.append(ParamEstimate(name, point[name], float(low), float(high),
                                        human[0] if human else None,
                                        human[1] if human else None, inside))
+    fitted = model.predict(theta, obs.states, persona)
+    misfit = float(np.mean(np.abs(np.clip(obs.p, 0, 1) - fitted)))
     return StructuralFit(model.name, source, persona.name, estimates, len(obs.p), n_boot,
-                         model.human_source)
+                         model.human_source, misfit)
 
 
 def _rng(seed: int, *parts: str) -> np.random.Generator:

@@ -70,7 +70,7 @@ def _fit_rows(runs: list[RunSummary]) -> list[dict[str, Any]]:
                                                 "persona": fit["persona"], "human":
                                                 (est["human_low"], est["human_high"]),
                                                 "runs": [None] * len(runs)})
-                    row["runs"][i] = est
+                    row["runs"][i] = {**est, "misfit": fit.get("misfit")}
     return list(rows.values())
 
 
