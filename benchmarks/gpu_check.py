@@ -4,8 +4,9 @@
 
 MODEL_DIR is any Hugging Face chat model directory. Checks, and prints as a table: the backend
 picks CUDA and bfloat16 by itself; batched scoring equals one-at-a-time scoring (float32);
-bfloat16 option probabilities agree with float32; seeded generation repeats; the whole pipeline
-runs on the GPU and writes its report. Timings of float32 vs bfloat16 scoring are printed as ratios.
+bfloat16 option probabilities agree with float32; seeded generation repeats; a sequential game is
+played by sampled episodes; the whole pipeline (all registered studies, one wording) runs on the
+GPU and writes its report. Timings of float32 vs bfloat16 scoring are printed as ratios.
 """
 
 from __future__ import annotations
@@ -20,9 +21,15 @@ import torch
 from subrational.backends.hf import TransformersBackend
 from subrational.cache import CachedBackend
 from subrational.config import RunConfig
-from subrational.elicitation import SampleSettings, elicit
-from subrational.experiments import Ultimatum
+from subrational.elicitation import SampleSettings
+from subrational.elicitation import elicit as _elicit
+from subrational.experiments import Ultimatum, make
 from subrational.pipeline import run
+
+
+def elicit(*args, **kwargs):
+    """The first wording only: this script checks the device path, not the paraphrases."""
+    return _elicit(*args, paraphrases=1, **kwargs)
 
 
 def _p_first(scores) -> list[float]:
@@ -77,10 +84,18 @@ def main() -> None:
     assert [r.texts for r in first] == [r.texts for r in again], "seeded generation differs"
     print("seeded generation repeats: yes")
 
+    game = make("double_or_nothing")
+    episodes = elicit(game, [game.persona("stake-100")], cb, method="sample", settings=settings)
+    draws = sum(r.n_draws for r in episodes)
+    print(f"sampled episodes of a sequential game: {len(episodes)} cells, {draws} draws, "
+          f"{sum(r.n_failed for r in episodes)} unparseable")
+    assert draws >= 4  # two episodes per option order start at round 0
+
     start = time.perf_counter()
-    result = run(RunConfig(experiments=["ultimatum"], model=f"transformers:{args.model_dir}",
-                           out=args.out), out=args.out)
-    print(f"pipeline on GPU: {time.perf_counter() - start:.1f} s, report {result.out}/report.html")
+    result = run(RunConfig(model=f"transformers:{args.model_dir}", paraphrases=1, bootstrap=50,
+                           episodes=500, out=args.out), out=args.out)
+    print(f"pipeline on GPU: {len(result.results)} studies, {time.perf_counter() - start:.1f} s, "
+          f"report {result.out}/report.html")
     assert (args.out / "report.html").exists()
 
     base = rows["bfloat16"][0]
