@@ -7,6 +7,7 @@ with code 2; Ctrl-C exits 130 and loses nothing that finished (the cache holds i
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -48,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
                      "keeps its defaults when none is its own)")
     run.add_argument("--paraphrases", type=int, help="use the first N wordings of each "
                      "study's instructions (default: all)")
+    run.add_argument("--option", action="append", dest="option_args", metavar="STUDY.KEY=VALUE",
+                     help="a study's constructor option, e.g. double_or_nothing.win_probs="
+                     "0.5,0.8 or procrastination.deadline=14 (repeatable)")
     run.add_argument("--bootstrap", type=int, help="bootstrap replications per structural fit "
                      "(200)")
     run.add_argument("--episodes", type=int, help="rollouts per policy and persona for the "
@@ -90,11 +94,37 @@ def _progress_bar(enabled: bool):
     return update, bar.close
 
 
+def _option_value(text: str) -> object:
+    """``14`` -> 14, ``0.5,0.8`` -> [0.5, 0.8], ``[1, 2]`` -> [1, 2], anything else a string."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        if "," in text:
+            return [_option_value(part.strip()) for part in text.split(",")]
+        return text
+
+
+def _parse_options(specs: list[str]) -> dict[str, dict[str, object]]:
+    from .errors import ConfigError
+
+    options: dict[str, dict[str, object]] = {}
+    for spec in specs:
+        target, eq, value = spec.partition("=")
+        study, dot, key = target.partition(".")
+        if not (eq and dot and study and key):
+            raise ConfigError(f"--option {spec!r}: write STUDY.KEY=VALUE, e.g. "
+                              "double_or_nothing.win_probs=0.5,0.8")
+        options.setdefault(study, {})[key] = _option_value(value)
+    return options
+
+
 def _settings(args: argparse.Namespace) -> tuple[dict[str, object], str]:
     """Config-file settings overridden by the flags that were given."""
     from .config import RunConfig, read_config_file
 
     given = {k: v for k, v in vars(args).items() if k in RunConfig.model_fields}
+    if "option_args" in args:
+        given["options"] = _parse_options(args.option_args)
     if "config" not in args:
         return given, "the command line"
     values = read_config_file(args.config)

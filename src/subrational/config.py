@@ -37,6 +37,8 @@ class RunConfig(BaseModel):
         max_tokens: Token budget per sampled answer.
         seed: Seed of sampling, training and the evaluation rollouts.
         episodes: Rollouts per policy and persona behind the behaviour statistics.
+        options: Constructor options per experiment name, e.g.
+            ``{"double_or_nothing": {"win_probs": [0.5, 0.8]}}`` (the optional axes).
         bootstrap: Bootstrap replications behind each structural fit's confidence interval.
         paraphrases: Use only the first N wordings of each study's instructions (all when
             unset); fewer wordings cost fewer calls but the report cannot separate the
@@ -64,6 +66,7 @@ class RunConfig(BaseModel):
     episodes: int = 2000
     paraphrases: int | None = None
     bootstrap: int = 200
+    options: dict[str, dict[str, Any]] = Field(default_factory=dict)
     loss: str = "paper"
     out: Path = Path("runs")
     offline: bool = False

@@ -31,7 +31,7 @@ from .demonstrations import (
     write_demonstrations,
 )
 from .elicitation import PROMPT_VERSION, SampleSettings, elicit, plan_size
-from .errors import LogprobsUnavailableError, UnknownNameError
+from .errors import ConfigError, LogprobsUnavailableError, UnknownNameError
 from .evaluation.behaviour import EvalSettings
 from .evaluation.records import Analysis, to_jsonable
 from .evaluation.robustness import robustness
@@ -210,10 +210,28 @@ def _manifest(config: RunConfig, cached: CachedBackend, experiments: list[Experi
     })
 
 
+def _short(name: str) -> str:
+    """``double_or_nothing-v1`` -> ``double_or_nothing``; a short name stays as it is."""
+    base, sep, version = name.rpartition("-v")
+    return base if sep and version.isdigit() else name
+
+
 def resolve_experiments(config: RunConfig) -> list[Experiment]:
-    """Experiments named in the config (after importing its plugins), or every registered one."""
+    """Experiments named in the config (after importing its plugins), or every registered one.
+
+    ``config.options`` are passed to the constructors; options for an experiment the run does
+    not include are an error, since they would silently do nothing.
+    """
     import_plugins(config.imports)
-    return [make(name) for name in (config.experiments or list(latest_ids()))]
+    names = config.experiments or list(latest_ids())
+    experiments = [make(n, **config.options.get(n, config.options.get(_short(n), {})))
+                   for n in names]
+    known = {e.name for e in experiments} | set(names)
+    for key in config.options:
+        if key not in known:
+            raise ConfigError(f"options for {key!r}, which this run does not include; run it "
+                              f"or remove the options (experiments: {', '.join(sorted(known))})")
+    return experiments
 
 
 def run(config: RunConfig, *, out: Path | None = None, progress: Progress | None = None,

@@ -92,3 +92,30 @@ def test_a_malformed_number_is_one_line_and_exit_code_2(capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip()
     assert "invalid int value: 'many'" in err and len(err.splitlines()) == 1
+
+
+def test_study_options_reach_the_optional_axes_and_the_policy_file(tmp_path, capsys):
+    import subrational
+
+    code = main(["run", "double_or_nothing", "--model", "scripted:uniform", "--paraphrases", "1",
+                 "--option", "double_or_nothing.win_probs=0.5,0.8", "--persona", "stake-10",
+                 "--bootstrap", "5", "--episodes", "50", "--no-progress",
+                 "--out", str(tmp_path / "r")])
+    assert code == 0, capsys.readouterr().err
+    manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
+    assert manifest["config"]["options"] == {"double_or_nothing": {"win_probs": [0.5, 0.8]}}
+    policy = subrational.load_policy(tmp_path / "r" / "double_or_nothing" / "policy.pt")
+    assert sorted({s.win_prob for s in policy.experiment.states()}) == [0.5, 0.8]
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    ("double_or_nothing.bogus=1", "takes the options"),
+    ("double_or_nothing", "write STUDY.KEY=VALUE"),
+    ("marshmallow.horizon=15", "which this run does not include"),
+    ("double_or_nothing.win_probs=1.5", "win"),
+])
+def test_bad_study_options_are_one_line_and_exit_code_2(capsys, option, message, tmp_path):
+    code = main(["run", "double_or_nothing", "--model", "scripted:uniform", "--option", option,
+                 "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err

@@ -116,6 +116,7 @@ class Experiment(ABC):
     ordinal_actions: ClassVar[bool] = False
     sequential: ClassVar[bool] = False
     holdout_personas: ClassVar[tuple[str, ...]] = ()
+    options: dict[str, Any] = {}  # constructor options it was made with (set by ``make``)
 
     @property
     def id(self) -> str:

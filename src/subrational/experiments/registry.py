@@ -12,13 +12,14 @@ import inspect
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from ..errors import ConfigError, UnknownNameError
 from .core import Experiment
 
 __all__ = ["register", "make", "names", "latest_ids", "import_plugins"]
 
-_REGISTRY: dict[str, Callable[[], Experiment]] = {}
+_REGISTRY: dict[str, Callable[..., Experiment]] = {}
 
 
 def register(factory: Callable[[], Experiment], *,
@@ -65,12 +66,33 @@ def latest_ids() -> dict[str, str]:
     return {short: vid for short, (_, vid) in latest.items()}  # in registration order
 
 
-def make(name: str) -> Experiment:
-    """Build an experiment from ``name`` or ``name-vN`` (the newest version when unversioned)."""
+def make(name: str, **options: Any) -> Experiment:
+    """Build an experiment from ``name`` or ``name-vN`` (the newest version when unversioned).
+
+    ``options`` go to its constructor (e.g. ``win_probs=[0.5, 0.8]`` for double-or-nothing's
+    optional axis) and are kept on the experiment as ``experiment.options``, so that a policy
+    file can rebuild the same grid and features.
+    """
     vid = name if name in _REGISTRY else latest_ids().get(name)
     if vid is None:
         raise UnknownNameError("experiment", name, list(latest_ids()) + names())
-    return _REGISTRY[vid]()
+    factory = _REGISTRY[vid]
+    try:
+        experiment = factory(**options)
+    except TypeError:
+        accepted = _keyword_options(factory)
+        raise ConfigError(f"{vid} takes the options {', '.join(accepted) or '(none)'}; got "
+                          f"{', '.join(sorted(options))}") from None
+    experiment.options = dict(options)
+    return experiment
+
+
+def _keyword_options(factory: Callable[..., Experiment]) -> list[str]:
+    try:
+        params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
 
 def import_plugins(specs: Iterable[str]) -> None:

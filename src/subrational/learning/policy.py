@@ -4,7 +4,8 @@ The file is ``torch.save`` of a plain dict, read back with ``weights_only=True``
 code)::
 
     {"format": "subrational-policy", "format_version": 1,
-     "experiment": "ultimatum-v2", "actions": [...], "feature_names": [...],
+     "experiment": "ultimatum-v2", "options": {...constructor options...},
+     "actions": [...], "feature_names": [...],
      "personas": {name: {"text": ..., "kind": ..., "values": {...}}},
      "hidden": 64, "state_dict": {...}, "train": {...JSON-safe config and metrics...}}
 
@@ -108,6 +109,7 @@ class LearnedPolicy:
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "experiment": self.experiment.id,
+            "options": dict(self.experiment.options),
             "actions": list(self.experiment.actions),
             "feature_names": list(self.experiment.feature_names()),
             "personas": {name: {"text": p.text, "kind": p.kind,
@@ -162,7 +164,7 @@ def _from_dict(data: dict[str, Any], path: Path) -> LearnedPolicy:
 
     exp_id = data["experiment"]
     try:
-        experiment = make(exp_id)
+        experiment = make(exp_id, **data.get("options", {}))
     except UnknownNameError:
         raise PolicyFileError(f"{path} was trained on experiment {exp_id!r}, which is not "
                               "registered; import the module that registers it before "
