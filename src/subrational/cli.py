@@ -27,13 +27,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="subrational", description="Learn human-like decision policies from "
-                     "persona-conditioned LLM demonstrations (arXiv 2402.08755).")
-    parser.add_argument("--version", action="version", version=f"subrational {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    run = sub.add_parser("run", help="elicit, learn, evaluate and write a report",
-                         argument_default=argparse.SUPPRESS)
+def _add_run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("experiments", nargs="*", metavar="EXPERIMENT",
                      help="experiments to run (default: all; see `subrational list`)")
     run.add_argument("--config", type=Path, help="TOML file of settings (flags override it)")
@@ -68,6 +62,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--offline", action="store_true",
                      help="replay from the cache only; fail on any call not cached")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="subrational", description="Learn human-like decision policies from "
+                     "persona-conditioned LLM demonstrations (arXiv 2402.08755).")
+    parser.add_argument("--version", action="version", version=f"subrational {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_run_arguments(sub.add_parser("run", help="elicit, learn, evaluate and write a report",
+                                      argument_default=argparse.SUPPRESS))
     compare = sub.add_parser("compare", help="put runs side by side in one HTML page")
     compare.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR",
                          help="run directories (the --out of `subrational run`)")

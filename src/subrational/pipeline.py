@@ -128,6 +128,30 @@ def _generalisation(experiment: Experiment, all_targets: list[Target],
             "train_tv": mean_tv(refit.policy, seen), "held_out_tv": mean_tv(refit.policy, unseen)}
 
 
+def _learn(experiment: Experiment, frame: Any, config: RunConfig,
+           folder: Path) -> tuple[Policy, dict[str, Any]]:
+    """Train and save the policy on every persona; refit without the held-out ones."""
+    all_targets = targets(experiment, frame)
+    trained = train_policy(experiment, all_targets,
+                           config=TrainConfig(loss=config.loss, seed=config.seed))
+    trained.policy.save(folder / "policy.pt")
+    return trained.policy, {
+        "loss": config.loss, "epochs": trained.epochs, "final_loss": trained.final_loss,
+        "fidelity_tv": trained.fidelity, "policy_file": f"{experiment.name}/policy.pt",
+        "generalisation": _generalisation(experiment, all_targets, config)}
+
+
+def _robustness_note(robust: dict[str, Any]) -> list[str]:
+    flagged = robust["form_beats_state"]
+    if not flagged:
+        return []
+    shares = robust["variance_shares"]
+    moved = " and ".join(f"the {k} ({shares[k]:.0%} of the variance)" for k in flagged)
+    return [f"{moved.capitalize()} {'move' if len(flagged) > 1 else 'moves'} the answers more "
+            f"than the situation does ({(shares['state'] or 0):.0%}): the model answers the "
+            "form of the question, not its content."]
+
+
 def run_experiment(experiment: Experiment, config: RunConfig, cached: CachedBackend,
                    out: Path) -> ExperimentResult:
     """Elicit, store, learn and evaluate one experiment into ``out/<name>/``."""
@@ -140,30 +164,16 @@ def run_experiment(experiment: Experiment, config: RunConfig, cached: CachedBack
                   "model_hash": str(cached.fingerprint.get("sha256", ""))}
     write_demonstrations(folder / "demonstrations.parquet", to_frame(experiment, rows, provenance))
     frame = read_demonstrations(folder / "demonstrations.parquet")
-    all_targets = targets(experiment, frame)
-    trained = train_policy(experiment, all_targets,
-                           config=TrainConfig(loss=config.loss, seed=config.seed))
-    trained.policy.save(folder / "policy.pt")
+    policy, training = _learn(experiment, frame, config, folder)
     policies: dict[str, Policy] = {"demonstrations": TablePolicy(experiment, frame),
-                                   "policy": trained.policy, **experiment.baselines()}
+                                   "policy": policy, **experiment.baselines()}
     analysis = experiment.analyse(policies, personas,
                                   settings=EvalSettings(episodes=config.episodes, seed=config.seed))
-    training = {"loss": config.loss, "epochs": trained.epochs, "final_loss": trained.final_loss,
-                "fidelity_tv": trained.fidelity, "policy_file": f"{experiment.name}/policy.pt",
-                "generalisation": _generalisation(experiment, all_targets, config)}
     fits = fit_structural(experiment, policies, personas, n_boot=config.bootstrap,
                           seed=config.seed)
     robust = robustness(frame)
-    if robust["form_beats_state"]:
-        shares = robust["variance_shares"]
-        moved = " and ".join(f"the {k} ({shares[k]:.0%} of the variance)"
-                             for k in robust["form_beats_state"])
-        verb = "move" if len(robust["form_beats_state"]) > 1 else "moves"
-        notes.append(f"{moved.capitalize()} {verb} the answers more than the situation does "
-                     f"({(shares['state'] or 0):.0%}): the model answers the form of the question, "
-                     "not its content.")
-    return ExperimentResult(experiment, analysis, diagnostics(frame), training, method, notes,
-                            robust, fits)
+    return ExperimentResult(experiment, analysis, diagnostics(frame), training, method,
+                            notes + _robustness_note(robust), robust, fits)
 
 
 SUMMARY_FORMAT = 2
