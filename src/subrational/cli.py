@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -177,6 +178,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     from .backends.registry import BACKENDS
     from .elicitation import METHODS
     from .experiments import import_plugins, latest_ids, make
+    from .experiments.registry import option_names
     from .learning import LOSSES
 
     import_plugins(args.imports)
@@ -185,6 +187,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
         exp = make(vid)
         print(f"  {short:<20} {vid:<24} {exp.title}")
         print(f"  {'':<20} personas: {', '.join(exp.personas)}")
+        options = option_names(vid)
+        if options:
+            print(f"  {'':<20} options (--option {short}.KEY=VALUE): {', '.join(options)}")
     print("backends (--model backend:name):")
     for name, (_, _, text) in BACKENDS.items():
         print(f"  {name:<20} {text}")
@@ -202,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     except SubrationalError as exc:
         print(f"subrational: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("subrational: interrupted; finished model calls are cached: run the same command "
               "again to resume", file=sys.stderr)

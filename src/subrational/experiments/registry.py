@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import ConfigError, UnknownNameError
 from .core import Experiment
 
-__all__ = ["register", "make", "names", "latest_ids", "import_plugins"]
+__all__ = ["register", "make", "names", "latest_ids", "import_plugins", "option_names"]
 
 _REGISTRY: dict[str, Callable[..., Experiment]] = {}
 
@@ -85,6 +85,11 @@ def make(name: str, **options: Any) -> Experiment:
                           f"{', '.join(sorted(options))}") from None
     experiment.options = dict(options)
     return experiment
+
+
+def option_names(vid: str) -> list[str]:
+    """Constructor options the experiment ``vid`` accepts (``make(vid, **options)``)."""
+    return _keyword_options(_REGISTRY[vid])
 
 
 def _keyword_options(factory: Callable[..., Experiment]) -> list[str]:
