@@ -17,6 +17,7 @@ __all__ = ["plot_analysis"]
 
 _PERSONA_COLOURS = ["tab:blue", "tab:red", "tab:green", "tab:purple", "tab:orange", "tab:brown",
                     "tab:pink", "tab:olive", "tab:cyan"]
+_POPULATION_COLOUR = "tab:blue"
 _BASELINE_STYLES = [":", "-.", (0, (1, 3)), (0, (5, 2, 1, 2))]
 
 
@@ -74,7 +75,8 @@ def plot_analysis(analysis: Analysis, folder: Path, prefix: str) -> dict[str, Pa
         for curve in curves:
             style = _BASELINE_STYLES[baseline_i % len(_BASELINE_STYLES)]
             baseline_i += curve.source == "baseline"
-            _draw(ax, curve, colours.get(curve.persona, "tab:gray"), style)
+            # A curve over all personas (e.g. full wait by age) is one line per source.
+            _draw(ax, curve, colours.get(curve.persona, _POPULATION_COLOUR), style)
         first = curves[0]
         ax.set(xlabel=first.xlabel, ylabel=first.ylabel, title=panel, ylim=(-0.03, 1.03))
         ax.grid(alpha=0.3)
