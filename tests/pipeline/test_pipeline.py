@@ -133,3 +133,20 @@ def test_one_persona_list_serves_several_studies(tmp_path):
     assert len(select_personas(ult, ["patience-2"])) == 3  # none of its own: its defaults
     with pytest.raises(UnknownNameError, match="did you mean 'patience-2'"):
         check_personas([bus, ult], ["patience-22"])
+
+
+def test_sampled_episodes_leave_unreached_rounds_unknown_not_fifty_fifty(tmp_path):
+    from subrational.backends.scripted import ScriptedBackend
+
+    def gamble_once(persona, state):  # [keep, gamble]: flip at round 0, keep afterwards
+        return [0.0, 1.0] if state.round == 0 else [1.0, 0.0]
+
+    config = RunConfig(experiments=["double_or_nothing"], model="scripted:x", method="sample",
+                       samples=4, paraphrases=1, personas=["stake-10"], bootstrap=5,
+                       episodes=100, out=tmp_path)
+    result = run(config, backend=ScriptedBackend("x", probs_fn=gamble_once))
+    exp = result.summary["experiments"]["double_or_nothing-v1"]
+    by_round = exp["metrics"]["demonstrations.stake-10"]["p_gamble_by_round"]
+    assert by_round[0] > 0.8 and by_round[1] < 0.2  # reached (won flips), answered
+    assert by_round[2:] == [None, None, None]  # never reached: unknown, not 0.5
+    assert (tmp_path / "report.html").exists()

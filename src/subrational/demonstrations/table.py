@@ -108,6 +108,10 @@ class TablePolicy:
             self._rows.setdefault(str(persona), []).append(
                 (experiment.state_from_dict(json.loads(state)), np.asarray(probs, dtype=float)))
 
+    def observed(self, state: Any, persona: Persona) -> bool:
+        """Whether the LLM answered in this cell (sampled episodes may never reach a state)."""
+        return (persona.name, state_key(state)) in self.table
+
     def rows(self, persona: Persona) -> list[tuple[Any, np.ndarray]]:
         """Every answered row of ``persona`` (each wording and option order): (state, probs).
 

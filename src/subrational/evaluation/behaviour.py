@@ -50,11 +50,19 @@ class EvalSettings:
 
 
 class MemoPolicy:
-    """Wraps a policy and remembers its answer per (persona, state)."""
+    """Wraps a policy and remembers its answer per (persona, state).
+
+    Other attributes (``observed``, ``rows`` of the demonstrations) pass through to the policy.
+    """
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self._memo: dict[tuple[str, Any], np.ndarray] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name == "policy":  # not yet set (copy, pickle): no recursion
+            raise AttributeError(name)
+        return getattr(self.policy, name)
 
     def action_probs(self, state: Any, persona: Persona) -> np.ndarray:
         """The wrapped policy's distribution, computed once per persona and state."""

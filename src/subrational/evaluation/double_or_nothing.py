@@ -84,9 +84,13 @@ class GambleStats:
 def gamble_stats(experiment: Any, policy: Policy, persona: Persona, *, source: str,
                  settings: EvalSettings, win_prob: float) -> GambleStats:
     """Statistics of ``policy`` for ``persona``, rollouts at ``win_prob`` (see module docstring)."""
+    observed = getattr(policy, "observed", None)
     policy = policy if isinstance(policy, MemoPolicy) else MemoPolicy(policy)
+    # A round the LLM never reached in sampled episodes has no answer: NaN, not the lookup's
+    # uniform fallback. The all-win product then treats it as 1, an upper bound.
     rounds = tuple(float(policy.action_probs(DoubleState(k, win_prob), persona)[GAMBLE])
-                   for k in range(experiment.max_flips))
+                   if observed is None or observed(DoubleState(k, win_prob), persona)
+                   else math.nan for k in range(experiment.max_flips))
     by_odds = {q: float(policy.action_probs(DoubleState(0, q), persona)[GAMBLE])
                for q in experiment.win_probs}
     trajs = simulate(experiment, policy, persona, source=source, settings=settings,
@@ -94,7 +98,7 @@ def gamble_stats(experiment: Any, policy: Policy, persona: Persona, *, source: s
     flips = np.bincount([sum(a == GAMBLE for a in t.actions) for t in trajs],
                         minlength=experiment.max_flips + 1) / len(trajs)
     return GambleStats(rounds, by_odds, float(np.mean([t.actions[0] == GAMBLE for t in trajs])),
-                       tuple(flips.tolist()), float(flips[-1]), math.prod(rounds),
+                       tuple(flips.tolist()), float(flips[-1]), float(np.nanprod(rounds)),
                        float(np.mean([t.total_reward for t in trajs])))
 
 
@@ -215,7 +219,9 @@ def _human_curves(experiment: Any, bands: Mapping[str, Any], ref_p: float) -> li
 def _curves(experiment: Any, label: str, source: str, persona: str,
             stats: Sequence[GambleStats], ref_p: float) -> list[Curve]:
     """Curves of one source for one persona (or averaged over personas for a baseline)."""
-    by_round = np.mean([s.p_gamble_by_round for s in stats], axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a round no persona reached stays NaN
+        by_round = np.nanmean([s.p_gamble_by_round for s in stats], axis=0)
     flips = np.mean([s.flips for s in stats], axis=0)
     out = [Curve(BY_ROUND, label, source, persona, list(range(experiment.max_flips)),
                  by_round.tolist(), xlabel="round (flips won so far)",
