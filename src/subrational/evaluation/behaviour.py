@@ -12,7 +12,6 @@ visits them many times.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +22,7 @@ from ..experiments.core import Experiment, Persona, Policy
 from ..experiments.env import GameEnv
 from ..experiments.rollout import Trajectory, rollout
 
-__all__ = ["EvalSettings", "MemoPolicy", "simulate", "source_rng", "LEARNED_SOURCES",
-           "sources_present"]
+__all__ = ["EvalSettings", "MemoPolicy", "simulate", "source_rng", "LEARNED_SOURCES"]
 
 LEARNED_SOURCES = ("demonstrations", "policy")
 """The two sources the paper's findings are checked on; the rest are baselines."""
@@ -85,9 +83,3 @@ def simulate(experiment: Experiment, policy: Policy, persona: Persona, *, source
     return rollout(env, policy if isinstance(policy, MemoPolicy) else MemoPolicy(policy),
                    episodes=settings.episodes, rng=source_rng(settings, source, persona),
                    start_state=start_state)
-
-
-def sources_present(policies: Mapping[str, Policy],
-                    baselines: Sequence[str] = ()) -> list[str]:
-    """Learned sources then baselines, in a stable order, that ``policies`` holds."""
-    return [s for s in (*LEARNED_SOURCES, *baselines) if s in policies]

@@ -308,10 +308,8 @@ CPT_GAMMA = 0.61
 
 
 def _cpt_log_ratio(alpha: float | np.ndarray, win_prob: np.ndarray) -> np.ndarray:
-    """``log(CE / w) = log 2 + log(w+(p)) / alpha``, vectorised (as :func:`cpt_weight`)."""
-    num = win_prob ** CPT_GAMMA
-    log_weight = np.log(num) - np.log(num + (1.0 - win_prob) ** CPT_GAMMA) / CPT_GAMMA
-    return math.log(2.0) + log_weight / alpha
+    """``log(CE / w) = log 2 + log(w+(p)) / alpha``, elementwise over the rows."""
+    return math.log(2.0) + np.log(cpt_weight(win_prob, CPT_GAMMA)) / alpha
 
 
 def _cpt_gamble(theta: np.ndarray, states: Sequence[Any], persona: Persona) -> np.ndarray:

@@ -21,7 +21,7 @@ from scipy.special import expit
 from scipy.stats import spearmanr
 
 from ..experiments.core import Persona, Policy
-from ..experiments.marshmallow import EAT, WAIT
+from ..experiments.marshmallow import EAT, WAIT, HyperbolicDiscounter
 from ..experiments.rollout import Trajectory
 from .behaviour import LEARNED_SOURCES, EvalSettings, simulate
 from .human import human_reference
@@ -223,8 +223,8 @@ def analyse_marshmallow(experiment: Any, policies: Mapping[str, Policy],
     return out
 
 
-def _minutes_left(states: Sequence[Any], horizon: int) -> np.ndarray:
-    return horizon - np.fromiter((s.minute for s in states), dtype=float, count=len(states))
+def _minutes(states: Sequence[Any]) -> np.ndarray:
+    return np.fromiter((s.minute for s in states), dtype=float, count=len(states))
 
 
 def _hyperbolic_model(horizon: int) -> tuple[Callable[..., np.ndarray],
@@ -238,8 +238,8 @@ def _hyperbolic_model(horizon: int) -> tuple[Callable[..., np.ndarray],
     """
 
     def predict(theta: np.ndarray, states: Sequence[Any], persona: Persona) -> np.ndarray:
-        value_of_waiting = 2.0 / (1.0 + theta[0] * _minutes_left(states, horizon))
-        return np.asarray(expit(theta[1] * (1.0 - value_of_waiting)))
+        agent = HyperbolicDiscounter(k=float(theta[0]), noise=float(theta[1]), horizon=horizon)
+        return np.asarray(expit(agent.noise * (1.0 - agent.value_of_waiting(_minutes(states)))))
 
     def derived(theta: np.ndarray) -> dict[str, float]:
         k = float(theta[0])

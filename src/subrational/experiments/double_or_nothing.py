@@ -205,10 +205,15 @@ def _validate(stakes: Sequence[float], win_probs: Sequence[float], max_flips: in
 
 
 # -- baselines ---------------------------------------------------------------------------------
-def cpt_weight(p: float, gamma: float = 0.61) -> float:
-    """Tversky-Kahneman (1992) probability weight for gains, ``p^g / (p^g + (1-p)^g)^(1/g)``."""
-    num = p ** gamma
-    return float(num / (num + (1.0 - p) ** gamma) ** (1.0 / gamma))
+def cpt_weight(p: Any, gamma: float = 0.61) -> Any:
+    """Tversky-Kahneman (1992) probability weight for gains, ``p^g / (p^g + (1-p)^g)^(1/g)``.
+
+    A float for a float; elementwise for an array (the structural fit weighs many states).
+    """
+    p_arr = np.asarray(p, dtype=float)
+    num = p_arr ** gamma
+    weight = num / (num + (1.0 - p_arr) ** gamma) ** (1.0 / gamma)
+    return float(weight) if weight.ndim == 0 else weight
 
 
 def cpt_certainty_equivalent(w: float, p: float, alpha: float = 0.88,

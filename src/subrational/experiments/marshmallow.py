@@ -218,8 +218,11 @@ class HyperbolicDiscounter:
     noise: float = 10.0
     horizon: int = 15
 
-    def value_of_waiting(self, minute: int) -> float:
-        """Hyperbolically discounted value, at ``minute``, of two marshmallows at the end."""
+    def value_of_waiting(self, minute: Any) -> Any:
+        """Hyperbolically discounted value, at ``minute``, of two marshmallows at the end.
+
+        Elementwise on an array of minutes (the structural fit evaluates many states at once).
+        """
         return 2.0 / (1.0 + self.k * (self.horizon - minute))
 
     def action_probs(self, state: MarshmallowState, persona: Persona) -> np.ndarray:
