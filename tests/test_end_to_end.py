@@ -59,7 +59,8 @@ def test_four_studies_on_the_real_model_through_the_cli_then_offline_replay(tmp_
         assert exp["training"]["fidelity_tv"] < 0.05, vid
         distance = exp["metrics"]["distance_to_humans"]
         assert distance["measure"] and distance["demonstrations"] is not None, vid
-    curve = summary["experiments"]["ultimatum-v2"]["metrics"]["demonstrations.fair"]["p_accept"]
+    per_persona = summary["experiments"]["ultimatum-v2"]["metrics"]["per_persona"]
+    curve = per_persona["demonstrations"]["fair"]["p_accept"]
     assert len(curve) == 21 and all(0.0 <= p <= 1.0 for p in curve)
     html = (tmp_path / "a" / "report.html").read_text()
     assert "SmolLM2-135M" in html
@@ -108,7 +109,7 @@ def test_real_model_sample_method_parses_or_counts_failures(tmp_path, cache_env)
     config = RunConfig(experiments=["ultimatum"], personas=["typical"], method="sample",
                        samples=2, max_tokens=48, out=tmp_path)
     # Keep it small: the sample method generates text, which is slow on 2 CPU cores.
-    from subrational.experiments import Ultimatum
+    from subrational.studies.ultimatum.game import Ultimatum
 
     small = Ultimatum(step=0.5)
     from subrational.cache import Cache, CachedBackend

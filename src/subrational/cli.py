@@ -1,4 +1,4 @@
-"""Command line: ``subrational run``, ``subrational compare`` and ``subrational list``.
+"""Command line: ``subrational run``, ``compare``, ``check`` and ``list``.
 
 User mistakes (unknown names, bad values, missing keys or model files) print one line and exit
 with code 2; Ctrl-C exits 130 and loses nothing that finished (the cache holds it).
@@ -77,6 +77,12 @@ def _parser() -> argparse.ArgumentParser:
                          help="run directories (the --out of `subrational run`)")
     compare.add_argument("--out", type=Path, default=Path("compare.html"),
                          help="HTML file to write (default: compare.html)")
+    check = sub.add_parser("check", help="check that games keep the contract (your own games: "
+                           "--import my_game.py)")
+    check.add_argument("experiments", nargs="*", metavar="EXPERIMENT",
+                       help="games to check (default: those the imports register, else all)")
+    check.add_argument("--import", action="append", dest="imports", default=[],
+                       metavar="FILE_OR_MODULE", help="import your own experiments first")
     lister = sub.add_parser("list", help="experiments, personas, backends, methods and losses")
     lister.add_argument("--import", action="append", dest="imports", default=[],
                         metavar="FILE_OR_MODULE", help="import your own experiments first")
@@ -174,6 +180,28 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .experiments import import_plugins, latest_ids
+    from .experiments.checks import check_experiment
+
+    before = set(latest_ids().values())
+    import_plugins(args.imports)
+    names = args.experiments or [v for v in latest_ids().values() if v not in before] \
+        or list(latest_ids().values())
+    failed = 0
+    for name in names:
+        report = check_experiment(name)
+        if report.ok:
+            print(f"{report.experiment}: ok ({len(report.checks)} checks)")
+        for problem in report.problems:
+            print(f"{report.experiment}: {problem}")
+        failed += not report.ok
+    if failed:
+        print(f"subrational: {failed} of {len(names)} games fail the checks; fix the lines above",
+              file=sys.stderr)
+    return 1 if failed else 0
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     from .backends.registry import BACKENDS
     from .elicitation import METHODS
@@ -202,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``subrational`` console script."""
     args = _parser().parse_args(argv)
     try:
-        commands = {"run": _cmd_run, "compare": _cmd_compare, "list": _cmd_list}
+        commands = {"run": _cmd_run, "compare": _cmd_compare, "check": _cmd_check,
+                    "list": _cmd_list}
         return commands[args.command](args)
     except SubrationalError as exc:
         print(f"subrational: error: {exc}", file=sys.stderr)

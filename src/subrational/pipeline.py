@@ -33,11 +33,22 @@ from .demonstrations import (
 from .elicitation import PROMPT_VERSION, SampleSettings, elicit, plan_size
 from .errors import ConfigError, LogprobsUnavailableError, UnknownNameError
 from .evaluation.behaviour import EvalSettings
-from .evaluation.records import Analysis, to_jsonable
+from .evaluation.generic import analyse_study
+from .evaluation.records import DEMONSTRATIONS, POLICY, Analysis, to_jsonable
 from .evaluation.robustness import robustness
 from .evaluation.scorecard import VERDICT_RULE, scorecard
 from .evaluation.structural import StructuralFit, fit_structural
-from .experiments import Experiment, Persona, Policy, import_plugins, latest_ids, make
+from .experiments import (
+    Experiment,
+    Persona,
+    Policy,
+    import_plugins,
+    latest_ids,
+    make,
+    split_id,
+    study,
+)
+from .experiments.checks import check_experiment
 from .learning import Target, TrainConfig, mean_tv, train_policy
 
 __all__ = ["ExperimentResult", "RunResult", "run", "build_backend", "select_personas",
@@ -72,13 +83,19 @@ class RunResult:
 
 
 def build_backend(config: RunConfig) -> Backend:
-    """The backend for ``config.model``, checked cheaply (model file, key) but not loaded."""
-    options: dict[str, Any] = {"max_concurrency": config.max_concurrency,
-                               "batch_size": config.max_concurrency, "dtype": config.dtype,
-                               "offline": config.offline}
+    """The backend for ``config.model``, checked cheaply (model file, key) but not loaded.
+
+    Settings the user chose (``--base-url``, a ``--dtype`` other than auto) must be ones the
+    backend takes; run-wide ones (concurrency, offline) go to each backend that uses them.
+    """
+    chosen: dict[str, Any] = {}
     if config.base_url:
-        options["base_url"] = config.base_url
-    backend = create_backend(config.model, **options)
+        chosen["base_url"] = config.base_url
+    if config.dtype != "auto":
+        chosen["dtype"] = config.dtype
+    shared = {"max_concurrency": config.max_concurrency, "batch_size": config.max_concurrency,
+              "offline": config.offline}
+    backend = create_backend(config.model, shared=shared, **chosen)
     backend.fingerprint()  # fail fast on a missing model file before any work
     return backend
 
@@ -165,25 +182,29 @@ def run_experiment(experiment: Experiment, config: RunConfig, cached: CachedBack
     write_demonstrations(folder / "demonstrations.parquet", to_frame(experiment, rows, provenance))
     frame = read_demonstrations(folder / "demonstrations.parquet")
     policy, training = _learn(experiment, frame, config, folder)
-    policies: dict[str, Policy] = {"demonstrations": TablePolicy(experiment, frame),
-                                   "policy": policy, **experiment.baselines()}
-    analysis = experiment.analyse(policies, personas,
-                                  settings=EvalSettings(episodes=config.episodes, seed=config.seed))
-    fits = fit_structural(experiment, policies, personas, n_boot=config.bootstrap,
-                          seed=config.seed)
+    policies: dict[str, Policy] = {DEMONSTRATIONS: TablePolicy(experiment, frame),
+                                   POLICY: policy, **experiment.baselines()}
+    composed = study(experiment.id)
+    analysis = analyse_study(experiment, policies, personas, study=composed,
+                             settings=EvalSettings(episodes=config.episodes, seed=config.seed))
+    fits = fit_structural(experiment, composed.models(experiment), policies, personas,
+                          n_boot=config.bootstrap, seed=config.seed)
     robust = robustness(frame)
     return ExperimentResult(experiment, analysis, diagnostics(frame), training, method,
                             notes + _robustness_note(robust), robust, fits)
 
 
-SUMMARY_FORMAT = 2
-"""Version of ``summary.json``: 2 added robustness, fits, scorecard and curves."""
+SUMMARY_FORMAT = 3
+"""Version of ``summary.json``: 2 added robustness, fits, scorecard and curves; 3 nests the
+per-persona statistics as ``metrics.per_persona.<source>.<persona>`` and names the backend that
+actually ran (not the configured model string)."""
 
 
-def _summary(config: RunConfig, results: list[ExperimentResult]) -> dict[str, Any]:
+def _summary(config: RunConfig, results: list[ExperimentResult], *,
+             model: str) -> dict[str, Any]:
     summary = to_jsonable({
         "format_version": SUMMARY_FORMAT,
-        "model": config.model,
+        "model": model,
         "method": config.method,
         "seed": config.seed,
         "verdict_rule": VERDICT_RULE,
@@ -220,12 +241,6 @@ def _manifest(config: RunConfig, cached: CachedBackend, experiments: list[Experi
     })
 
 
-def _short(name: str) -> str:
-    """``double_or_nothing-v1`` -> ``double_or_nothing``; a short name stays as it is."""
-    base, sep, version = name.rpartition("-v")
-    return base if sep and version.isdigit() else name
-
-
 def resolve_experiments(config: RunConfig) -> list[Experiment]:
     """Experiments named in the config (after importing its plugins), or every registered one.
 
@@ -234,8 +249,11 @@ def resolve_experiments(config: RunConfig) -> list[Experiment]:
     """
     import_plugins(config.imports)
     names = config.experiments or list(latest_ids())
-    experiments = [make(n, **config.options.get(n, config.options.get(_short(n), {})))
+    experiments = [make(n, **config.options.get(n, config.options.get(split_id(n)[0], {})))
                    for n in names]
+    for experiment in experiments:  # a game of one's own is checked before any model call
+        if not study(experiment.id).from_paper:
+            check_experiment(experiment, episodes=10).raise_if_failed()
     known = {e.name for e in experiments} | set(names)
     for key in config.options:
         if key not in known:
@@ -273,7 +291,7 @@ def run(config: RunConfig, *, out: Path | None = None, progress: Progress | None
         results = [run_experiment(e, config, cached, out) for e in experiments]
     finally:
         backend.close()
-    summary = _summary(config, results)
+    summary = _summary(config, results, model=backend.describe())
     manifest = _manifest(config, cached, experiments, time.perf_counter() - start)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True))
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))

@@ -3,7 +3,8 @@ import hashlib
 import pytest
 
 from subrational.elicitation import PROMPT_VERSION, render, wordings
-from subrational.experiments import Ultimatum, UltimatumState, make
+from subrational.experiments import make
+from subrational.studies.ultimatum.game import Ultimatum, UltimatumState
 
 # A wording change must bump the experiment's or the elicitation's version: the cache, stored
 # demonstrations and reports are keyed on the exact text. Update the digest together with it.

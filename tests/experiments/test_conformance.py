@@ -1,23 +1,16 @@
-"""Every registered study obeys the contract (Gymnasium's `tests/envs/test_envs.py` pattern)."""
+"""Every registered study obeys the contract (Gymnasium's `tests/envs/test_envs.py` pattern).
 
-import dataclasses
+The checks themselves live in :func:`subrational.check_experiment`, so that authors of their own
+games run the same ones; here they run over the registry, and each check is shown able to fail.
+"""
 
-import numpy as np
 import pytest
-from gymnasium.utils.env_checker import check_env
 
-from subrational.experiments import GameEnv, make, names, rollout
-from subrational.experiments.core import state_key
+import subrational
+from subrational.experiments import Persona, Step, names
+from support import BusState, BusStop
 
 STUDIES = names()
-
-
-class _Uniform:
-    def __init__(self, n):
-        self.n = n
-
-    def action_probs(self, state, persona):
-        return np.full(self.n, 1.0 / self.n)
 
 
 def test_the_four_paper_studies_are_registered():
@@ -26,55 +19,52 @@ def test_the_four_paper_studies_are_registered():
 
 
 @pytest.mark.parametrize("vid", STUDIES)
-def test_passes_gymnasium_env_checker_for_every_persona(vid):
-    exp = make(vid)
-    for persona in exp.personas:
-        check_env(GameEnv(exp, persona), skip_render_check=True)
+def test_every_registered_study_conforms(vid):
+    report = subrational.check_experiment(vid)
+    assert report.problems == []
+    assert report.checks[-1] == "environment and play"
 
 
-@pytest.mark.parametrize("vid", STUDIES)
-def test_grid_states_are_distinct_encoded_in_unit_range_and_described(vid):
-    exp = make(vid)
-    states = list(exp.states())
-    assert len({state_key(s) for s in states}) == len(states)
-    keys = list(exp.state_features(states[0]))
-    persona = next(iter(exp.personas.values()))
-    texts = set()
-    for state in states:
-        features = exp.state_features(state)
-        assert list(features) == keys
-        assert all(0.0 <= v <= 1.0 for v in features.values()), (state, features)
-        assert exp.state_from_dict(dataclasses.asdict(state)) == state
-        texts.add(exp.situation(state, persona))
-    assert len(texts) == len(states)  # the model is told which state it is in
-    words = [a.split()[0].lower() for a in exp.actions]
-    assert len(set(words)) == len(words)
-    assert set(exp.holdout_personas) <= set(exp.personas)
+def test_a_conforming_game_of_ones_own_passes():
+    assert subrational.check_experiment(BusStop).ok
 
 
-@pytest.mark.parametrize("vid", STUDIES)
-def test_transitions_are_distributions_and_reach_grid_states(vid):
-    exp = make(vid)
-    grid = {state_key(s) for s in exp.states()}
-    for persona in exp.personas.values():
-        for state in exp.states():
-            for action in range(len(exp.actions)):
-                outcomes = exp.transitions(state, action, persona)
-                assert sum(p for p, _ in outcomes) == pytest.approx(1.0)
-                for p, step in outcomes:
-                    assert p >= 0 and np.isfinite(step.reward)
-                    if not step.terminated:
-                        assert state_key(step.next_state) in grid
+def _broken(**overrides):
+    """A BusStop with one method replaced."""
+    return type("Broken", (BusStop,), overrides)
 
 
-@pytest.mark.parametrize("vid", STUDIES)
-def test_random_play_ends_and_is_reproducible_with_a_seed(vid):
-    exp = make(vid)
-    persona = next(iter(exp.personas.values()))
-    env = GameEnv(exp, persona)
-    runs = [rollout(env, _Uniform(len(exp.actions)), episodes=50,
-                    rng=np.random.default_rng(3)) for _ in range(2)]
-    assert [t.actions for t in runs[0]] == [t.actions for t in runs[1]]
-    assert all(len(t.actions) <= len(exp.states()) for t in runs[0])
-    if exp.sequential:
-        assert max(len(t.actions) for t in runs[0]) > 1
+CASES = {
+    "features leave [0, 1]": (
+        {"state_features": lambda self, s: {"minute": float(s.minute)}}, "outside [0, 1]"),
+    "feature not a number": (
+        {"state_features": lambda self, s: {"minute": "late"}}, "finite numbers"),
+    "first words clash": ({"actions": ("Wait now", "Wait later")}, "first words must differ"),
+    "same situation text": ({"situation": lambda self, s, p: "Walk or wait?"}, "same text"),
+    "situation raises": (
+        {"situation": lambda self, s, p: 1 / 0}, "situation() raised ZeroDivisionError"),
+    "no states": ({"states": lambda self: []}, "states() is empty"),
+    "duplicate states": ({"states": lambda self: [BusState(0), BusState(0)]}, "distinct"),
+    "off-grid step": (
+        {"step": lambda self, s, a, p: Step(BusState(99), 0.0, False)}, "not in states()"),
+    "not a distribution": (
+        {"transitions": lambda self, s, a, p: [(0.5, Step(None, 1.0, True))]},
+        "not a distribution"),
+    "never ends": (
+        {"step": lambda self, s, a, p: Step(s, 0.0, False)}, "did not end"),
+    "persona outside its axis": (
+        {"personas": property(lambda self: {"x": Persona("x", "You.", "rider",
+                                                         {"patience": 9.0})})},
+        "outside persona_axes"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_each_check_reports_a_broken_game_in_one_line(case):
+    overrides, expected = CASES[case]
+    report = subrational.check_experiment(_broken(**overrides))
+    assert not report.ok
+    assert any(expected in line for line in report.problems), report.problems
+    assert all("\n" not in line for line in report.problems)
+    with pytest.raises(subrational.errors.ConfigError, match="bus-stop-v1"):
+        report.raise_if_failed()

@@ -25,9 +25,9 @@ def test_scripted_run_writes_report_and_reproduces_known_findings(tmp_path, caps
     assert paper[("money-maximiser accepts every positive offer", "money-maximiser")] is True
     # The typical persona follows the human logistic curve exactly: close to humans.
     metrics = summary["experiments"]["ultimatum-v2"]["metrics"]
-    assert metrics["demonstrations.typical"]["mad_to_human"] < 0.03
-    assert metrics["demonstrations.typical"]["logistic"]["threshold"] == pytest.approx(0.1526,
-                                                                                      abs=1e-3)
+    assert metrics["per_persona"]["demonstrations"]["typical"]["mad_to_human"] < 0.03
+    assert (metrics["per_persona"]["demonstrations"]["typical"]["logistic"]["threshold"]
+            == pytest.approx(0.1526, abs=1e-3))
     html = (tmp_path / "r" / "report.html").read_text()
     assert "data:image/png;base64," in html and "Acceptance curve" in html
     assert (tmp_path / "r" / "figures" / "ultimatum-acceptance-curve.png").stat().st_size > 10_000

@@ -80,7 +80,7 @@ def test_sample_method_counts_draws_and_parse_failures(tmp_path):
     assert row["n_draws"] == 20 and len(json.loads(row["texts"])) == 20
     # Jeffreys-smoothed frequencies track the true curve: offer 0 rejects ~83 %.
     metrics = result.summary["experiments"]["ultimatum-v2"]["metrics"]
-    assert metrics["demonstrations.typical"]["mad_to_human"] < 0.12
+    assert metrics["per_persona"]["demonstrations"]["typical"]["mad_to_human"] < 0.12
 
 
 def test_an_order_effect_larger_than_the_state_effect_is_flagged(tmp_path):
@@ -146,7 +146,7 @@ def test_sampled_episodes_leave_unreached_rounds_unknown_not_fifty_fifty(tmp_pat
                        episodes=100, out=tmp_path)
     result = run(config, backend=ScriptedBackend("x", probs_fn=gamble_once))
     exp = result.summary["experiments"]["double_or_nothing-v1"]
-    by_round = exp["metrics"]["demonstrations.stake-10"]["p_gamble_by_round"]
+    by_round = exp["metrics"]["per_persona"]["demonstrations"]["stake-10"]["p_gamble_by_round"]
     assert by_round[0] > 0.8 and by_round[1] < 0.2  # reached (won flips), answered
     assert by_round[2:] == [None, None, None]  # never reached: unknown, not 0.5
     assert (tmp_path / "report.html").exists()

@@ -88,7 +88,7 @@ class TransformersBackend(Backend):
     name = "transformers"
 
     def __init__(self, model: str, *, batch_size: int = 16, device: str | None = None,
-                 dtype: str = "auto", **_: Any) -> None:
+                 dtype: str = "auto") -> None:
         super().__init__(model)
         if batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1, got {batch_size}")

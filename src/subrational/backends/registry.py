@@ -7,7 +7,8 @@ never needs them and a missing extra is reported with the pip line that installs
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import ConfigError, UnknownNameError
@@ -44,9 +45,26 @@ def parse_model(spec: str) -> tuple[str, str]:
     return backend, name
 
 
-def create_backend(spec: str, **options: Any) -> Backend:
-    """Build (but do not load) the backend for a model string such as ``openai:gpt-4o``."""
+def create_backend(spec: str, *, shared: Mapping[str, Any] | None = None,
+                   **options: Any) -> Backend:
+    """Build (but do not load) the backend for a model string such as ``openai:gpt-4o``.
+
+    ``options`` are settings the user chose for this backend: one it does not take is an error
+    (``--base-url`` means nothing to an in-process model), never silently ignored. ``shared``
+    are run-wide settings (concurrency, offline mode) that each backend takes when it has a use
+    for them.
+    """
     backend, name = parse_model(spec)
     module, cls, _ = BACKENDS[backend]
     factory: Callable[..., Backend] = getattr(importlib.import_module(module), cls)
-    return factory(name, **options)
+    params = inspect.signature(factory).parameters
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    unknown = sorted(k for k in options if k not in params and not takes_any)
+    if unknown:
+        flags = ", ".join("--" + k.replace("_", "-") for k in unknown)
+        accepted = sorted(k for k, p in params.items() if p.kind is p.KEYWORD_ONLY)
+        raise ConfigError(f"the {backend} backend takes no {flags} (it takes: "
+                          f"{', '.join(accepted) or 'nothing'}); remove it or choose a backend "
+                          "that uses it")
+    chosen = {k: v for k, v in (shared or {}).items() if k in params or takes_any}
+    return factory(name, **{**chosen, **options})

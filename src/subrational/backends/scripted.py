@@ -1,35 +1,52 @@
-"""A deterministic backend driven by a Python function of (persona, state).
+"""A deterministic backend driven by a Python function: a test double with a known truth.
 
-It is a real registered backend (``scripted:NAME``): tests and learnability checks use it to feed
-the pipeline a known ground truth. Scores are the log of the function's probabilities; sampled
-texts end with ``Answer: <option>`` for an option drawn with the request's seed.
+It is a real registered backend (``--model scripted:NAME``): tests, learnability checks and
+authors of their own games use it to feed the pipeline a known ground truth. A script is
+``fn(persona, state)`` or ``fn(persona, state, experiment)`` (add the third parameter, named
+``experiment``, to serve several studies with one script); it returns one probability per
+action, in the experiment's action order. Register it with :func:`register_script`, e.g. from a
+file given to ``--import``. Scores are the log of the probabilities; sampled texts end with
+``Answer: <option>`` for an option drawn with the request's seed. A script that returns the
+wrong number of probabilities, or numbers that are not a distribution, is a one-line error.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from ..errors import UnknownNameError
+from ..errors import ConfigError, UnknownNameError
 from .base import Backend, Capabilities, GenerateRequest, OptionScores, ScoreRequest
 
 __all__ = ["ScriptedBackend", "register_script", "SCRIPTS"]
 
-#: (persona, state) -> probabilities over the experiment's actions, in canonical action order.
-ProbsFn = Callable[[Any, Any], Sequence[float]]
+#: (persona, state[, experiment]) -> probabilities over the experiment's actions, in its order.
+ProbsFn = Callable[..., Sequence[float]]
 
 SCRIPTS: dict[str, ProbsFn] = {}
 
 
 def register_script(name: str, fn: ProbsFn) -> None:
     """Make ``fn`` available as ``--model scripted:NAME``."""
+    if not callable(fn):
+        raise ConfigError(f"register_script({name!r}, ...) needs a function, got {fn!r}")
     SCRIPTS[name] = fn
 
 
-def _uniform(persona: Any, state: Any) -> list[float]:
-    return [0.5, 0.5]
+def _uniform(persona: Any, state: Any, experiment: Any) -> np.ndarray:
+    n = len(experiment.actions)
+    return np.full(n, 1.0 / n)
+
+
+def _wants_experiment(fn: ProbsFn) -> bool:
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return "experiment" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
 register_script("uniform", _uniform)
@@ -51,13 +68,14 @@ class ScriptedBackend(Backend):
 
     def __init__(self, model: str = "custom", *, probs_fn: ProbsFn | None = None,
                  texts_fn: Callable[..., str] | None = None, cacheable: bool = False,
-                 batch_size: int = 64, **_: Any) -> None:
+                 batch_size: int = 64) -> None:
         super().__init__(model)
         if probs_fn is None:
             if model not in SCRIPTS:
                 raise UnknownNameError("script", model, SCRIPTS)
             probs_fn = SCRIPTS[model]
         self.probs_fn = probs_fn
+        self._with_experiment = _wants_experiment(probs_fn)
         self.texts_fn = texts_fn
         self.cacheable = cacheable
         self.batch_size = batch_size
@@ -70,10 +88,24 @@ class ScriptedBackend(Backend):
                             cacheable=self.cacheable)
 
     def _probs(self, meta: Any, options: Sequence[str]) -> np.ndarray:
-        probs = np.asarray(self.probs_fn(meta["persona"], meta["state"]), dtype=float)
+        args = (meta["persona"], meta["state"])
+        raw = (self.probs_fn(*args, experiment=meta.get("game")) if self._with_experiment
+               else self.probs_fn(*args))
+        actions = tuple(meta["actions"])
+        try:
+            probs = np.asarray(raw, dtype=float).reshape(-1)
+        except (TypeError, ValueError):
+            probs = np.array([])
+        where = f"script {self.model!r} for {meta.get('experiment', 'this game')}"
+        if len(probs) != len(actions):
+            raise ConfigError(f"{where} returned {raw!r}: give one probability per action "
+                              f"({', '.join(actions)}), in that order")
+        if not np.all(np.isfinite(probs)) or probs.min() < 0 or probs.sum() <= 0:
+            raise ConfigError(f"{where} returned {raw!r}: probabilities must be finite, "
+                              "non-negative and not all zero")
         # The function speaks in the experiment's action order; the request may list a shuffle.
-        order = [meta["actions"].index(o) for o in options]
-        return probs[order]
+        order = [actions.index(o) for o in options]
+        return probs[order] / probs.sum()
 
     def score(self, requests: Sequence[ScoreRequest]) -> list[OptionScores]:
         """Log of the scripted probabilities, in each request's option order."""

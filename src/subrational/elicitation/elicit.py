@@ -17,7 +17,6 @@ call in every run with that seed, and the cache serves it.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -30,6 +29,7 @@ from ..backends.base import GenerateRequest, ScoreRequest
 from ..cache import CachedBackend
 from ..errors import UnknownNameError
 from ..experiments.core import Experiment, Persona, state_key
+from ..seeding import derive_seed, derived_rng
 from .parsing import parse_answer
 from .prompts import option_orders, render
 from .smoothing import jeffreys, kde_ordinal
@@ -105,9 +105,9 @@ class Cell:
         The first wording keeps the key it had before paraphrases existed, so earlier caches
         still answer it.
         """
-        wording = f"|p{self.paraphrase}" if self.paraphrase else ""
-        text = f"{seed}|{self.persona.name}|{state_key(self.state)}|{self.order}|{draw}{wording}"
-        return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") >> 1
+        wording = [f"p{self.paraphrase}"] if self.paraphrase else []
+        return derive_seed(seed, self.persona.name, state_key(self.state), self.order, draw,
+                           *wording, bits=31)
 
 
 def wordings(experiment: Experiment, paraphrases: int | None = None) -> list[tuple[int, tuple]]:
@@ -212,9 +212,8 @@ class _Tally:
 
 def _episode_rng(seed: int, persona: str, wording: tuple[int, tuple[int, ...]],
                  index: int) -> np.random.Generator:
-    text = f"{seed}|{persona}|{wording[1]}|episode {index}"
-    text += f"|p{wording[0]}" if wording[0] else ""
-    return np.random.default_rng(int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big"))
+    return derived_rng(seed, persona, wording[1], f"episode {index}",
+                       *([f"p{wording[0]}"] if wording[0] else []))
 
 
 def _start_episodes(experiment: Experiment, personas: Sequence[Persona], *, samples: int,

@@ -50,5 +50,5 @@ def render(experiment: Experiment, persona: Persona, state: Any, order: tuple[in
     messages = (Message("system", system),
                 Message("user", f"{experiment.situation(state, persona)}\n{question}"))
     meta = {"experiment": experiment.id, "persona": persona, "state": state,
-            "actions": experiment.actions}
+            "actions": experiment.actions, "game": experiment}
     return Prompt(messages, meta)

@@ -1,8 +1,20 @@
-"""Evaluation: findings checks, human reference, baselines' curves and structural fits."""
+"""Evaluation machinery shared by every study.
+
+Records, behaviour statistics, structural fits, robustness, the scorecard and the default
+analysis. Each study's own analysis lives in its package under :mod:`subrational.studies`.
+"""
 
 from .fits import LogisticFit, fit_logistic
-from .human import human_reference
-from .records import Analysis, Curve, Finding, to_jsonable
+from .generic import analyse_generic, analyse_study
+from .records import (
+    DEMONSTRATIONS,
+    LEARNED_SOURCES,
+    POLICY,
+    Analysis,
+    Curve,
+    Finding,
+    to_jsonable,
+)
 
-__all__ = ["Analysis", "Curve", "Finding", "LogisticFit", "fit_logistic", "human_reference",
-           "to_jsonable"]
+__all__ = ["DEMONSTRATIONS", "LEARNED_SOURCES", "POLICY", "Analysis", "Curve", "Finding",
+           "LogisticFit", "analyse_generic", "analyse_study", "fit_logistic", "to_jsonable"]

@@ -11,7 +11,6 @@ visits them many times.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,11 +20,11 @@ from ..errors import ConfigError
 from ..experiments.core import Experiment, Persona, Policy
 from ..experiments.env import GameEnv
 from ..experiments.rollout import Trajectory, rollout
+from ..seeding import derived_rng
+from .records import LEARNED_SOURCES
 
 __all__ = ["EvalSettings", "MemoPolicy", "simulate", "source_rng", "LEARNED_SOURCES"]
 
-LEARNED_SOURCES = ("demonstrations", "policy")
-"""The two sources the paper's findings are checked on; the rest are baselines."""
 
 
 @dataclass(frozen=True)
@@ -72,8 +71,7 @@ class MemoPolicy:
 
 def source_rng(settings: EvalSettings, source: str, persona: Persona) -> np.random.Generator:
     """A generator for one source and persona, independent of every other pair."""
-    digest = hashlib.sha256(f"{settings.seed}|{source}|{persona.name}".encode()).digest()
-    return np.random.default_rng(int.from_bytes(digest[:8], "big"))
+    return derived_rng(settings.seed, source, persona.name)
 
 
 def simulate(experiment: Experiment, policy: Policy, persona: Persona, *, source: str,

@@ -1,4 +1,8 @@
-"""Default analysis for experiments that define no findings of their own (e.g. a user's game)."""
+"""The default analysis, and running the analysis a study composed for its game.
+
+A game registered without an analysis (a user's own game) gets :func:`analyse_generic`:
+P(first action) over the state grid, per persona, and no findings.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +11,23 @@ from typing import Any
 
 import numpy as np
 
-from ..experiments.core import Persona, Policy
+from ..experiments.core import Experiment, Persona, Policy
+from ..experiments.registry import study as registered_study
+from ..experiments.study import HumanReference, Study
+from .behaviour import LEARNED_SOURCES, EvalSettings
 from .records import Analysis, Curve
 
-__all__ = ["analyse_generic"]
+__all__ = ["analyse_generic", "analyse_study"]
 
 
 def analyse_generic(experiment: Any, policies: Mapping[str, Policy],
-                    personas: Sequence[Persona]) -> Analysis:
+                    personas: Sequence[Persona], *, settings: EvalSettings,
+                    human: HumanReference) -> Analysis:
     """P(first action) over the state grid, per persona, for demonstrations and the policy."""
     states = list(experiment.states())
     x = list(range(len(states)))
     out = Analysis(notes=[f"{experiment.id} defines no findings; curves only."])
-    for source in ("demonstrations", "policy"):
+    for source in LEARNED_SOURCES:
         if source not in policies:
             continue
         for persona in personas:
@@ -27,5 +35,15 @@ def analyse_generic(experiment: Any, policies: Mapping[str, Policy],
             out.curves.append(Curve(f"P({experiment.actions[0]})", f"{source}: {persona.name}",
                                     source, persona.name, x, y.tolist(),
                                     xlabel="state index", ylabel=f"P({experiment.actions[0]})"))
-            out.metrics[f"{source}.{persona.name}"] = {"p_first_action": y.tolist()}
+            out.per_persona(source)[persona.name] = {"p_first_action": y.tolist()}
     return out
+
+
+def analyse_study(experiment: Experiment, policies: Mapping[str, Policy],
+                  personas: Sequence[Persona], *, settings: EvalSettings | None = None,
+                  study: Study | None = None) -> Analysis:
+    """Run the analysis of ``experiment``'s study (the registered one unless ``study`` is given)."""
+    study = study or registered_study(experiment.id)
+    analyse = study.analysis or analyse_generic
+    return analyse(experiment, policies, personas, settings=settings or EvalSettings(),
+                   human=study.human)

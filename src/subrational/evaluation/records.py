@@ -12,7 +12,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Curve", "Finding", "Analysis", "to_jsonable"]
+__all__ = ["Curve", "Finding", "Analysis", "to_jsonable", "DEMONSTRATIONS", "POLICY",
+           "LEARNED_SOURCES", "PER_PERSONA"]
+
+DEMONSTRATIONS = "demonstrations"
+"""Source name of the LLM's own answers (a lookup policy over the demonstrations)."""
+POLICY = "policy"
+"""Source name of the network learned from them by imitation."""
+LEARNED_SOURCES = (DEMONSTRATIONS, POLICY)
+"""The two sources findings are checked on; every other source is a baseline."""
+PER_PERSONA = "per_persona"
+"""Key of the per-persona statistics in :attr:`Analysis.metrics`."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +84,8 @@ class Analysis:
     Attributes:
         curves: Behaviour curves for the figures.
         findings: Checked claims and bands.
-        metrics: Named numbers (distances to humans, fitted parameters), JSON-safe.
+        metrics: Named numbers, JSON-safe: study-wide ones (``distance_to_humans``) and, under
+            ``per_persona``, ``{source: {persona: {statistic: value}}}``.
         notes: Plain-language remarks for the report.
     """
 
@@ -82,6 +93,10 @@ class Analysis:
     findings: list[Finding] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    def per_persona(self, source: str) -> dict[str, Any]:
+        """``metrics["per_persona"][source]``: persona name -> that persona's statistics."""
+        return self.metrics.setdefault(PER_PERSONA, {}).setdefault(source, {})
 
 
 def to_jsonable(obj: Any) -> Any:

@@ -15,7 +15,6 @@ Each bootstrap fit starts from the full-data estimate, so it takes a few optimis
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +22,8 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize
 
-from ..experiments.core import Experiment, Persona, Policy
+from ..experiments.core import Experiment, ObservedPolicy, Persona, Policy
+from ..seeding import derived_rng
 from .behaviour import LEARNED_SOURCES
 
 __all__ = ["StructuralModel", "Observations", "ParamEstimate", "StructuralFit", "observations",
@@ -83,9 +83,8 @@ class Observations:
 def observations(experiment: Experiment, policy: Policy, persona: Persona, *,
                  action: int) -> Observations:
     """Rows of a policy for ``persona``: its demonstration rows when it has them, else the grid."""
-    rows = getattr(policy, "rows", None)
-    if callable(rows):
-        pairs = rows(persona)
+    if isinstance(policy, ObservedPolicy):
+        pairs = policy.rows(persona)
         return Observations(tuple(s for s, _ in pairs), np.array([p[action] for _, p in pairs]))
     states = tuple(experiment.states())
     return Observations(states, np.array([policy.action_probs(s, persona)[action]
@@ -199,25 +198,23 @@ def calibrate(model: StructuralModel, obs: Observations, persona: Persona, *, so
                          model.human_source, misfit)
 
 
-def _rng(seed: int, *parts: str) -> np.random.Generator:
-    digest = hashlib.sha256("|".join([str(seed), *parts]).encode()).digest()
-    return np.random.default_rng(int.from_bytes(digest[:8], "big"))
 
 
-def fit_structural(experiment: Experiment, policies: Mapping[str, Policy],
-                   personas: Sequence[Persona], *, n_boot: int, seed: int) -> list[StructuralFit]:
-    """Every structural model of ``experiment`` on each learned source and persona.
+def fit_structural(experiment: Experiment, models: Sequence[StructuralModel],
+                   policies: Mapping[str, Policy], personas: Sequence[Persona], *, n_boot: int,
+                   seed: int) -> list[StructuralFit]:
+    """Every structural model in ``models`` on each learned source and persona of ``experiment``.
 
     Each fit has its own generator derived from the seed, the model, the source and the persona,
     so intervals do not depend on what else was fitted.
     """
     fits = []
-    for model in experiment.structural_models():
+    for model in models:
         for source in [s for s in LEARNED_SOURCES if s in policies]:
             for persona in personas:
                 obs = observations(experiment, policies[source], persona, action=model.action)
                 if len(obs.p) < 2:
                     continue
                 fits.append(calibrate(model, obs, persona, source=source, n_boot=n_boot,
-                                      rng=_rng(seed, model.name, source, persona.name)))
+                                      rng=derived_rng(seed, model.name, source, persona.name)))
     return fits

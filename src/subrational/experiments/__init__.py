@@ -1,42 +1,33 @@
-"""Experiments: pure game cores with a Gymnasium face, registered by versioned id."""
+"""Experiments: the game contract, its Gymnasium face, rollouts and the catalogue of studies.
+
+The studies themselves (the paper's four and their analyses) live in :mod:`subrational.studies`,
+one package each; they are registered here by versioned id the first time the catalogue is read.
+"""
 
 from .core import Experiment, Persona, Policy, Step, state_key, state_to_dict
-from .double_or_nothing import DoubleOrNothing, DoubleState
 from .env import GameEnv
-from .marshmallow import Marshmallow, MarshmallowState
-from .procrastination import Procrastination, ProcrastinationState
-from .registry import import_plugins, latest_ids, make, names, register
+from .registry import import_plugins, latest_ids, make, names, register, split_id, study
 from .rollout import Trajectory, rollout
-from .ultimatum import Ultimatum, UltimatumState, UltimatumV1
+from .study import Citation, HumanReference, Study
 
 __all__ = [
-    "DoubleOrNothing",
-    "DoubleState",
+    "Citation",
     "Experiment",
     "GameEnv",
-    "import_plugins",
-    "Marshmallow",
-    "MarshmallowState",
+    "HumanReference",
     "Persona",
     "Policy",
-    "Procrastination",
-    "ProcrastinationState",
     "Step",
+    "Study",
     "Trajectory",
-    "Ultimatum",
-    "UltimatumState",
-    "UltimatumV1",
+    "import_plugins",
     "latest_ids",
     "make",
     "names",
     "register",
     "rollout",
+    "split_id",
     "state_key",
     "state_to_dict",
+    "study",
 ]
-
-register(UltimatumV1)
-register(Ultimatum)
-register(Marshmallow)
-register(DoubleOrNothing)
-register(Procrastination)

@@ -20,7 +20,8 @@ import numpy as np
 
 from ..errors import ConfigError, UnknownNameError
 
-__all__ = ["Persona", "Step", "Policy", "Experiment", "state_key", "state_to_dict"]
+__all__ = ["Persona", "Step", "Policy", "ObservedPolicy", "Experiment", "state_key",
+           "state_to_dict"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,19 @@ class Policy(Protocol):
 
     def action_probs(self, state: Any, persona: Persona) -> np.ndarray:
         """Return P(action | state, persona) as an array of shape ``(n_actions,)`` summing to 1."""
+        ...
+
+
+@runtime_checkable
+class ObservedPolicy(Policy, Protocol):
+    """A policy that also keeps the observations behind it, one per elicited row.
+
+    The LLM's demonstrations are one: a row per wording x option order of every state, so that
+    structural fits resample what the model said, not only the averaged grid.
+    """
+
+    def rows(self, persona: Persona) -> list[tuple[Any, np.ndarray]]:
+        """Every observed row of ``persona``: (state, P(action | state))."""
         ...
 
 
@@ -202,29 +216,10 @@ class Experiment(ABC):
     def situation(self, state: Any, persona: Persona) -> str:
         """What has happened so far and what must be decided now (comes last in the prompt)."""
 
-    # -- evaluation hooks ---------------------------------------------------------------------
+    # -- reference behaviour ------------------------------------------------------------------
     def baselines(self) -> Mapping[str, Policy]:
-        """Rational and behavioural reference policies, by name."""
+        """Rational and behavioural reference policies, by name (the analysis plots them)."""
         return {}
-
-    def structural_models(self) -> Sequence[Any]:
-        """Classic behavioural models fitted per persona to the demonstrations and the policy.
-
-        A list of :class:`~subrational.evaluation.structural.StructuralModel`; none by default.
-        """
-        return ()
-
-    def analyse(self, policies: Mapping[str, Policy], personas: Sequence[Persona], *,
-                settings: Any = None) -> Any:
-        """Behaviour statistics, findings and human comparison (see :mod:`subrational.evaluation`).
-
-        ``settings`` is an :class:`~subrational.evaluation.EvalSettings` (rollout episodes and
-        seed). The default plots P(first action) over the state grid for every persona and checks
-        nothing; built-in experiments override it with their paper findings.
-        """
-        from ..evaluation.generic import analyse_generic
-
-        return analyse_generic(self, policies, personas)
 
     # -- helpers built on the contract --------------------------------------------------------
     def state_from_dict(self, data: Mapping[str, Any]) -> Any:

@@ -1,7 +1,10 @@
-"""The catalogue of experiments, by versioned id (``ultimatum-v2``).
+"""The catalogue of studies, by versioned id (``ultimatum-v2``).
 
-Built-in experiments register themselves when :mod:`subrational.experiments` is imported; a game
-defined outside the package calls :func:`register` with its class (or a zero-argument factory).
+Each entry is a :class:`~subrational.experiments.study.Study`: a game with its analysis,
+structural models and human reference. The built-in studies (:mod:`subrational.studies`) are
+imported by name the first time the catalogue is read, as Gymnasium keeps entry points as
+strings: the contract in this package never imports the studies built on it. A game defined
+outside the package calls :func:`register` with its class, a factory, or a whole ``Study``.
 """
 
 from __future__ import annotations
@@ -10,33 +13,77 @@ import importlib
 import importlib.util
 import inspect
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, UnknownNameError
 from .core import Experiment
+from .study import AnalysisFn, HumanReference, StructuralModelsFn, Study
 
-__all__ = ["register", "make", "names", "latest_ids", "import_plugins", "option_names"]
+__all__ = ["register", "make", "study", "names", "latest_ids", "import_plugins",
+           "option_names", "split_id"]
 
-_REGISTRY: dict[str, Callable[..., Experiment]] = {}
+_REGISTRY: dict[str, Study] = {}
+_BUILTINS = "subrational.studies"
+_builtins_loaded = False
 
 
-def register(factory: Callable[[], Experiment], *,
-             replace: bool = False) -> Callable[[], Experiment]:
-    """Register an experiment class or factory under its versioned id; usable as a decorator."""
-    probe = factory()
+def _catalogue() -> dict[str, Study]:
+    """The registry, with the built-in studies registered first (in the paper's order)."""
+    global _builtins_loaded
+    if not _builtins_loaded:
+        _builtins_loaded = True
+        importlib.import_module(_BUILTINS)
+    return _REGISTRY
+
+
+def split_id(name: str) -> tuple[str, int | None]:
+    """``"ultimatum-v2"`` -> ``("ultimatum", 2)``; an unversioned name -> ``(name, None)``."""
+    base, sep, version = name.rpartition("-v")
+    if sep and base and version.isdigit():
+        return base, int(version)
+    return name, None
+
+
+def register(game: Callable[..., Experiment] | Study, *, analysis: AnalysisFn | None = None,
+             structural_models: StructuralModelsFn | None = None,
+             human: HumanReference | Mapping[str, Any] | str | Path | None = None,
+             replace: bool = False) -> Any:
+    """Register a game (class or factory) or a whole :class:`Study` under its versioned id.
+
+    ``analysis``, ``structural_models`` and ``human`` (a JSON file, a mapping or a
+    :class:`HumanReference`) compose the study when ``game`` is a bare class; a game with none
+    gets the default analysis. Returns ``game``, so it works as a class decorator.
+    """
+    entry = game if isinstance(game, Study) else Study(
+        game, analysis=analysis, structural_models=structural_models,
+        human=HumanReference.load(human))
+    if isinstance(game, Study) and (analysis or structural_models or human is not None):
+        raise ConfigError("register(Study(...)) takes no analysis, structural_models or human "
+                          "arguments: put them in the Study")
+    catalogue = _catalogue()
+    try:
+        probe = entry.game()
+    except Exception as exc:  # noqa: BLE001 - user code; one line naming the game
+        raise ConfigError(f"registering {_label(entry.game)}: building it with no options "
+                          f"failed: {type(exc).__name__}: {exc}") from exc
     if not isinstance(probe, Experiment):
-        raise ConfigError(f"{factory!r} does not build a subrational Experiment")
+        raise ConfigError(f"{entry.game!r} does not build a subrational Experiment")
     cls = type(probe)
     if cls.step is Experiment.step and cls.transitions is Experiment.transitions:
         raise ConfigError(f"{cls.__name__} defines neither step() nor transitions(); "
                           "define step() for a deterministic game")
-    if probe.id in _REGISTRY and not replace and not _same_definition(_REGISTRY[probe.id], factory):
+    if (probe.id in catalogue and not replace
+            and not _same_definition(catalogue[probe.id].game, entry.game)):
         raise ConfigError(f"experiment {probe.id!r} is already registered; bump its version "
                           "or pass replace=True")
-    _REGISTRY[probe.id] = factory
-    return factory
+    catalogue[probe.id] = entry
+    return game
+
+
+def _label(factory: Any) -> str:
+    return getattr(factory, "__name__", repr(factory))
 
 
 def _same_definition(a: Callable[[], Experiment], b: Callable[[], Experiment]) -> bool:
@@ -50,7 +97,7 @@ def _same_definition(a: Callable[[], Experiment], b: Callable[[], Experiment]) -
 
 def names() -> list[str]:
     """All registered versioned ids, sorted."""
-    return sorted(_REGISTRY)
+    return sorted(_catalogue())
 
 
 def latest_ids() -> dict[str, str]:
@@ -59,10 +106,11 @@ def latest_ids() -> dict[str, str]:
     Registration order is the paper's order for the built-ins, so runs and reports follow it.
     """
     latest: dict[str, tuple[int, str]] = {}
-    for vid in _REGISTRY:
-        short, _, ver = vid.rpartition("-v")
-        if short not in latest or int(ver) > latest[short][0]:
-            latest[short] = (int(ver), vid)
+    for vid in _catalogue():
+        short, ver = split_id(vid)
+        assert ver is not None  # registered ids are always versioned
+        if short not in latest or ver > latest[short][0]:
+            latest[short] = (ver, vid)
     return {short: vid for short, (_, vid) in latest.items()}  # in registration order
 
 
@@ -73,10 +121,8 @@ def make(name: str, **options: Any) -> Experiment:
     optional axis) and are kept on the experiment as ``experiment.options``, so that a policy
     file can rebuild the same grid and features.
     """
-    vid = name if name in _REGISTRY else latest_ids().get(name)
-    if vid is None:
-        raise UnknownNameError("experiment", name, list(latest_ids()) + names())
-    factory = _REGISTRY[vid]
+    vid = _resolve(name)
+    factory = _REGISTRY[vid].game
     try:
         experiment = factory(**options)
     except TypeError:
@@ -87,9 +133,21 @@ def make(name: str, **options: Any) -> Experiment:
     return experiment
 
 
+def _resolve(name: str) -> str:
+    vid = name if name in _catalogue() else latest_ids().get(name)
+    if vid is None:
+        raise UnknownNameError("experiment", name, list(latest_ids()) + names())
+    return vid
+
+
+def study(name: str) -> Study:
+    """The :class:`Study` registered as ``name`` or ``name-vN`` (newest when unversioned)."""
+    return _REGISTRY[_resolve(name)]
+
+
 def option_names(vid: str) -> list[str]:
     """Constructor options the experiment ``vid`` accepts (``make(vid, **options)``)."""
-    return _keyword_options(_REGISTRY[vid])
+    return _keyword_options(study(vid).game)
 
 
 def _keyword_options(factory: Callable[..., Experiment]) -> list[str]:
@@ -111,6 +169,9 @@ def import_plugins(specs: Iterable[str]) -> None:
                 name = f"subrational_plugin_{path.stem}"
                 if name in sys.modules:
                     continue
+                folder = str(path.resolve().parent)
+                if folder not in sys.path:  # like `python my_game.py`: helpers beside it import
+                    sys.path.insert(0, folder)
                 module_spec = importlib.util.spec_from_file_location(name, path)
                 assert module_spec is not None and module_spec.loader is not None
                 module = importlib.util.module_from_spec(module_spec)

@@ -8,6 +8,7 @@ from typing import Any
 
 import jinja2
 
+from ..evaluation.records import LEARNED_SOURCES, PER_PERSONA
 from .figures import plot_analysis
 
 __all__ = ["write_report"]
@@ -34,7 +35,7 @@ def _front_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for exp_id, exp in summary["experiments"].items():
         paper = [f for f in exp["findings"] if f["kind"] == "paper"
-                 and f["source"] in ("demonstrations", "policy")]
+                 and f["source"] in LEARNED_SOURCES]
         claims = list(dict.fromkeys(f["claim"] for f in paper))
         findings = [{"claim": claim, **{f["source"]: f["reproduced"] for f in paper
                                         if f["claim"] == claim}}
@@ -56,9 +57,10 @@ def _scalars(metric: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def persona_table(metrics: dict[str, Any]) -> dict[str, Any]:
-    """Rows ``source.persona`` x columns: the scalar statistics each study reports per persona."""
-    rows = {key: _scalars(m) for key, m in metrics.items()
-            if isinstance(m, dict) and key.split(".", 1)[0] in ("demonstrations", "policy")}
+    """Rows ``source · persona`` x columns: the scalar statistics each study reports per persona."""
+    per = metrics.get(PER_PERSONA, {})
+    rows = {f"{source} · {persona}": _scalars(m) for source in LEARNED_SOURCES
+            for persona, m in per.get(source, {}).items() if isinstance(m, dict)}
     columns = list(dict.fromkeys(c for r in rows.values() for c in r))
     return {"columns": columns, "rows": rows}
 

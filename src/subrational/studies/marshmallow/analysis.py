@@ -20,15 +20,15 @@ import numpy as np
 from scipy.special import expit
 from scipy.stats import spearmanr
 
-from ..experiments.core import Persona, Policy
-from ..experiments.marshmallow import EAT, WAIT, HyperbolicDiscounter
-from ..experiments.rollout import Trajectory
-from .behaviour import LEARNED_SOURCES, EvalSettings, simulate
-from .human import human_reference
-from .records import Analysis, Curve, Finding
-from .structural import StructuralModel
+from ...evaluation.behaviour import LEARNED_SOURCES, EvalSettings, simulate
+from ...evaluation.records import Analysis, Curve, Finding
+from ...evaluation.structural import StructuralModel
+from ...experiments.core import Persona, Policy
+from ...experiments.rollout import Trajectory
+from ...experiments.study import HumanReference
+from .game import EAT, WAIT, HyperbolicDiscounter
 
-__all__ = ["WaitStats", "wait_stats", "analyse_marshmallow", "structural_models", "PANEL_SURVIVAL",
+__all__ = ["WaitStats", "wait_stats", "analyse", "structural_models", "PANEL_SURVIVAL",
            "PANEL_FULL_WAIT"]
 
 PANEL_SURVIVAL = "Survival: P(still waiting)"
@@ -187,7 +187,7 @@ def _baselines(out: Analysis, experiment: Any, policies: Mapping[str, Policy],
             continue
         stats = _simulate_ages(experiment, policies[name], personas, name, settings)
         out.curves.extend(_curves(name, "baseline", stats, names, per_age=False))
-        out.metrics.update({f"{name}.{names[a]}": s.as_metrics(a) for a, s in stats.items()})
+        out.per_persona(name).update({names[a]: s.as_metrics(a) for a, s in stats.items()})
         if name == "exponential":
             first = stats[min(stats)]
             both = first.eat_at_once + first.full_wait
@@ -196,12 +196,10 @@ def _baselines(out: Analysis, experiment: Any, policies: Mapping[str, Policy],
                 name, both, "P(eat at minute 0) + P(full wait) >= 0.95", both >= 0.95))
 
 
-def analyse_marshmallow(experiment: Any, policies: Mapping[str, Policy],
-                        personas: Sequence[Persona],
-                        settings: EvalSettings | None = None) -> Analysis:
+def analyse(experiment: Any, policies: Mapping[str, Policy], personas: Sequence[Persona], *,
+            settings: EvalSettings, human: HumanReference) -> Analysis:
     """Survival curves, findings, human bands and distances for every age and source present."""
-    settings = settings or EvalSettings()
-    bands = human_reference("marshmallow")["bands"]
+    bands = human["bands"]
     margin = _margin(settings)
     ordered = sorted(personas, key=_age)
     names = {_age(p): p.name for p in ordered}
@@ -212,7 +210,7 @@ def analyse_marshmallow(experiment: Any, policies: Mapping[str, Policy],
     for source in [s for s in LEARNED_SOURCES if s in policies]:
         stats = _simulate_ages(experiment, policies[source], ordered, source, settings)
         out.curves.extend(_curves(source, source, stats, names, per_age=True))
-        out.metrics.update({f"{source}.{names[a]}": s.as_metrics(a) for a, s in stats.items()})
+        out.per_persona(source).update({names[a]: s.as_metrics(a) for a, s in stats.items()})
         out.findings.extend(_paper_findings(source, stats, margin))
         out.findings.extend(_band_findings(source, stats, bands, margin))
         if (gap := _distance(stats, bands)) is not None:
@@ -249,7 +247,7 @@ def _hyperbolic_model(horizon: int) -> tuple[Callable[..., np.ndarray],
     return predict, derived
 
 
-def structural_models(experiment: Any) -> list[StructuralModel]:
+def structural_models(experiment: Any, human: HumanReference) -> list[StructuralModel]:
     """Hyperbolic discount rate k (per minute) with logit noise, fitted per age.
 
     HUMAN_DATA.md gives no discount rate for children: its marshmallow bands are on the

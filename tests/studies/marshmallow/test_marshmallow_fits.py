@@ -13,8 +13,8 @@ from subrational.evaluation.structural import (
     fit_structural,
     observations,
 )
-from subrational.experiments import make
-from subrational.experiments.marshmallow import (
+from subrational.experiments import make, study
+from subrational.studies.marshmallow.game import (
     EAT,
     HyperbolicDiscounter,
     Marshmallow,
@@ -22,7 +22,7 @@ from subrational.experiments.marshmallow import (
 )
 
 GAME = make("marshmallow")
-(HYPERBOLIC,) = GAME.structural_models()
+(HYPERBOLIC,) = study(GAME.id).models(GAME)
 AGE_4 = GAME.persona("age-4")
 STATES = tuple(GAME.states()) * 8  # 8 rows per minute, like 4 wordings x 2 orders
 LEFT = GAME.horizon - np.array([s.minute for s in STATES])
@@ -51,7 +51,8 @@ def test_switch_minute_is_where_waiting_starts_to_win():
     assert values["switch_minute"] == pytest.approx(GAME.horizon - 10)
     assert HYPERBOLIC.values(np.array([0.01, 10.0]))["switch_minute"] == 0.0  # waits throughout
     assert math.isnan(HYPERBOLIC.values(np.array([0.0, 10.0]))["switch_minute"])
-    (short,) = Marshmallow(horizon=10).structural_models()  # the model uses the game's horizon
+    # the model uses the game's horizon
+    (short,) = study("marshmallow").models(Marshmallow(horizon=10))
     assert short.values(np.array([0.2, 10.0]))["switch_minute"] == pytest.approx(5.0)
     assert short.predict(np.array([0.1, 10.0]), (MarshmallowState(0),), AGE_4) == pytest.approx(0.5)
 
@@ -86,7 +87,8 @@ def test_fits_run_per_age_from_the_policies():
             return np.array([p, 1 - p])
 
     personas = [GAME.persona("age-2"), GAME.persona("age-5")]
-    fits = fit_structural(GAME, {"policy": PatientWithAge()}, personas, n_boot=20, seed=0)
+    fits = fit_structural(GAME, study(GAME.id).models(GAME), {"policy": PatientWithAge()},
+                          personas, n_boot=20, seed=0)
     ks = {f.persona: f.estimates[0].value for f in fits}
     assert ks == pytest.approx({"age-2": 0.5, "age-5": 0.2}, abs=1e-3)
     assert [f.model for f in fits] == ["hyperbolic discounting"] * 2

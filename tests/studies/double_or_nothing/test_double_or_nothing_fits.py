@@ -9,11 +9,11 @@ from subrational.evaluation.structural import (
     fit_structural,
     observations,
 )
-from subrational.experiments import make
-from subrational.experiments.double_or_nothing import CPTGambler, DoubleOrNothing
+from subrational.experiments import make, study
+from subrational.studies.double_or_nothing.game import CPTGambler, DoubleOrNothing
 
 GAME = make("double_or_nothing")
-(CPT,) = GAME.structural_models()
+(CPT,) = study(GAME.id).models(GAME)
 STAKE = GAME.persona("stake-100")
 STATES = tuple(GAME.states()) * 8  # 8 rows per state, like 4 wordings x 2 orders
 
@@ -55,7 +55,7 @@ def test_intervals_cover_the_true_alpha_in_most_replications():
 
 def test_hook_gives_back_the_alpha_of_a_cpt_policy():
     game = DoubleOrNothing(win_probs=(0.3, 0.5, 0.7, 0.8))
-    (model,) = game.structural_models()
+    (model,) = study(game.id).models(game)
     obs = observations(game, CPTGambler(alpha=0.7), STAKE, action=model.action)
     fit = calibrate(model, obs, STAKE, source="policy", n_boot=10,
                     rng=np.random.default_rng(0))
@@ -72,7 +72,8 @@ def test_fits_run_per_stake_from_the_policies():
             return CPTGambler(alpha=alpha).action_probs(state, persona)
 
     personas = [GAME.persona("stake-10"), GAME.persona("stake-10000")]
-    fits = fit_structural(GAME, {"policy": StakeCPT()}, personas, n_boot=10, seed=0)
+    fits = fit_structural(GAME, study(GAME.id).models(GAME), {"policy": StakeCPT()},
+                          personas, n_boot=10, seed=0)
     alphas = {f.persona: f.estimates[0].value for f in fits}
     assert alphas == pytest.approx({"stake-10": 1.0, "stake-10000": 0.6}, abs=1e-3)
     assert {f.source for f in fits} == {"policy"}

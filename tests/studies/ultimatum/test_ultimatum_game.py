@@ -3,8 +3,13 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 from subrational.errors import ConfigError, UnknownNameError
-from subrational.experiments import GameEnv, Ultimatum, UltimatumState, make, names, rollout
-from subrational.experiments.ultimatum import FehrSchmidtResponder, MoneyMaximiser
+from subrational.experiments import GameEnv, make, names, rollout
+from subrational.studies.ultimatum.game import (
+    FehrSchmidtResponder,
+    MoneyMaximiser,
+    Ultimatum,
+    UltimatumState,
+)
 
 
 def test_grid_has_21_offers_from_zero_to_one():

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
-from ..errors import ConfigError
-from .core import Experiment, Persona, Step
+from ...errors import ConfigError
+from ...experiments.core import Experiment, Persona, Step
 
 __all__ = ["Procrastination", "ProcrastinationState", "BetaDeltaStudent", "WORK", "POSTPONE"]
 
@@ -146,19 +146,6 @@ class Procrastination(Experiment):
         return {"exponential": BetaDeltaStudent(self, beta=1.0),
                 "naive-beta-delta": BetaDeltaStudent(self, beta=0.7)}
 
-    def structural_models(self) -> Sequence[Any]:
-        """Present bias beta of a naive beta-delta student (delta 0.99, cost 1, value 10 fixed)."""
-        from ..evaluation.procrastination import structural_models
-
-        return structural_models(self)
-
-    def analyse(self, policies: Mapping[str, Any], personas: Sequence[Persona], *,
-                settings: Any = None) -> Any:
-        """Work timing by GPA from rollouts, the paper's findings and the OULAD bands."""
-        from ..evaluation.behaviour import EvalSettings
-        from ..evaluation.procrastination import analyse_procrastination
-
-        return analyse_procrastination(self, policies, personas, settings or EvalSettings())
 
 
 @dataclass(frozen=True)

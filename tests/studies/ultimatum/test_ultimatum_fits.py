@@ -5,10 +5,10 @@ import pytest
 from scipy.special import expit
 
 from subrational.evaluation.structural import Observations, calibrate, fit_structural
-from subrational.experiments import make
+from subrational.experiments import make, study
 
 GAME = make("ultimatum")
-LOGISTIC, FEHR_SCHMIDT = GAME.structural_models()
+LOGISTIC, FEHR_SCHMIDT = study(GAME.id).models(GAME)
 TYPICAL = GAME.persona("typical")
 STATES = tuple(GAME.states()) * 8  # 8 rows per offer, like 4 wordings x 2 orders
 OFFERS = np.array([s.offer for s in STATES])
@@ -58,7 +58,8 @@ def test_fits_run_per_source_and_persona_from_the_policies():
             return np.array([p, 1 - p])
 
     personas = [GAME.persona("fair"), GAME.persona("selfish")]
-    fits = fit_structural(GAME, {"policy": FehrSchmidtPolicy()}, personas, n_boot=20, seed=0)
+    fits = fit_structural(GAME, study(GAME.id).models(GAME), {"policy": FehrSchmidtPolicy()},
+                          personas, n_boot=20, seed=0)
     alphas = {f.persona: f.estimates[0].value for f in fits if f.model.startswith("Fehr")}
     assert alphas == pytest.approx({"fair": 0.6, "selfish": 0.2}, abs=1e-3)
     assert {f.source for f in fits} == {"policy"} and len(fits) == 4

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from subrational.evaluation.structural import Observations, calibrate, fit_structural, observations
-from subrational.experiments import make
-from subrational.experiments.procrastination import WORK, BetaDeltaStudent
+from subrational.experiments import make, study
+from subrational.studies.procrastination.game import WORK, BetaDeltaStudent
 
 GAME = make("procrastination")
-(PRESENT_BIAS,) = GAME.structural_models()
+(PRESENT_BIAS,) = study(GAME.id).models(GAME)
 PERSONA = GAME.persona("gpa-3.0")
 STATES = tuple(GAME.states()) * 8  # 8 rows per state, like 4 wordings x 2 orders
 BETA, PRECISION = 0.85, 5.0
@@ -54,7 +54,8 @@ def test_hook_recovers_the_beta_of_each_gpa_from_a_policy():
             return BetaDeltaStudent(GAME, beta=beta, precision=6.0).action_probs(state, persona)
 
     personas = [GAME.persona("gpa-2.0"), GAME.persona("gpa-4.0")]
-    fits = fit_structural(GAME, {"policy": GpaStudents()}, personas, n_boot=20, seed=0)
+    fits = fit_structural(GAME, study(GAME.id).models(GAME), {"policy": GpaStudents()},
+                          personas, n_boot=20, seed=0)
     assert [f.model for f in fits] == ["naive beta-delta present bias"] * 2
     assert {f.persona: f.estimates[0].value for f in fits} == pytest.approx(
         {"gpa-2.0": 0.5, "gpa-4.0": 0.9}, abs=1e-4)

@@ -32,20 +32,20 @@ import numpy as np
 from scipy.special import expit
 from scipy.stats import spearmanr
 
-from ..experiments.core import Persona, Policy
-from ..experiments.double_or_nothing import (
+from ...evaluation.behaviour import LEARNED_SOURCES, EvalSettings, MemoPolicy, simulate
+from ...evaluation.records import Analysis, Curve, Finding
+from ...evaluation.structural import StructuralModel
+from ...experiments.core import Persona, Policy
+from ...experiments.study import HumanReference
+from .game import (
     GAMBLE,
     SENSITIVITY,
     DoubleState,
     cpt_certainty_equivalent,
     cpt_weight,
 )
-from .behaviour import LEARNED_SOURCES, EvalSettings, MemoPolicy, simulate
-from .human import human_reference
-from .records import Analysis, Curve, Finding
-from .structural import StructuralModel
 
-__all__ = ["GambleStats", "analyse_double_or_nothing", "gamble_stats", "structural_models"]
+__all__ = ["GambleStats", "analyse", "gamble_stats", "structural_models"]
 
 FAIR = 0.5
 BY_ROUND, FLIPS, BY_ODDS = "P(gamble) by round", "Flips taken", "P(gamble) by win probability"
@@ -254,7 +254,7 @@ def _add_source(out: Analysis, experiment: Any, source: str,
                 ref_p: float, baseline: bool) -> None:
     """Metrics and curves of one source; per-persona curves only for the learned sources."""
     for p in personas:
-        out.metrics[f"{source}.{p.name}"] = _metrics(stats[p.name], p.values["stake"], ref_p)
+        out.per_persona(source)[p.name] = _metrics(stats[p.name], p.values["stake"], ref_p)
     if baseline:
         if stats:
             out.curves.extend(_curves(experiment, source, "baseline", "", list(stats.values()),
@@ -265,11 +265,10 @@ def _add_source(out: Analysis, experiment: Any, source: str,
                                   [stats[p.name]], ref_p))
 
 
-def analyse_double_or_nothing(experiment: Any, policies: Mapping[str, Policy],
-                              personas: Sequence[Persona],
-                              settings: EvalSettings) -> Analysis:
+def analyse(experiment: Any, policies: Mapping[str, Policy], personas: Sequence[Persona], *,
+            settings: EvalSettings, human: HumanReference) -> Analysis:
     """Curves, findings, human bands and metrics for every stake persona and source present."""
-    bands = human_reference("double_or_nothing")["bands"]
+    bands = human["bands"]
     fair = _grid_p(experiment, FAIR)
     ref_p = fair if fair is not None else experiment.win_probs[0]
     out = Analysis(curves=_human_curves(experiment, bands, ref_p))
@@ -328,7 +327,7 @@ def _alpha_for_ce_ev(ratio: float) -> float:
     return math.log(cpt_weight(FAIR, CPT_GAMMA)) / math.log(ratio / 2.0)
 
 
-def structural_models(experiment: Any) -> list[StructuralModel]:
+def structural_models(experiment: Any, human: HumanReference) -> list[StructuralModel]:
     """CPT value curvature alpha (and the fair-odds CE / EV ratio) of a myopic one-flip chooser.
 
     The model is the study's CPT baseline: ``P(gamble) = sigmoid(s log(CE / w))`` with
@@ -344,7 +343,7 @@ def structural_models(experiment: Any) -> list[StructuralModel]:
     Human ranges: CE / EV from the HUMAN_DATA band [0.6, 0.95]; alpha is the range that band
     implies through this model (about [0.72, 1.16]).
     """
-    lo, hi = human_reference("double_or_nothing")["bands"]["ce_ev_ratio"]
+    lo, hi = human["bands"]["ce_ev_ratio"]
     source = (f"HUMAN_DATA double-or-nothing band CE/EV in [{lo:g}, {hi:g}] (fair odds); alpha "
               f"range implied by that band through 2 w+(0.5)^(1/alpha) with gamma = {CPT_GAMMA} "
               f"(TK92 median alpha = 0.88, inside it); gamma and the sensitivity "

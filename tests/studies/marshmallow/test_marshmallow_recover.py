@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from subrational.experiments.marshmallow import Marshmallow
 from subrational.learning import Target, TrainConfig, mean_tv, train_policy
+from subrational.studies.marshmallow.game import Marshmallow
 
 A, B, C = 2.0, 0.6, 0.15
 TOLERANCE = 0.03  # mean TV over the full grid; measured 0.0002 (default TrainConfig, 1079 epochs)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
-from .core import Experiment, Persona, Step
+from ...experiments.core import Experiment, Persona, Step
 
 __all__ = ["Ultimatum", "UltimatumV1", "UltimatumState", "MoneyMaximiser",
            "FehrSchmidtResponder"]
@@ -110,18 +110,6 @@ class Ultimatum(Experiment):
         return {"money-maximiser": MoneyMaximiser(),
                 "fehr-schmidt": FehrSchmidtResponder(alpha=0.5, noise=20.0)}
 
-    def structural_models(self) -> Sequence[Any]:
-        """Logistic acceptance threshold and slope; Fehr-Schmidt alpha."""
-        from ..evaluation.ultimatum import structural_models
-
-        return structural_models(self)
-
-    def analyse(self, policies: Mapping[str, Any], personas: Sequence[Persona], *,
-                settings: Any = None) -> Any:
-        """Acceptance curves, the paper's findings, human bands and logistic fits."""
-        from ..evaluation.ultimatum import analyse_ultimatum
-
-        return analyse_ultimatum(self, policies, personas)
 
 
 class UltimatumV1(Ultimatum):

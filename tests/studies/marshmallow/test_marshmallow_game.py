@@ -7,15 +7,16 @@ from gymnasium.utils.env_checker import check_env
 from scipy.special import expit
 
 from subrational.errors import ConfigError, UnknownNameError
+from subrational.evaluation import analyse_study
 from subrational.evaluation.behaviour import EvalSettings
-from subrational.evaluation.marshmallow import (
+from subrational.experiments import GameEnv, rollout
+from subrational.experiments.rollout import Trajectory
+from subrational.studies.marshmallow.analysis import (
     PANEL_FULL_WAIT,
     PANEL_SURVIVAL,
-    analyse_marshmallow,
     wait_stats,
 )
-from subrational.experiments import GameEnv, rollout
-from subrational.experiments.marshmallow import (
+from subrational.studies.marshmallow.game import (
     EAT,
     WAIT,
     ExponentialDiscounter,
@@ -23,7 +24,6 @@ from subrational.experiments.marshmallow import (
     Marshmallow,
     MarshmallowState,
 )
-from subrational.experiments.rollout import Trajectory
 
 SETTINGS = EvalSettings(episodes=1000, seed=0)
 
@@ -221,23 +221,24 @@ def test_child_like_exact_values():
 
 def test_child_like_policy_reproduces_findings_and_bands(exp):
     personas = list(exp.personas.values())
-    analysis = exp.analyse({"demonstrations": ChildLike(), "policy": ChildLike()}, personas,
+    analysis = analyse_study(exp, {"demonstrations": ChildLike(), "policy": ChildLike()}, personas,
                            settings=SETTINGS)
     for source in ("demonstrations", "policy"):
         found = [f for f in analysis.findings if f.source == source]
         assert len([f for f in found if f.kind == "paper"]) == 3
         assert len([f for f in found if f.kind == "human band"]) == 7
         assert all(f.reproduced for f in found), [f for f in found if not f.reproduced]
-    m = analysis.metrics["demonstrations.age-5"]
+    m = analysis.metrics["per_persona"]["demonstrations"]["age-5"]
     assert m["full_wait"] == pytest.approx(0.626, abs=0.05)
     assert m["mean_wait_share"] == pytest.approx(0.677, abs=0.05)
-    assert analysis.metrics["policy.age-2"]["eat_at_once"] == pytest.approx(0.881, abs=0.05)
+    assert (analysis.metrics["per_persona"]["policy"]["age-2"]["eat_at_once"]
+            == pytest.approx(0.881, abs=0.05))
     assert analysis.metrics["distance_to_humans"]["demonstrations"] == 0.0
 
 
 def test_flat_policy_reproduces_neither_the_rise_nor_the_bands(exp):
-    analysis = analyse_marshmallow(exp, {"policy": Flat()}, list(exp.personas.values()),
-                                   SETTINGS)
+    analysis = analyse_study(exp, {"policy": Flat()}, list(exp.personas.values()),
+                                   settings=SETTINGS)
     found = _by_claim(analysis, "policy")
     assert not found["5-year-olds wait"].reproduced
     assert found["waiting rises with age"].reproduced is False
@@ -250,8 +251,8 @@ def test_flat_policy_reproduces_neither_the_rise_nor_the_bands(exp):
 
 
 def test_opposite_policy_fails_the_age_findings(exp):
-    analysis = analyse_marshmallow(exp, {"demonstrations": ChildLike(mirror=True)},
-                                   list(exp.personas.values()), SETTINGS)
+    analysis = analyse_study(exp, {"demonstrations": ChildLike(mirror=True)},
+                                   list(exp.personas.values()), settings=SETTINGS)
     found = _by_claim(analysis, "demonstrations")
     assert found["waiting rises with age"].statistic == pytest.approx(-1.0)
     for claim in ("2-year-olds take the immediate reward", "waiting rises with age",
@@ -261,29 +262,31 @@ def test_opposite_policy_fails_the_age_findings(exp):
 
 
 def test_one_persona_and_one_source(exp):
-    analysis = analyse_marshmallow(exp, {"policy": ChildLike()}, [exp.persona("age-5")],
-                                   SETTINGS)
+    analysis = analyse_study(exp, {"policy": ChildLike()}, [exp.persona("age-5")],
+                                   settings=SETTINGS)
     found = _by_claim(analysis, "policy")
     assert found["5-year-olds wait"].reproduced
     assert "2-year-olds take the immediate reward" not in found
     assert found["waiting rises with age"].reproduced is None
-    assert set(analysis.metrics) == {"policy.age-5", "distance_to_humans"}
+    assert set(analysis.metrics) == {"per_persona", "distance_to_humans"}
+    assert set(analysis.metrics["per_persona"]["policy"]) == {"age-5"}
     assert analysis.metrics["distance_to_humans"]["policy"] == 0.0
 
 
 def test_baselines_curves_and_the_time_consistency_check(exp):
     personas = [exp.persona("age-3"), exp.persona("age-4")]
     policies = {"policy": ChildLike(), **exp.baselines()}
-    analysis = analyse_marshmallow(exp, policies, personas, SETTINGS)
+    analysis = analyse_study(exp, policies, personas, settings=SETTINGS)
     check = _by_claim(analysis, "exponential")
     finding = check["exponential discounter is time-consistent: eats at once or waits to the end"]
     # exact: 1 - sum of P(eat at minutes 1..14) = 0.978
     assert finding.reproduced and finding.statistic == pytest.approx(0.978, abs=0.015)
-    assert analysis.metrics["hyperbolic.age-3"]["eat_at_once"] == pytest.approx(0.881, abs=0.04)
+    assert (analysis.metrics["per_persona"]["hyperbolic"]["age-3"]["eat_at_once"]
+            == pytest.approx(0.881, abs=0.04))
     # the check can fail: a hyperbolic agent in the exponential slot eats at minute 0 with
     # P = 0.881 but, when it does not, at minute 1 or 2 (exact sum 0.881 < 0.95)
-    swapped = analyse_marshmallow(exp, {"exponential": HyperbolicDiscounter()}, personas,
-                                  SETTINGS)
+    swapped = analyse_study(exp, {"exponential": HyperbolicDiscounter()}, personas,
+                                  settings=SETTINGS)
     failed = _by_claim(swapped, "exponential")[finding.claim]
     assert failed.reproduced is False and failed.statistic == pytest.approx(0.881, abs=0.04)
     panels = {(c.panel, c.source) for c in analysis.curves}
@@ -297,7 +300,7 @@ def test_baselines_curves_and_the_time_consistency_check(exp):
 
 
 def test_human_data_file_has_every_number_with_source_and_tag():
-    path = resources.files("subrational").joinpath("data/human/marshmallow.json")
+    path = resources.files("subrational.studies.marshmallow").joinpath("human.json")
     data = json.loads(path.read_text("utf-8"))
     assert data["format_version"] == 1 and data["experiment"] == "marshmallow"
     assert all(f["source"] and f["tag"] for f in data["facts"])

@@ -22,15 +22,15 @@ import numpy as np
 from scipy.special import expit
 from scipy.stats import spearmanr
 
-from ..experiments.core import Persona, Policy
-from ..experiments.procrastination import WORK, BetaDeltaStudent
-from ..experiments.rollout import Trajectory
-from .behaviour import LEARNED_SOURCES, EvalSettings, simulate
-from .human import human_reference
-from .records import Analysis, Curve, Finding
-from .structural import StructuralModel
+from ...evaluation.behaviour import LEARNED_SOURCES, EvalSettings, simulate
+from ...evaluation.records import Analysis, Curve, Finding
+from ...evaluation.structural import StructuralModel
+from ...experiments.core import Persona, Policy
+from ...experiments.rollout import Trajectory
+from ...experiments.study import HumanReference
+from .game import WORK, BetaDeltaStudent
 
-__all__ = ["WorkTiming", "work_timing", "analyse_procrastination", "structural_models"]
+__all__ = ["WorkTiming", "work_timing", "analyse", "structural_models"]
 
 CUMULATIVE = "Cumulative work by day"
 BY_GPA = "Finishing time by GPA"
@@ -192,10 +192,10 @@ def _simulate_timing(experiment: Any, policy: Policy, persona: Persona, *, sourc
                        sessions=experiment.sessions, last_days=last_days)
 
 
-def analyse_procrastination(experiment: Any, policies: Mapping[str, Policy],
-                            personas: Sequence[Persona], settings: EvalSettings) -> Analysis:
+def analyse(experiment: Any, policies: Mapping[str, Policy], personas: Sequence[Persona], *,
+            settings: EvalSettings, human: HumanReference) -> Analysis:
     """Timing curves, findings, bands and the distance to OULAD for the sources present."""
-    ref = human_reference("procrastination")
+    ref = human
     bands, last_days = ref["bands"], int(ref["bands"]["last_days"])
     ordered = sorted(personas, key=_gpa)
     out = Analysis(curves=[_human_curve(ref, experiment.deadline)],
@@ -208,7 +208,7 @@ def analyse_procrastination(experiment: Any, policies: Mapping[str, Policy],
                                         settings=settings, last_days=last_days))
                    for p in ordered]
         for persona, timing in timings:
-            out.metrics[f"{source}.{persona.name}"] = _metrics(persona, timing)
+            out.per_persona(source)[persona.name] = _metrics(persona, timing)
             out.curves.append(_cumulative_curve(f"{source}: {persona.name}", source,
                                                 persona.name, timing))
         out.curves.extend(_gpa_curves(source, timings) if timings else [])
@@ -231,7 +231,7 @@ def _baselines(out: Analysis, experiment: Any, policies: Mapping[str, Policy],
             continue
         timing = _simulate_timing(experiment, policies[name], persona, source=name,
                                   settings=settings, last_days=last_days)
-        out.metrics[f"{name}.{persona.name}"] = _metrics(persona, timing)
+        out.per_persona(name)[persona.name] = _metrics(persona, timing)
         out.curves.append(_cumulative_curve(name, "baseline", "", timing))
         shares[name] = timing.last_days_share
     if {"exponential", "naive-beta-delta"} <= set(shares):
@@ -285,7 +285,7 @@ def _present_bias(experiment: Any) -> Callable[[np.ndarray, Sequence[Any], Perso
     return predict
 
 
-def structural_models(experiment: Any) -> list[StructuralModel]:
+def structural_models(experiment: Any, human: HumanReference) -> list[StructuralModel]:
     """Present bias beta of the naive beta-delta student, with logit precision as a nuisance.
 
     Fitted per GPA with the baseline's delta = 0.99, effort cost 1 and completion value 10
@@ -294,7 +294,7 @@ def structural_models(experiment: Any) -> list[StructuralModel]:
     is nearly confounded with beta. The bounds allow beta > 1 (a future bias) so an estimate is
     not stopped at 1. Human range: the HUMAN_DATA band for fitted beta.
     """
-    lo, hi = human_reference("procrastination")["bands"]["beta_range"]
+    lo, hi = human["bands"]["beta_range"]
     return [
         StructuralModel("naive beta-delta present bias", ("beta", "precision"), (0.8, 5.0),
                         ((0.05, 1.5), (0.1, 100.0)), _present_bias(experiment), action=WORK,

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from subrational.experiments.procrastination import Procrastination
 from subrational.learning import Target, TrainConfig, mean_tv, train_policy
+from subrational.studies.procrastination.game import Procrastination
 
 # Measured (default TrainConfig, paper loss, this machine): 0.00053 on all 105 targets;
 # with gpa-3.0 held out, 0.00046 on the seen GPAs and 0.0033 on gpa-3.0.

@@ -6,18 +6,18 @@ from gymnasium.utils.env_checker import check_env
 from scipy.special import expit
 
 from subrational.errors import ConfigError
+from subrational.evaluation import analyse_study
 from subrational.evaluation.behaviour import EvalSettings
-from subrational.evaluation.human import human_reference
-from subrational.evaluation.procrastination import work_timing
-from subrational.experiments import GameEnv, rollout
-from subrational.experiments.procrastination import (
+from subrational.experiments import GameEnv, rollout, study
+from subrational.experiments.rollout import Trajectory
+from subrational.studies.procrastination.analysis import work_timing
+from subrational.studies.procrastination.game import (
     POSTPONE,
     WORK,
     BetaDeltaStudent,
     Procrastination,
     ProcrastinationState,
 )
-from subrational.experiments.rollout import Trajectory
 
 S = ProcrastinationState
 SETTINGS = EvalSettings(episodes=600, seed=3)
@@ -167,7 +167,7 @@ class Flat:
 
 def _analyse(game, policy, personas=None, **extra):
     personas = personas or list(game.personas.values())
-    return game.analyse({"demonstrations": policy, "policy": policy, **extra}, personas,
+    return analyse_study(game, {"demonstrations": policy, "policy": policy, **extra}, personas,
                         settings=SETTINGS)
 
 
@@ -182,10 +182,10 @@ def test_human_like_script_reproduces_findings_and_bands(exp):
     assert len(bands) == 6 and all(bands.values())
     dist = analysis.metrics["distance_to_humans"]
     assert set(dist) == {"measure", "demonstrations", "policy"} and dist["policy"] < 0.05
-    low, high = (analysis.metrics[f"policy.gpa-{g}"] for g in ("2.0", "4.0"))
+    low, high = (analysis.metrics["per_persona"]["policy"][f"gpa-{g}"] for g in ("2.0", "4.0"))
     assert low["mean_days_before_deadline"] < high["mean_days_before_deadline"]
     assert low["late_share"] > high["late_share"]
-    naive, exponential = (analysis.metrics[f"{b}.gpa-2.0"]
+    naive, exponential = (analysis.metrics["per_persona"][b]["gpa-2.0"]
                           for b in ("naive-beta-delta", "exponential"))
     assert naive["last_two_days_share"] > 0.5 > 0.15 > exponential["last_two_days_share"]
 
@@ -219,19 +219,20 @@ def test_curves_and_human_point(exp):
 
 
 def test_analysis_with_one_persona_and_one_source(exp):
-    analysis = exp.analyse({"demonstrations": Scripted(exp)}, [exp.persona("gpa-3.0")],
+    analysis = analyse_study(exp, {"demonstrations": Scripted(exp)}, [exp.persona("gpa-3.0")],
                            settings=SETTINGS)
     findings = {f.claim: f for f in analysis.findings}
     assert findings["lower GPA works later"].reproduced is None
     assert findings["lower-GPA students finish closer to the deadline"].statistic is None
     assert findings["work piles up near the deadline"].reproduced is True
     assert {f.source for f in analysis.findings} == {"demonstrations"}
-    assert set(analysis.metrics) == {"demonstrations.gpa-3.0", "distance_to_humans"}
+    assert set(analysis.metrics) == {"per_persona", "distance_to_humans"}
+    assert set(analysis.metrics["per_persona"]["demonstrations"]) == {"gpa-3.0"}
     assert set(analysis.metrics["distance_to_humans"]) == {"measure", "demonstrations"}
 
 
 def test_human_data_file_carries_sources_tags_and_bands():
-    ref = human_reference("procrastination")
+    ref = study("procrastination").human
     assert ref["format_version"] == 1 and ref["experiment"] == "procrastination"
     assert ref["submission_timing"]["last_two_days_share"] == 0.52
     assert ref["submission_timing"]["late_share"] == 0.13

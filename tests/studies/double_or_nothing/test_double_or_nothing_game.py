@@ -6,11 +6,12 @@ from gymnasium.utils.env_checker import check_env
 from scipy.special import expit
 
 from subrational.errors import ConfigError
+from subrational.evaluation import analyse_study
 from subrational.evaluation.behaviour import EvalSettings
-from subrational.evaluation.double_or_nothing import BY_ODDS, BY_ROUND, FLIPS, gamble_stats
 from subrational.experiments import GameEnv, rollout
 from subrational.experiments.core import Step, state_key
-from subrational.experiments.double_or_nothing import (
+from subrational.studies.double_or_nothing.analysis import BY_ODDS, BY_ROUND, FLIPS, gamble_stats
+from subrational.studies.double_or_nothing.game import (
     CPTGambler,
     CRRAGambler,
     DoubleOrNothing,
@@ -48,7 +49,7 @@ def _analyse(policy, *, exp=None, personas=None, sources=("demonstrations", "pol
     exp = exp or DoubleOrNothing()
     personas = list(exp.personas.values()) if personas is None else personas
     policies = {s: policy for s in sources}
-    return exp.analyse({**policies, **exp.baselines()}, personas, settings=SETTINGS)
+    return analyse_study(exp, {**policies, **exp.baselines()}, personas, settings=SETTINGS)
 
 
 def _findings(analysis, source="policy"):
@@ -278,12 +279,13 @@ def test_curves_panels_and_human_band():
 
 def test_metrics_per_source_and_persona():
     metrics = _analyse(HUMAN_LIKE).metrics
-    m = metrics["demonstrations.stake-100"]
+    m = metrics["per_persona"]["demonstrations"]["stake-100"]
     assert m["stake"] == 100 and m["p_gamble_round0"] == pytest.approx(0.5)
     assert m["p_gamble_by_round"] == pytest.approx(list(expit(-0.3 * np.arange(5))))
     assert sum(m["flips_distribution"]) == pytest.approx(1)
     assert m["p_all_flips"] == m["flips_distribution"][-1]
-    assert metrics["cpt.stake-10"]["p_gamble_round0"] == pytest.approx(0.18929, abs=1e-5)
+    assert (metrics["per_persona"]["cpt"]["stake-10"]["p_gamble_round0"]
+            == pytest.approx(0.18929, abs=1e-5))
     assert set(metrics["distance_to_humans"]) == {"measure", "demonstrations", "policy"}
 
 
@@ -311,7 +313,7 @@ def test_no_fair_odds_skips_the_fair_odds_findings():
 
 def test_sanity_check_catches_a_baseline_that_is_not_indifferent():
     exp = DoubleOrNothing()
-    analysis = exp.analyse({"risk-neutral": CPTGambler()}, list(exp.personas.values()),
+    analysis = analyse_study(exp, {"risk-neutral": CPTGambler()}, list(exp.personas.values()),
                            settings=SETTINGS)
     (finding,) = analysis.findings
     assert finding.reproduced is False
@@ -321,5 +323,5 @@ def test_sanity_check_catches_a_baseline_that_is_not_indifferent():
 def test_analysis_is_replayable():
     a, b = (_analyse(FLAT).metrics for _ in range(2))
     assert a == b
-    assert math.isclose(a["policy.stake-10"]["p_gamble_round0_rollouts"],
-                        b["policy.stake-10"]["p_gamble_round0_rollouts"])
+    assert math.isclose(a["per_persona"]["policy"]["stake-10"]["p_gamble_round0_rollouts"],
+                        b["per_persona"]["policy"]["stake-10"]["p_gamble_round0_rollouts"])

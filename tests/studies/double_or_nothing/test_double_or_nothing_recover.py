@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from subrational.experiments.double_or_nothing import DoubleOrNothing, DoubleState
 from subrational.learning import Target, TrainConfig, mean_tv, train_policy
+from subrational.studies.double_or_nothing.game import DoubleOrNothing, DoubleState
 
 # Measured with the default TrainConfig on this machine (paper loss): mean TV 0.00003 on the
 # default grid and 0.00035 on the four-odds grid; with stake-1000 left out, 0.0059 and 0.0049 on

@@ -25,8 +25,8 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.special import expit
 
-from ..errors import ConfigError
-from .core import Experiment, Persona, Step
+from ...errors import ConfigError
+from ...experiments.core import Experiment, Persona, Step
 
 __all__ = ["DoubleOrNothing", "DoubleState", "RiskNeutral", "CRRAGambler", "CPTGambler",
            "stake_persona", "cpt_weight", "cpt_certainty_equivalent", "cpt_indifference_win_prob"]
@@ -177,19 +177,6 @@ class DoubleOrNothing(Experiment):
         """Myopic one-flip choosers: risk-neutral, CRRA (rho 0.5) and CPT (TK92 medians)."""
         return {"risk-neutral": RiskNeutral(), "crra": CRRAGambler(), "cpt": CPTGambler()}
 
-    def structural_models(self) -> Sequence[Any]:
-        """CPT value curvature alpha and the fair-odds CE / EV ratio, per stake."""
-        from ..evaluation.double_or_nothing import structural_models
-
-        return structural_models(self)
-
-    def analyse(self, policies: Mapping[str, Any], personas: Sequence[Persona], *,
-                settings: Any = None) -> Any:
-        """Gamble rates by round, stake and odds; flips taken; findings and human bands."""
-        from ..evaluation.behaviour import EvalSettings
-        from ..evaluation.double_or_nothing import analyse_double_or_nothing
-
-        return analyse_double_or_nothing(self, policies, personas, settings or EvalSettings())
 
 
 def _validate(stakes: Sequence[float], win_probs: Sequence[float], max_flips: int) -> None:

@@ -13,14 +13,14 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
-from ..experiments.core import Persona, Policy
-from .behaviour import LEARNED_SOURCES
-from .fits import fit_logistic
-from .human import human_reference
-from .records import Analysis, Curve, Finding
-from .structural import StructuralModel
+from ...evaluation.behaviour import LEARNED_SOURCES, EvalSettings
+from ...evaluation.fits import fit_logistic
+from ...evaluation.records import PER_PERSONA, Analysis, Curve, Finding
+from ...evaluation.structural import StructuralModel
+from ...experiments.core import Persona, Policy
+from ...experiments.study import HumanReference
 
-__all__ = ["analyse_ultimatum", "structural_models"]
+__all__ = ["analyse", "structural_models"]
 
 PANEL = "Acceptance curve"
 MIXTURE = {"typical": 0.8, "selfish": 0.2}
@@ -89,10 +89,10 @@ def _band_findings(source: str, offers: np.ndarray, rej: np.ndarray, human: np.n
     ]
 
 
-def analyse_ultimatum(experiment: Any, policies: Mapping[str, Policy],
-                      personas: Sequence[Persona]) -> Analysis:
+def analyse(experiment: Any, policies: Mapping[str, Policy], personas: Sequence[Persona], *,
+            settings: EvalSettings, human: HumanReference) -> Analysis:
     """Curves, findings, distances and fits for every persona and source present."""
-    ref = human_reference("ultimatum")
+    ref = human
     rc = ref["rejection_curve"]
     human_offers, human_rej = np.asarray(rc["offer"]), np.asarray(rc["p_reject"])
     states = list(experiment.states())
@@ -105,7 +105,7 @@ def analyse_ultimatum(experiment: Any, policies: Mapping[str, Policy],
             out.curves.append(_curve(f"{source}: {name}", source, name, offers, rej))
             fit = fit_logistic(offers, rej)
             at_human = np.interp(human_offers, offers, rej)
-            out.metrics[f"{source}.{name}"] = {
+            out.per_persona(source)[name] = {
                 "p_accept": (1 - rej).tolist(),
                 "mad_to_human": float(np.mean(np.abs(at_human - human_rej))),
                 "max_abs_to_human": float(np.max(np.abs(at_human - human_rej))),
@@ -122,13 +122,14 @@ def analyse_ultimatum(experiment: Any, policies: Mapping[str, Policy],
             out.curves.append(_curve(f"{source}: 80 % typical + 20 % selfish", source,
                                      "mixture", offers, mix))
             at_human = np.interp(human_offers, offers, mix)
-            out.metrics[f"{source}.mixture"] = {
+            out.per_persona(source)["mixture"] = {
                 "mad_to_human": float(np.mean(np.abs(at_human - human_rej)))}
     _baselines(out, experiment, policies, states, offers, personas[0] if personas else None)
     out.metrics["distance_to_humans"] = {
         "measure": "mean |P(reject) - human| over offers 5-50 %, typical persona",
-        **{src: out.metrics[f"{src}.typical"]["mad_to_human"]
-           for src in LEARNED_SOURCES if f"{src}.typical" in out.metrics}}
+        **{src: stats["typical"]["mad_to_human"]
+           for src, stats in out.metrics.get(PER_PERSONA, {}).items()
+           if src in LEARNED_SOURCES and "typical" in stats}}
     return out
 
 
@@ -166,13 +167,13 @@ def _threshold(theta: np.ndarray) -> dict[str, float]:
     return {"threshold": threshold if 0.0 <= threshold <= 1.0 else float("nan")}
 
 
-def structural_models(experiment: Any) -> list[StructuralModel]:
+def structural_models(experiment: Any, human: HumanReference) -> list[StructuralModel]:
     """Logistic rejection curve (50 % point, slope) and Fehr-Schmidt inequity aversion alpha.
 
     Human ranges: the 50 % point band of HUMAN_DATA (0.10-0.30); for alpha, the values that put
     the Fehr-Schmidt responder's 50 % point, alpha / (1 + 2 alpha), inside that band.
     """
-    tlo, thi = human_reference("ultimatum")["bands"]["threshold_range"]
+    tlo, thi = human["bands"]["threshold_range"]
     band = "HUMAN_DATA ultimatum band (Heffner & FeldmanHall 2022 data)"
     return [
         StructuralModel("logistic rejection curve", ("intercept", "slope"), (1.0, -5.0),

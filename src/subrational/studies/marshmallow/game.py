@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
-from ..errors import ConfigError
-from .core import Experiment, Persona, Step
+from ...errors import ConfigError
+from ...experiments.core import Experiment, Persona, Step
 
 __all__ = ["Marshmallow", "MarshmallowState", "ExponentialDiscounter", "HyperbolicDiscounter",
            "EAT", "WAIT"]
@@ -142,19 +142,6 @@ class Marshmallow(Experiment):
         return {"exponential": ExponentialDiscounter(horizon=self.horizon),
                 "hyperbolic": HyperbolicDiscounter(horizon=self.horizon)}
 
-    def structural_models(self) -> Sequence[Any]:
-        """Hyperbolic discount rate k per age, with logit choice noise."""
-        from ..evaluation.marshmallow import structural_models
-
-        return structural_models(self)
-
-    def analyse(self, policies: Mapping[str, Any], personas: Sequence[Persona], *,
-                settings: Any = None) -> Any:
-        """Survival curves by age, the paper's findings, human bands and the baselines."""
-        from ..evaluation.behaviour import EvalSettings
-        from ..evaluation.marshmallow import analyse_marshmallow
-
-        return analyse_marshmallow(self, policies, personas, settings or EvalSettings())
 
 
 def _minutes(n: int) -> str:

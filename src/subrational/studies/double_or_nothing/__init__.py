@@ -1,0 +1,21 @@
+"""The double-or-nothing gamble (DESIGN 3.3).
+
+One room: ``game.py`` (the experiment and its baselines), ``analysis.py`` (findings, human
+bands, curves, structural models) and ``human.json`` (the human reference, with citations),
+composed into :data:`STUDY`.
+"""
+
+from importlib import resources
+
+from ...experiments.study import HumanReference, Study
+from . import analysis
+from .game import CPTGambler, CRRAGambler, DoubleOrNothing, DoubleState, RiskNeutral, stake_persona
+
+HUMAN = HumanReference.load(resources.files(__name__).joinpath("human.json"))
+"""The human reference numbers of this study, with their sources."""
+
+STUDY = Study(DoubleOrNothing, analysis=analysis.analyse,
+              structural_models=analysis.structural_models, human=HUMAN, from_paper=True)
+
+__all__ = ["HUMAN", "STUDY", "CPTGambler", "CRRAGambler", "DoubleOrNothing", "DoubleState",
+           "RiskNeutral", "analysis", "stake_persona"]
