@@ -24,7 +24,7 @@ from .base import Backend, Capabilities, GenerateRequest, OptionScores, ScoreReq
 __all__ = ["ScriptedBackend", "register_script", "SCRIPTS"]
 
 #: (persona, state[, experiment]) -> probabilities over the experiment's actions, in its order.
-ProbsFn = Callable[..., Sequence[float]]
+ProbsFn = Callable[..., "Sequence[float] | np.ndarray"]
 
 SCRIPTS: dict[str, ProbsFn] = {}
 
