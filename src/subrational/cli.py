@@ -7,10 +7,10 @@ with code 2; Ctrl-C exits 130 and loses nothing that finished (the cache holds i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import NoReturn
 
@@ -142,16 +142,30 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .pipeline import check_personas, resolve_experiments, run
 
     values, source = _settings(args)
-    values.setdefault("out", Path("runs") / time.strftime("%Y%m%d-%H%M%S"))
     config = build_config(values, source=source)
     check_personas(resolve_experiments(config), config.personas)  # fail before any work
+    fresh = "out" not in values
+    if fresh:
+        config = config.model_copy(update={"out": _new_run_dir(Path("runs"))})
     update, close = _progress_bar("no_progress" not in args and sys.stderr.isatty())
     try:
         result = run(config, out=config.out, progress=update)
+    except SubrationalError:
+        if fresh:  # a run refused before it wrote anything leaves no empty runs/<time>-*/
+            with contextlib.suppress(OSError):
+                config.out.rmdir()
+        raise
     finally:
         close()
     _print_summary(result)
     return 0
+
+
+def _new_run_dir(root: Path) -> Path:
+    """A new, unique ``runs/<time>-<suffix>`` (see :func:`subrational.rundir.new_run_dir`)."""
+    from .rundir import new_run_dir
+
+    return new_run_dir(root)
 
 
 def _print_summary(result) -> None:
@@ -200,8 +214,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``subrational`` console script."""
-    args = _parser().parse_args(argv)
     try:
+        args = _parser().parse_args(argv)
         commands = {"run": _cmd_run, "compare": _cmd_compare, "list": _cmd_list}
         return commands[args.command](args)
     except SubrationalError as exc:

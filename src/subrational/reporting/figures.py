@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -12,6 +13,7 @@ matplotlib.use("Agg")  # no display on servers and in CI
 import matplotlib.pyplot as plt  # noqa: E402
 
 from ..evaluation.records import Analysis, Curve  # noqa: E402
+from ..paths import ensure_dir, write_bytes_atomic  # noqa: E402
 
 __all__ = ["plot_analysis"]
 
@@ -60,9 +62,19 @@ def _legend(ax: plt.Axes) -> None:
         ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
 
 
+def save_figure(fig: plt.Figure, path: Path, **kwargs: object) -> Path:
+    """Render ``fig`` as PNG and write it atomically to ``path``; close it; return the path."""
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format="png", **kwargs)
+    finally:
+        plt.close(fig)
+    return write_bytes_atomic(path, buffer.getvalue(), what="the figure")
+
+
 def plot_analysis(analysis: Analysis, folder: Path, prefix: str) -> dict[str, Path]:
     """Write one figure per panel into ``folder``; return panel title -> path."""
-    folder.mkdir(parents=True, exist_ok=True)
+    ensure_dir(folder, what="the figures folder")
     panels: dict[str, list[Curve]] = defaultdict(list)
     for curve in analysis.curves:
         panels[curve.panel].append(curve)
@@ -82,8 +94,6 @@ def plot_analysis(analysis: Analysis, folder: Path, prefix: str) -> dict[str, Pa
         ax.grid(alpha=0.3)
         _legend(ax)
         fig.tight_layout()
-        path = folder / f"{prefix}-{_slug(panel)}.png"
-        fig.savefig(path, bbox_inches="tight")
-        plt.close(fig)
-        paths[panel] = path
+        paths[panel] = save_figure(fig, folder / f"{prefix}-{_slug(panel)}.png",
+                                   bbox_inches="tight")
     return paths
