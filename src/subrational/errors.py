@@ -69,8 +69,7 @@ class PolicyFileError(UsageError):
 
 
 class PathError(UsageError):
-    """A file or folder cannot be used: a file where a folder should be, read-only, disk full,
-    or a damaged cache database."""
+    """A file or folder that cannot be used (a file in the way, read-only, disk full, damaged)."""
 
 
 class RunDirError(UsageError):

@@ -4,6 +4,10 @@ Each stage writes its output into the run directory before the next starts; mode
 cached as they finish, so an interrupted run started again re-uses every finished call.
 ``summary.json`` holds only what the config and the cached answers determine (so it is identical
 on a replay); timings, call counts and versions go to ``manifest.json``.
+
+The cache and the run directory are checked before any model call, every output is written
+atomically, and the directory is marked finished last (``complete.json``): see
+:mod:`subrational.rundir` for the markers and the rule for running again into the same ``out``.
 """
 
 from __future__ import annotations
