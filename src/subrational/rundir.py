@@ -157,6 +157,6 @@ def check_finished(out: Path) -> None:
 def run_dir_of(path: Path) -> Path | None:
     """The run directory that holds ``path`` (``<run>/<study>/policy.pt``), if there is one."""
     for folder in list(Path(path).resolve().parents)[:2]:
-        if (folder / STARTED).is_file():
+        if (folder / STARTED).is_file() or (folder / COMPLETE).is_file():
             return folder
     return None
