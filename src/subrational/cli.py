@@ -59,7 +59,9 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
                      "bf16 units), float32, bfloat16")
     run.add_argument("--import", action="append", dest="imports", metavar="FILE_OR_MODULE",
                      help="import a Python file or module that registers your own experiments")
-    run.add_argument("--out", type=Path, help="run directory (default: runs/<time>)")
+    run.add_argument("--out", type=Path, help="run directory (default: a new runs/<time>-<id>); "
+                     "the same settings into the same directory resume it, a directory of "
+                     "another run is refused")
     run.add_argument("--offline", action="store_true",
                      help="replay from the cache only; fail on any call not cached")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
