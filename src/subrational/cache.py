@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from .backends.base import Backend, GenerateRequest, OptionScores, ScoreRequest
-from .errors import CacheMissError
-from .paths import cache_dir
+from .errors import CacheMissError, PathError
+from .paths import CACHE_ENV, check_cache_dir, ensure_dir
 
 __all__ = ["CACHE_FORMAT", "Cache", "CachedBackend", "CallStats", "cache_key"]
 
@@ -48,33 +48,73 @@ def cache_key(fields: dict[str, Any]) -> str:
 
 
 class Cache:
-    """A key-value store of JSON values in SQLite (WAL, safe for concurrent readers)."""
+    """A key-value store of JSON values in SQLite (WAL, safe for concurrent readers).
+
+    Opening checks the file at once, before any model call: a folder or an unwritable folder in
+    its place, a file that is not SQLite, a truncated file, or a table of another schema is one
+    :class:`~subrational.errors.PathError` line, never a failure half-way through a run.
+    """
 
     def __init__(self, path: Path | str | None = None) -> None:
-        self.path = Path(path) if path else cache_dir() / "calls.sqlite"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS calls (key TEXT PRIMARY KEY, op TEXT, "
-                         "value TEXT NOT NULL, created REAL)")
+        if path:
+            self.path = Path(path)
+            ensure_dir(self.path.parent, what="the cache directory")
+        else:
+            self.path = check_cache_dir() / "calls.sqlite"
+        if self.path.is_dir():
+            raise PathError(f"the cache file {self.path} is a directory; remove it or set "
+                            f"${CACHE_ENV} to another folder")
+        _check_size(self.path)
+        try:
+            self._db = sqlite3.connect(self.path, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS calls (key TEXT PRIMARY KEY, op TEXT, "
+                             "value TEXT NOT NULL, created REAL)")
+            columns = [row[1] for row in self._db.execute("PRAGMA table_info(calls)")]
+            if columns == list(_COLUMNS):
+                self._db.execute("SELECT key, value FROM calls LIMIT 1").fetchall()
+        except sqlite3.Error as exc:
+            raise self._damaged(exc) from None
+        if columns != list(_COLUMNS):
+            self._db.close()
+            raise PathError(f"the cache {self.path} holds a 'calls' table of another schema "
+                            f"(columns {', '.join(columns)}; expected {', '.join(_COLUMNS)}): it "
+                            f"is not a subrational cache; move it away or set ${CACHE_ENV} to "
+                            "another folder")
+
+    def _damaged(self, exc: sqlite3.Error) -> PathError:
+        reason = str(exc) or type(exc).__name__
+        if "full" in reason:
+            return PathError(f"cannot write the cache {self.path}: {reason}; free some space or "
+                             f"set ${CACHE_ENV} to another folder")
+        return PathError(f"the cache {self.path} is damaged or not a subrational cache "
+                         f"({reason}); delete it (it only holds cached model answers) or set "
+                         f"${CACHE_ENV} to another folder")
 
     def get_many(self, keys: Sequence[str]) -> dict[str, Any]:
         """Values found for ``keys`` (missing keys are absent)."""
         found: dict[str, Any] = {}
-        for i in range(0, len(keys), 500):
-            chunk = list(keys[i:i + 500])
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(f"SELECT key, value FROM calls WHERE key IN ({marks})", chunk)
-            found.update({k: json.loads(v) for k, v in rows})
+        try:
+            for i in range(0, len(keys), 500):
+                chunk = list(keys[i:i + 500])
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(f"SELECT key, value FROM calls WHERE key IN ({marks})",
+                                        chunk)
+                found.update({k: json.loads(v) for k, v in rows})
+        except sqlite3.Error as exc:
+            raise self._damaged(exc) from None
         return found
 
     def put_many(self, op: str, items: dict[str, Any]) -> None:
         """Store values and commit at once (a crash after this loses nothing stored)."""
         now = time.time()
-        with self._db:
-            self._db.executemany("INSERT OR REPLACE INTO calls VALUES (?, ?, ?, ?)",
-                                 [(k, op, json.dumps(v), now) for k, v in items.items()])
+        try:
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO calls VALUES (?, ?, ?, ?)",
+                                     [(k, op, json.dumps(v), now) for k, v in items.items()])
+        except sqlite3.Error as exc:
+            raise self._damaged(exc) from None
 
     def __len__(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM calls").fetchone()[0])
@@ -82,6 +122,34 @@ class Cache:
     def close(self) -> None:
         """Close the connection."""
         self._db.close()
+
+
+_COLUMNS = ("key", "op", "value", "created")
+
+
+def _check_size(path: Path) -> None:
+    """Refuse a SQLite file shorter than its header says (truncated by a crash or a copy)."""
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(100)
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise PathError(f"cannot read the cache {path}: {exc.strerror}; check its permissions "
+                        f"or set ${CACHE_ENV} to another folder") from None
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\0"):
+        if size == 0:
+            return  # an empty file is a new database
+        raise PathError(f"the cache {path} is not a SQLite database; delete it (it only holds "
+                        f"cached model answers) or set ${CACHE_ENV} to another folder")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    if pages and size < page_size * pages:
+        raise PathError(f"the cache {path} is truncated ({size} of {page_size * pages} bytes); "
+                        f"delete it (it only holds cached model answers) or set ${CACHE_ENV} to "
+                        "another folder")
 
 
 @dataclass

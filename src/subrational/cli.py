@@ -7,10 +7,10 @@ with code 2; Ctrl-C exits 130 and loses nothing that finished (the cache holds i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import NoReturn
 
@@ -59,7 +59,9 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
                      "bf16 units), float32, bfloat16")
     run.add_argument("--import", action="append", dest="imports", metavar="FILE_OR_MODULE",
                      help="import a Python file or module that registers your own experiments")
-    run.add_argument("--out", type=Path, help="run directory (default: runs/<time>)")
+    run.add_argument("--out", type=Path, help="run directory (default: a new runs/<time>-<id>); "
+                     "the same settings into the same directory resume it, a directory of "
+                     "another run is refused")
     run.add_argument("--offline", action="store_true",
                      help="replay from the cache only; fail on any call not cached")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -148,16 +150,30 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .pipeline import check_personas, resolve_experiments, run
 
     values, source = _settings(args)
-    values.setdefault("out", Path("runs") / time.strftime("%Y%m%d-%H%M%S"))
     config = build_config(values, source=source)
     check_personas(resolve_experiments(config), config.personas)  # fail before any work
+    fresh = "out" not in values
+    if fresh:
+        config = config.model_copy(update={"out": _new_run_dir(Path("runs"))})
     update, close = _progress_bar("no_progress" not in args and sys.stderr.isatty())
     try:
         result = run(config, out=config.out, progress=update)
+    except SubrationalError:
+        if fresh:  # a run refused before it wrote anything leaves no empty runs/<time>-*/
+            with contextlib.suppress(OSError):
+                config.out.rmdir()
+        raise
     finally:
         close()
     _print_summary(result)
     return 0
+
+
+def _new_run_dir(root: Path) -> Path:
+    """A new, unique ``runs/<time>-<suffix>`` (see :func:`subrational.rundir.new_run_dir`)."""
+    from .rundir import new_run_dir
+
+    return new_run_dir(root)
 
 
 def _print_summary(result) -> None:
@@ -228,8 +244,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``subrational`` console script."""
-    args = _parser().parse_args(argv)
     try:
+        args = _parser().parse_args(argv)
         commands = {"run": _cmd_run, "compare": _cmd_compare, "check": _cmd_check,
                     "list": _cmd_list}
         return commands[args.command](args)

@@ -21,6 +21,8 @@ __all__ = [
     "ModelFileError",
     "CacheMissError",
     "PolicyFileError",
+    "PathError",
+    "RunDirError",
     "did_you_mean",
 ]
 
@@ -64,6 +66,14 @@ class ModelFileError(UsageError):
 
 class PolicyFileError(UsageError):
     """A saved policy file cannot be read."""
+
+
+class PathError(UsageError):
+    """A file or folder that cannot be used (a file in the way, read-only, disk full, damaged)."""
+
+
+class RunDirError(UsageError):
+    """A run directory is unfinished, damaged, mixed from two runs, or holds something else."""
 
 
 class CacheMissError(UsageError):

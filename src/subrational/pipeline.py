@@ -4,6 +4,10 @@ Each stage writes its output into the run directory before the next starts; mode
 cached as they finish, so an interrupted run started again re-uses every finished call.
 ``summary.json`` holds only what the config and the cached answers determine (so it is identical
 on a replay); timings, call counts and versions go to ``manifest.json``.
+
+The cache and the run directory are checked before any model call, every output is written
+atomically, and the directory is marked finished last (``complete.json``): see
+:mod:`subrational.rundir` for the markers and the rule for running again into the same ``out``.
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ from .experiments import (
 )
 from .experiments.checks import check_experiment
 from .learning import Target, TrainConfig, mean_tv, train_policy
+from .paths import ensure_dir, write_text_atomic
+from .rundir import config_digest, finish_run, start_run
 
 __all__ = ["ExperimentResult", "RunResult", "run", "build_backend", "select_personas",
            "check_personas"]
@@ -172,8 +178,7 @@ def _robustness_note(robust: dict[str, Any]) -> list[str]:
 def run_experiment(experiment: Experiment, config: RunConfig, cached: CachedBackend,
                    out: Path) -> ExperimentResult:
     """Elicit, store, learn and evaluate one experiment into ``out/<name>/``."""
-    folder = out / experiment.name
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = ensure_dir(out / experiment.name, what="the run directory")
     personas = select_personas(experiment, config.personas)
     notes: list[str] = []
     rows, method = _elicit(experiment, config, cached, personas, notes)
@@ -274,8 +279,8 @@ def run(config: RunConfig, *, out: Path | None = None, progress: Progress | None
     start = time.perf_counter()
     experiments = resolve_experiments(config)
     backend = backend or build_backend(config)
-    out.mkdir(parents=True, exist_ok=True)
     check_personas(experiments, config.personas)
+    cache = _claim_paths(config, out, backend)
     total = sum(plan_size(e, select_personas(e, config.personas), method=config.method,
                           samples=config.samples, paraphrases=config.paraphrases)
                 for e in experiments)
@@ -286,14 +291,30 @@ def run(config: RunConfig, *, out: Path | None = None, progress: Progress | None
         if progress:
             progress(done[0], total, "model calls")
 
-    cached = CachedBackend(backend, Cache(), offline=config.offline, on_progress=tick)
+    cached = CachedBackend(backend, cache, offline=config.offline, on_progress=tick)
     try:
         results = [run_experiment(e, config, cached, out) for e in experiments]
     finally:
         backend.close()
     summary = _summary(config, results, model=backend.describe())
     manifest = _manifest(config, cached, experiments, time.perf_counter() - start)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True))
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2, sort_keys=True))
+    write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True))
     write_report(out, results, summary, manifest)
+    finish_run(out)  # last: only now does the directory read as a finished run
     return RunResult(out, results, summary, manifest)
+
+
+def _claim_paths(config: RunConfig, out: Path, backend: Backend) -> Cache:
+    """Open the cache and claim the run directory, before any model call.
+
+    Either fails in one line (a file in the way, read-only, disk full, a damaged cache, a
+    directory holding another run); see :mod:`subrational.rundir` for the resume rule.
+    """
+    try:
+        cache = Cache()
+        start_run(out, config_digest(json.loads(config.model_dump_json())))
+    except BaseException:
+        backend.close()
+        raise
+    return cache

@@ -11,6 +11,7 @@ from subrational.errors import PolicyFileError, UnknownNameError
 from subrational.experiments.core import Persona, Policy
 from subrational.experiments.registry import make, register
 from subrational.learning import LearnedPolicy, Target, TrainConfig, load_policy, train_policy
+from subrational.learning.policy import payload_sha256
 
 # A fresh interpreter: load_policy itself must import the module that registers ultimatum-v2.
 FRESH = """
@@ -21,6 +22,12 @@ p = load_policy(sys.argv[1])
 print(json.dumps([p.action_probs({'offer': 0.1}, 'fair').tolist(),
                   p.action_probs({'offer': 0.3}, 'held-out').tolist()]))
 """
+
+
+def save_signed(data, path):
+    """A file whose digest matches its (hand-made) contents: only the content checks can fail."""
+    torch.save({**data, "sha256": payload_sha256(data)}, path)
+    return path
 
 
 @pytest.fixture
@@ -67,7 +74,7 @@ def test_round_trip_in_process(trained, ultimatum, tmp_path):
     assert loaded.train_info["epochs"] == 200
     json.dumps(loaded.train_info)  # JSON-safe
     data = torch.load(tmp_path / "p.pt", weights_only=True)
-    assert (data["format"], data["format_version"]) == ("subrational-policy", 1)
+    assert (data["format"], data["format_version"]) == ("subrational-policy", 2)
     assert data["experiment"] == "ultimatum-v2"
     assert data["feature_names"] == ultimatum.feature_names()
     assert data["actions"] == ["Accept", "Reject"] and data["hidden"] == 64
@@ -113,16 +120,15 @@ def test_torch_file_without_marker(tmp_path):
 
 
 def test_wrong_format_version(trained, tmp_path):
-    data = trained.to_dict() | {"format_version": 99}
-    torch.save(data, tmp_path / "future.pt")
-    with pytest.raises(PolicyFileError, match="format version 99; this subrational reads "
-                                              "version 1"):
-        load_policy(tmp_path / "future.pt")
+    for version in (99, 1, "2"):
+        save_signed(trained.to_dict() | {"format_version": version}, tmp_path / "other.pt")
+        with pytest.raises(PolicyFileError, match=f"format version {version!r}; this subrational "
+                                                  "reads version 2"):
+            load_policy(tmp_path / "other.pt")
 
 
 def test_damaged_weights(trained, tmp_path):
-    data = trained.to_dict() | {"hidden": 8}
-    torch.save(data, tmp_path / "bad.pt")
+    save_signed(trained.to_dict() | {"hidden": 8}, tmp_path / "bad.pt")
     with pytest.raises(PolicyFileError, match="damaged policy file"):
         load_policy(tmp_path / "bad.pt")
 
@@ -131,7 +137,7 @@ def test_unregistered_experiment(toy, tmp_path):
     young = toy.persona("young")
     targets = [Target(young, s, np.array([0.5, 0.5])) for s in toy.states()]
     data = train_policy(toy, targets, config=TrainConfig(max_epochs=3)).policy.to_dict()
-    torch.save(data | {"experiment": "nowhere-v3"}, tmp_path / "p.pt")
+    save_signed(data | {"experiment": "nowhere-v3"}, tmp_path / "p.pt")
     with pytest.raises(PolicyFileError, match="'nowhere-v3', which is not registered; import the "
                                               "module that registers it before load_policy"):
         load_policy(tmp_path / "p.pt")
@@ -151,3 +157,79 @@ def test_changed_experiment_definition(toy, tmp_path):
     with pytest.raises(PolicyFileError, match="definition of toy-learning-v1 changed.*"
                                               "'level'.*'height'.*retrain"):
         load_policy(path)
+
+
+def _one_line(exc_info) -> str:
+    message = str(exc_info.value)
+    assert message and "\n" not in message
+    return message
+
+
+def test_flipped_bytes_are_refused_not_loaded_as_nan(trained, tmp_path):
+    path = trained.save(tmp_path / "p.pt")
+    data = bytearray(path.read_bytes())
+    # Flip 8 bytes inside the largest tensor's storage (the zip keeps no checksum torch checks).
+    weights = trained.network.state_dict()
+    name = max(weights, key=lambda k: weights[k].numel())
+    raw = weights[name].numpy().tobytes()
+    at = bytes(data).index(raw[:64]) + 128
+    data[at:at + 8] = b"\xff" * 8
+    path.write_bytes(bytes(data))
+    with pytest.raises(PolicyFileError, match="do not match the SHA-256") as exc:
+        load_policy(path)
+    _one_line(exc)
+
+
+def test_truncated_file_is_one_line(trained, tmp_path):
+    path = trained.save(tmp_path / "p.pt")
+    for keep in (0, 100, path.stat().st_size // 2, path.stat().st_size - 1):
+        path.write_bytes(trained.save(tmp_path / "full.pt").read_bytes()[:keep])
+        with pytest.raises(PolicyFileError) as exc:
+            load_policy(path)
+        _one_line(exc)
+
+
+def test_a_field_edited_after_saving_fails_the_digest(trained, tmp_path):
+    data = torch.load(trained.save(tmp_path / "p.pt"), weights_only=True)
+    torch.save(data | {"options": {"pie": -5.0}}, tmp_path / "p.pt")
+    with pytest.raises(PolicyFileError, match="do not match the SHA-256"):
+        load_policy(tmp_path / "p.pt")
+
+
+def test_non_finite_weights_are_refused(trained, tmp_path):
+    data = trained.to_dict()
+    first = next(iter(data["state_dict"]))
+    data["state_dict"][first][0] = float("nan")
+    with pytest.raises(PolicyFileError, match=f"non-finite weights \\({first}"):
+        load_policy(save_signed(data, tmp_path / "nan.pt"))
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"win_probs": [1.5]}, "cannot be rebuilt from the stored options"),
+    ({"bogus": 1}, "cannot be rebuilt from the stored options"),
+    ([1, 2], "stores options of type list"),
+])
+def test_options_the_experiment_rejects_are_one_line(options, message, tmp_path):
+    experiment = make("double_or_nothing")
+    targets = [Target(experiment.persona(experiment.default_personas[0]), s,
+                      np.full(len(experiment.actions), 1 / len(experiment.actions)))
+               for s in experiment.states()]
+    data = train_policy(experiment, targets, config=TrainConfig(max_epochs=2)).policy.to_dict()
+    with pytest.raises(PolicyFileError, match=message) as exc:
+        load_policy(save_signed(data | {"options": options}, tmp_path / "p.pt"))
+    _one_line(exc)
+
+
+def test_a_constructor_raising_anything_is_one_line(toy, tmp_path):
+    class Fussy(type(toy)):
+        def __init__(self, **options):
+            if options:
+                raise ZeroDivisionError("levels must be positive")
+            super().__init__()
+
+    register(Fussy, replace=True)
+    targets = [Target(toy.persona("old"), s, np.array([0.2, 0.8])) for s in toy.states()]
+    data = train_policy(toy, targets, config=TrainConfig(max_epochs=2)).policy.to_dict()
+    with pytest.raises(PolicyFileError, match="levels must be positive") as exc:
+        load_policy(save_signed(data | {"options": {"levels": -5}}, tmp_path / "p.pt"))
+    _one_line(exc)

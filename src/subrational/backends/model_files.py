@@ -8,7 +8,11 @@
 * **Dequantised cache.** transformers de-quantises a GGUF to float32 on every load (~20 s for
   SmolLM2). The first load saves the float32 model and tokenizer under
   ``cache_dir()/models/<gguf sha256>/`` (written to a temp dir, then renamed, so a crash never
-  leaves half a model) and later loads read that directory instead (well under a second).
+  leaves half a model) and later loads read that directory instead (well under a second). With
+  too little free space for it (the float32 weights plus a margin), or on any failure to save,
+  the run carries on with the model in memory and only logs a warning. The temp dir is
+  ``models/.tmp-<sha>-<pid>-*``, removed in ``finally``; one left by a killed process (its pid no
+  longer running) is removed on the next de-quantisation.
 """
 
 from __future__ import annotations
@@ -198,24 +202,73 @@ def from_pretrained(directory: Path, **kwargs: Any) -> tuple[Any, Any]:
     return tokenizer, model
 
 
+#: Free space kept beyond the float32 weights when caching them (tokenizer, config, margin).
+_SPACE_MARGIN = 64 << 20
+
+
+def _model_bytes(model: Any) -> int:
+    try:
+        return int(sum(p.numel() * p.element_size() for p in model.parameters()))
+    except (AttributeError, TypeError):
+        return 0
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
+
+
+def remove_stale_temp_dirs(folder: Path) -> None:
+    """Remove ``.tmp-*-<pid>-*`` dirs in ``folder`` whose process is gone (killed mid-save)."""
+    for tmp in folder.glob(".tmp-*"):
+        parts = tmp.name.split("-")
+        pid = int(parts[2]) if len(parts) > 3 and parts[2].isdigit() else None
+        if tmp.is_dir() and (pid is None or not _pid_alive(pid)):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _save_dequantised(tokenizer: Any, model: Any, target: Path) -> None:
-    """Save the float32 model next to the cache, then rename it into place atomically."""
+    """Save the float32 model next to the cache, then rename it into place atomically.
+
+    Never fails the run: with too little space, or any error while saving (safetensors raises
+    its own error type on a full disk), it logs a warning and the loaded model is used as is.
+    """
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temp_dirs(target.parent)
+        free = shutil.disk_usage(target.parent).free
+    except OSError as exc:
+        log.warning("not caching the dequantised model in %s: %s", target, exc)
+        return
+    needed = _model_bytes(model) + _SPACE_MARGIN
+    if free < needed:
+        log.warning("not caching the dequantised model in %s: %d MB free, %d MB needed; it is "
+                    "de-quantised again on the next load", target, free >> 20, needed >> 20)
+        return
     # The weights are already float32; transformers only still *marks* the model as GGUF-quantised
     # and refuses to serialise it, so drop the marker first.
     model.hf_quantizer = None
     with contextlib.suppress(AttributeError):
         del model.config.quantization_config
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".tmp-{target.name[:12]}-"))
+    tmp: Path | None = None
     try:
+        tmp = Path(tempfile.mkdtemp(dir=target.parent,
+                                    prefix=f".tmp-{target.name[:12]}-{os.getpid()}-"))
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         os.replace(tmp, target)
-    except OSError as exc:  # disk full, or another process won the race: the model is loaded anyway
+    except Exception as exc:  # disk full (OSError, SafetensorError), or another process won
         if not target.is_dir():
-            log.warning("could not cache the dequantised model in %s: %s", target, exc)
+            log.warning("could not cache the dequantised model in %s: %s", target,
+                        (str(exc).splitlines() or [type(exc).__name__])[0])
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -240,6 +293,8 @@ def _quiet_gguf_reader() -> Iterator[None]:
 def load_gguf(path: Path, sha256: str) -> tuple[Any, Any]:
     """Tokenizer and model of a GGUF file, from the dequantised cache when it is there."""
     cached = cache_dir() / "models" / sha256
+    if cached.parent.is_dir():
+        remove_stale_temp_dirs(cached.parent)
     if cached.is_dir():
         try:
             return from_pretrained(cached)

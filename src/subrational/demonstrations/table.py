@@ -26,6 +26,7 @@ from ..elicitation.elicit import DemoRow
 from ..errors import ConfigError
 from ..experiments.core import Experiment, Persona, state_key
 from ..learning.dataset import Target
+from ..paths import write_bytes_atomic
 
 __all__ = ["DEMO_FORMAT", "to_frame", "write_demonstrations", "read_demonstrations",
            "targets", "TablePolicy", "diagnostics"]
@@ -62,10 +63,12 @@ def to_frame(experiment: Experiment, rows: Sequence[DemoRow],
 
 
 def write_demonstrations(path: Path, frame: pd.DataFrame) -> None:
-    """Write Parquet with the format version in the schema metadata."""
+    """Write Parquet with the format version in the schema metadata, atomically."""
     table = pa.Table.from_pandas(frame, preserve_index=False)
     meta = {**(table.schema.metadata or {}), b"subrational.demo_format": str(DEMO_FORMAT).encode()}
-    pq.write_table(table.replace_schema_metadata(meta), path)
+    buffer = pa.BufferOutputStream()
+    pq.write_table(table.replace_schema_metadata(meta), buffer)
+    write_bytes_atomic(path, buffer.getvalue().to_pybytes(), what="the demonstrations file")
 
 
 def read_demonstrations(path: Path) -> pd.DataFrame:

@@ -3,18 +3,29 @@
 The file is ``torch.save`` of a plain dict, read back with ``weights_only=True`` (no pickled
 code)::
 
-    {"format": "subrational-policy", "format_version": 1,
+    {"format": "subrational-policy", "format_version": 2,
      "experiment": "ultimatum-v2", "options": {...constructor options...},
      "actions": [...], "feature_names": [...],
      "personas": {name: {"text": ..., "kind": ..., "values": {...}}},
-     "hidden": 64, "state_dict": {...}, "train": {...JSON-safe config and metrics...}}
+     "hidden": 64, "state_dict": {...}, "train": {...JSON-safe config and metrics...},
+     "sha256": "..."}
 
-:func:`load_policy` rebuilds the experiment from the registry and refuses a file whose feature
-spec or actions no longer match it, since the weights would silently mean something else.
+``sha256`` is the digest of everything else: the canonical JSON of the other fields, then each
+tensor's name, dtype, shape and bytes (:func:`payload_sha256`). Format 1 had none.
+
+:func:`load_policy` verifies that digest (flipped bytes or a hand-edited field are refused, not
+loaded as NaN weights or another grid), refuses non-finite weights, rebuilds the experiment from
+the registry with the stored options (any failure is one line) and refuses a file whose feature
+spec or actions no longer match it, since the weights would silently mean something else. A
+policy inside a run directory is read only when that run finished
+(:func:`subrational.rundir.check_finished`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -23,14 +34,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import PolicyFileError, UnknownNameError
+from ..errors import PolicyFileError, SubrationalError, UnknownNameError
 from ..experiments.core import Experiment, Persona
+from ..paths import ensure_dir, write_bytes_atomic
 from .network import PolicyNetwork
 
-__all__ = ["LearnedPolicy", "load_policy", "FORMAT", "FORMAT_VERSION"]
+__all__ = ["LearnedPolicy", "load_policy", "payload_sha256", "FORMAT", "FORMAT_VERSION"]
 
 FORMAT = "subrational-policy"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 class LearnedPolicy:
@@ -120,12 +132,29 @@ class LearnedPolicy:
             "train": self.train_info,
         }
 
+    def _stored(self) -> dict[str, Any]:
+        data = self.to_dict()
+        data["sha256"] = payload_sha256(data)
+        return data
+
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the policy to ``path`` (parent folders are created); returns the path."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(self.to_dict(), path)
-        return path
+        path = ensure_dir(Path(path).parent, what="the policy folder") / Path(path).name
+        buffer = io.BytesIO()
+        torch.save(self._stored(), buffer)
+        return write_bytes_atomic(path, buffer.getvalue(), what="the policy file")
+
+
+def payload_sha256(data: Mapping[str, Any]) -> str:
+    """SHA-256 of a stored policy's fields except ``sha256`` (see the module docstring)."""
+    h = hashlib.sha256()
+    fields = {k: v for k, v in data.items() if k not in ("state_dict", "sha256")}
+    h.update(json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str).encode())
+    for name in sorted(data["state_dict"]):
+        tensor = data["state_dict"][name].detach().cpu().contiguous()
+        h.update(f"\0{name}\0{tensor.dtype}\0{tuple(tensor.shape)}\0".encode())
+        h.update(tensor.view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
+    return h.hexdigest()
 
 
 def load_policy(path: str | os.PathLike[str]) -> LearnedPolicy:
@@ -133,11 +162,29 @@ def load_policy(path: str | os.PathLike[str]) -> LearnedPolicy:
 
     Raises:
         PolicyFileError: The file is missing, is not a policy file, has another format
-            version, names an unregistered experiment, or no longer matches its experiment.
+            version, fails its digest, has non-finite weights, names an unregistered experiment,
+            cannot rebuild its experiment from the stored options, or no longer matches it.
+        RunDirError: The file lies in a run directory that is unfinished or mixed.
     """
+    from ..rundir import check_finished, run_dir_of
+
     path = Path(path)
     if not path.is_file():
         raise PolicyFileError(f"no policy file at {path}; train one first or check the path")
+    run = run_dir_of(path)
+    if run is not None:
+        check_finished(run)
+    data = _read(path)
+    try:
+        return _from_dict(data, path)
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise PolicyFileError(f"{path} is a damaged policy file ({type(exc).__name__}: "
+                              f"{str(exc).splitlines()[0] if str(exc) else ''}); "
+                              "retrain the policy") from exc
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """The stored dict, its marker, version, digest and weights checked."""
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for a non-torch file
@@ -151,24 +198,46 @@ def load_policy(path: str | os.PathLike[str]) -> LearnedPolicy:
                               f"this subrational reads version {FORMAT_VERSION}: retrain the "
                               "policy or use the subrational version that wrote it")
     try:
-        return _from_dict(data, path)
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise PolicyFileError(f"{path} is a damaged policy file ({type(exc).__name__}: "
-                              f"{str(exc).splitlines()[0] if str(exc) else ''}); "
-                              "retrain the policy") from exc
+        intact = data.get("sha256") == payload_sha256(data)
+        weights = dict(data["state_dict"])
+    except Exception:  # a damaged field of any type: the digest cannot even be computed
+        intact, weights = False, {}
+    if not intact:
+        raise PolicyFileError(f"{path} is damaged: its contents do not match the SHA-256 stored "
+                              "with them; copy it again or retrain the policy")
+    bad = [name for name, t in weights.items()
+           if not isinstance(t, torch.Tensor) or not bool(torch.isfinite(t).all())]
+    if bad:
+        raise PolicyFileError(f"{path} has non-finite weights ({', '.join(bad)}); retrain the "
+                              "policy")
+    return data
 
 
-def _from_dict(data: dict[str, Any], path: Path) -> LearnedPolicy:
+def _experiment(data: dict[str, Any], path: Path) -> Experiment:
+    """The experiment rebuilt from the registry with the stored options, or one line."""
     import subrational.experiments  # noqa: F401  (registers the built-in experiments)
     from subrational.experiments.registry import make
 
-    exp_id = data["experiment"]
+    exp_id, options = data["experiment"], data.get("options", {})
+    if not isinstance(options, dict):
+        raise PolicyFileError(f"{path} stores options of type {type(options).__name__}, not a "
+                              "mapping; retrain the policy")
     try:
-        experiment = make(exp_id, **data.get("options", {}))
+        return make(exp_id, **options)
     except UnknownNameError:
         raise PolicyFileError(f"{path} was trained on experiment {exp_id!r}, which is not "
                               "registered; import the module that registers it before "
                               "load_policy") from None
+    except Exception as exc:  # a constructor may raise anything on options it rejects
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0] if not isinstance(
+            exc, SubrationalError) else str(exc)
+        raise PolicyFileError(f"{path}: experiment {exp_id} cannot be rebuilt from the stored "
+                              f"options {options} ({reason}); retrain the policy") from None
+
+
+def _from_dict(data: dict[str, Any], path: Path) -> LearnedPolicy:
+    exp_id = data["experiment"]
+    experiment = _experiment(data, path)
     stored, current = list(data["feature_names"]), experiment.feature_names()
     if stored != current:
         raise PolicyFileError(f"the experiment definition of {exp_id} changed since {path} was "

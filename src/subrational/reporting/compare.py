@@ -1,7 +1,8 @@
 """``subrational compare``: several runs side by side in one HTML page.
 
-Runs may differ in model, method, wording or seed. The page reads only each run's
-``summary.json`` and ``manifest.json``: the scorecards, the structural fits with their
+Runs may differ in model, method, wording or seed. The page reads only each finished run's
+``summary.json`` and ``manifest.json`` (an unfinished, damaged or mixed run directory is refused
+in one line): the scorecards, the structural fits with their
 intervals, and the behaviour curves overlaid (small multiples, one subplot per persona, one
 colour per run; solid lines are the LLM's own answers, dashed the learned policy).
 """
@@ -20,8 +21,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 
-from ..errors import ConfigError  # noqa: E402
-from .figures import _slug  # noqa: E402
+from ..errors import ConfigError, PathError, RunDirError  # noqa: E402
+from ..paths import ensure_dir, write_text_atomic  # noqa: E402
+from ..rundir import COMPLETE, STARTED, check_finished  # noqa: E402
+from .figures import _slug, plain_text, save_figure  # noqa: E402
 from .html import _ENV, _embed  # noqa: E402
 
 __all__ = ["RunSummary", "load_run", "write_comparison"]
@@ -40,20 +43,54 @@ class RunSummary:
     manifest: dict[str, Any]
 
 
-def load_run(path: Path) -> RunSummary:
-    """Read a run directory, with a one-line error when it is not a (recent) run."""
+def _read_json(path: Path, name: str) -> dict[str, Any]:
+    file = path / name
+    if not file.is_file():
+        raise ConfigError(f"{path} is not a run directory (no {name}); give the --out directory "
+                          "of a `subrational run`")
     try:
-        summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
-        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path} is not a run directory (no summary.json and manifest.json); "
-                          "give the --out directory of a `subrational run`") from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"cannot read the run in {path}: {exc}") from None
-    if summary.get("format_version", 0) < MIN_SUMMARY_FORMAT:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else type(exc).__name__
+        raise RunDirError(f"cannot read {file}: {reason}; the run is damaged: run it again "
+                          "into a new directory") from None
+    if not isinstance(data, dict):
+        raise RunDirError(f"{file} holds a JSON {type(data).__name__}, not an object; the run is "
+                          "damaged: run it again into a new directory")
+    return data
+
+
+def _check_summary(path: Path, summary: dict[str, Any]) -> None:
+    version = summary.get("format_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise RunDirError(f"{path}/summary.json has format_version {version!r}, not a number; "
+                          "the run is damaged: run it again into a new directory")
+    if version < MIN_SUMMARY_FORMAT:
         raise ConfigError(f"{path} was written by an older subrational (summary format "
-                          f"{summary.get('format_version')}); run it again with this version "
-                          "(the cache answers its model calls)")
+                          f"{version}); run it again with this version (the cache answers its "
+                          "model calls)")
+    missing = [k for k in ("model", "method", "seed", "experiments") if k not in summary]
+    if missing or not isinstance(summary["experiments"], dict):
+        what = f"no {', '.join(missing)}" if missing else "experiments is not a mapping"
+        raise RunDirError(f"{path}/summary.json is damaged ({what}); run it again into a new "
+                          "directory")
+
+
+def load_run(path: Path) -> RunSummary:
+    """Read a finished run directory, with a one-line error when it is not one.
+
+    A run of an older subrational (no run markers) is named as such; anything else must pass
+    :func:`~subrational.rundir.check_finished` (finished, every file as it was written).
+    """
+    if not path.is_dir():
+        raise ConfigError(f"{path} is not a run directory; give the --out directory of a "
+                          "`subrational run`")
+    if not (path / STARTED).exists() and not (path / COMPLETE).exists():
+        _check_summary(path, _read_json(path, "summary.json"))  # an older run says so
+    check_finished(path)
+    summary = _read_json(path, "summary.json")
+    manifest = _read_json(path, "manifest.json")
+    _check_summary(path, summary)
     label = f"{path.name}: {summary['model']} ({summary['method']}, seed {summary['seed']})"
     return RunSummary(label, path, summary, manifest)
 
@@ -91,6 +128,7 @@ def _curve_figures(runs: list[RunSummary], out: Path) -> list[dict[str, Any]]:
     return figures
 
 
+@plain_text
 def _small_multiples(exp_id: str, panel: str, curves: list[tuple[int, dict[str, Any]]],
                      runs: list[RunSummary], out: Path) -> Path:
     personas = sorted({c["persona"] for _, c in curves if c["source"] != "human"}) or [""]
@@ -118,21 +156,20 @@ def _small_multiples(exp_id: str, panel: str, curves: list[tuple[int, dict[str, 
     fig.supylabel(first.get("ylabel", ""), fontsize=9)
     fig.suptitle(panel, fontsize=11)
     fig.tight_layout()
-    path = out / f"compare-{exp_id}-{_slug(panel)}.png"
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, out / f"compare-{exp_id}-{_slug(panel)}.png")
 
 
 def write_comparison(run_dirs: list[Path], out: Path) -> Path:
     """Compare the runs in ``run_dirs``; write ``out`` (an .html file) and its figures beside it."""
     if len(run_dirs) < 1:
         raise ConfigError("give at least one run directory to compare")
+    if out.is_dir():
+        raise PathError(f"--out {out} is a directory; give the HTML file to write, e.g. "
+                        f"{out / 'compare.html'}")
     runs = [load_run(Path(p)) for p in run_dirs]
-    out.parent.mkdir(parents=True, exist_ok=True)
+    ensure_dir(out.parent, what="the folder of --out")
     studies = list(dict.fromkeys(e for r in runs for e in r.summary["experiments"]))
     html = _ENV.get_template("compare.html.j2").render(
         runs=runs, colours=[to_hex(c) for c in _RUN_COLOURS], studies=studies, fits=_fit_rows(runs),
         figures=_curve_figures(runs, out.parent))
-    out.write_text(html, encoding="utf-8")
-    return out
+    return write_text_atomic(out, html, what="the comparison")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import io
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 
 import matplotlib
 
@@ -12,8 +16,12 @@ matplotlib.use("Agg")  # no display on servers and in CI
 import matplotlib.pyplot as plt  # noqa: E402
 
 from ..evaluation.records import Analysis, Curve  # noqa: E402
+from ..paths import ensure_dir, write_bytes_atomic  # noqa: E402
 
-__all__ = ["plot_analysis"]
+__all__ = ["plot_analysis", "plain_text", "save_figure"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _PERSONA_COLOURS = ["tab:blue", "tab:red", "tab:green", "tab:purple", "tab:orange", "tab:brown",
                     "tab:pink", "tab:olive", "tab:cyan"]
@@ -60,9 +68,30 @@ def _legend(ax: plt.Axes) -> None:
         ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
 
 
+def save_figure(fig: plt.Figure, path: Path, **kwargs: Any) -> Path:
+    """Render ``fig`` as PNG and write it atomically to ``path``; close it; return the path."""
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format="png", **kwargs)
+    finally:
+        plt.close(fig)
+    return write_bytes_atomic(path, buffer.getvalue(), what="the figure")
+
+
+def plain_text(fn: Callable[P, R]) -> Callable[P, R]:
+    """Draw with ``$`` as a dollar sign ("$10 stake"), not as the start of mathtext."""
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with plt.rc_context({"text.parse_math": False}):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@plain_text
 def plot_analysis(analysis: Analysis, folder: Path, prefix: str) -> dict[str, Path]:
     """Write one figure per panel into ``folder``; return panel title -> path."""
-    folder.mkdir(parents=True, exist_ok=True)
+    ensure_dir(folder, what="the figures folder")
     panels: dict[str, list[Curve]] = defaultdict(list)
     for curve in analysis.curves:
         panels[curve.panel].append(curve)
@@ -82,8 +111,6 @@ def plot_analysis(analysis: Analysis, folder: Path, prefix: str) -> dict[str, Pa
         ax.grid(alpha=0.3)
         _legend(ax)
         fig.tight_layout()
-        path = folder / f"{prefix}-{_slug(panel)}.png"
-        fig.savefig(path, bbox_inches="tight")
-        plt.close(fig)
-        paths[panel] = path
+        paths[panel] = save_figure(fig, folder / f"{prefix}-{_slug(panel)}.png",
+                                   bbox_inches="tight")
     return paths

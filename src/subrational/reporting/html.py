@@ -9,6 +9,7 @@ from typing import Any
 import jinja2
 
 from ..evaluation.records import LEARNED_SOURCES, PER_PERSONA
+from ..paths import write_text_atomic
 from .figures import plot_analysis
 
 __all__ = ["write_report"]
@@ -88,6 +89,4 @@ def write_report(out: Path, results: list[Any], summary: dict[str, Any],
     html = _ENV.get_template("report.html.j2").render(
         summary=summary, manifest=manifest, sections=sections, front=_front_rows(summary),
         embedded=embedded, reproduced_any=reproduced_any)
-    path = out / "report.html"
-    path.write_text(html, encoding="utf-8")
-    return path
+    return write_text_atomic(out / "report.html", html, what="the report")
