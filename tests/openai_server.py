@@ -122,7 +122,7 @@ class FakeOpenAIServer:
         return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
 
     def __enter__(self) -> FakeOpenAIServer:
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _RequestHandler)
+        self._httpd = _Server(("127.0.0.1", 0), _RequestHandler)
         self._httpd.fake = self  # type: ignore[attr-defined]
         self._thread = threading.Thread(target=self._httpd.serve_forever,
                                         kwargs={"poll_interval": 0.05}, daemon=True)
@@ -249,6 +249,12 @@ _RAW_BODIES: dict[str, tuple[str, bytes]] = {
     "empty-body": ("application/json", b""),
     "html-body": ("text/html", b"<html><body><h1>502 Bad Gateway</h1></body></html>"),
 }
+
+
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 drops connections that a client opens at once
+    # (they then time out on connect); real servers queue far more.
+    request_queue_size = 128
 
 
 class _RequestHandler(BaseHTTPRequestHandler):

@@ -284,7 +284,7 @@ class OpenAIBackend(Backend):
                     raise self._translate(exc, attempts=attempt + 1) from None
                 attempt += 1
                 self._retries[kind] += 1
-                if kind == "timeout" and not self._timed_out:
+                if kind.endswith("timeout") and not self._timed_out:
                     self._timed_out = True
                     self.notify(f"the server at {redact_url(self.base_url)} has not answered "
                                 f"in {self.timeout:g} s; retrying ({attempt} of "
@@ -297,7 +297,8 @@ class OpenAIBackend(Backend):
         if isinstance(exc, BadReply):
             return exc.kind
         if isinstance(exc, openai.APITimeoutError):
-            return "timeout"
+            connect = type(exc.__cause__).__name__ == "ConnectTimeout"
+            return "connect-timeout" if connect else "timeout"
         if isinstance(exc, openai.APIConnectionError):
             return None if protocol_mismatch(exc) else "connection"
         status = getattr(exc, "status_code", None)
