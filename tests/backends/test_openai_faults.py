@@ -166,10 +166,10 @@ def test_a_server_that_never_sends_logprobs_is_judged_on_evidence() -> None:
         with pytest.raises(LogprobsUnavailableError):
             b.score(requests(2))  # the verdict is kept: no more requests
         assert srv.requests == sent
-    # One prompt asked max_retries + 1 = 6 times with no log-probabilities in any reply.
-    assert sent == 6
-    assert info.value.evidence.startswith("0 of 6 replies from http://127.0.0.1:")
-    assert "carried log-probabilities, over 1 different prompts" in info.value.evidence
+    # One prompt asked NO_LOGPROBS_EVIDENCE = 3 times, no log-probabilities in any reply.
+    assert sent == 3
+    assert info.value.evidence.startswith("0 of 3 replies from http://127.0.0.1:")
+    assert info.value.evidence.endswith("carried log-probabilities, over 1 different prompt")
 
 
 def test_concurrent_prompts_without_logprobs_decide_after_three_asked_twice() -> None:

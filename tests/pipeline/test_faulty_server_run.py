@@ -31,7 +31,7 @@ def _run_api(srv, out, cache_dir, monkeypatch, method="choice-probs"):
     config = RunConfig(experiments=["ultimatum"], personas=["fair"], paraphrases=1,
                        model="openai:capable", base_url=srv.base_url, episodes=300,
                        bootstrap=20, method=method, samples=2, out=out)
-    backend = OpenAIBackend("capable", base_url=srv.base_url, timeout=0.5, retry_backoff=0.01,
+    backend = OpenAIBackend("capable", base_url=srv.base_url, timeout=1.0, retry_backoff=0.01,
                             max_concurrency=16, notify=lambda line: None)
     return run(config, backend=backend)
 
@@ -42,7 +42,7 @@ def test_a_run_at_30_percent_mixed_faults_equals_the_fault_free_run(tmp_path, mo
     with FakeOpenAIServer(human_like) as srv:
         clean = _run_api(srv, tmp_path / "clean", tmp_path / "c1", monkeypatch, method)
     with FakeOpenAIServer(human_like, faults=FAULTS, fault_rate=0.3, fault_seed=7,
-                          hang_seconds=1.0) as srv:
+                          hang_seconds=1.5) as srv:
         faulty = _run_api(srv, tmp_path / "faulty", tmp_path / "c2", monkeypatch, method)
         injected = dict(srv.injected)
     assert (tmp_path / "faulty" / "summary.json").read_text() == \
@@ -50,11 +50,15 @@ def test_a_run_at_30_percent_mixed_faults_equals_the_fault_free_run(tmp_path, mo
     exp = faulty.summary["experiments"]["ultimatum-v2"]
     assert exp["method"] == method and not any("fell back" in n for n in exp["notes"])
     assert len(injected) >= 6 and sum(injected.values()) >= 10, injected  # ~42 x 0.3 + retries
-    retries = faulty.manifest["calls"]["retries"]
-    # Every injected fault costs exactly one retry, and nothing else does.
-    assert retries["total"] == sum(injected.values()), (retries["by_kind"], injected)
-    assert retries["by_kind"].get("timeout", 0) == injected.get("hang", 0)
-    assert retries["by_kind"].get("http-503", 0) == injected.get("http-503", 0)
+    by_kind = faulty.manifest["calls"]["retries"]["by_kind"]
+    # Every injected fault costs exactly one retry of its kind. A loaded machine may add
+    # timeouts of its own (a client timeout of 1 s is short), so those are a lower bound.
+    client_kind = {"nan-logprobs": "nan-logprob", "null-logprobs": "no-logprobs",
+                   "html-body": "non-json-body", "hang": "timeout"}
+    expected = {client_kind.get(k, k): n for k, n in injected.items()}
+    assert {k: n for k, n in by_kind.items() if not k.endswith("timeout")} == \
+        {k: n for k, n in expected.items() if k != "timeout"}
+    assert by_kind.get("timeout", 0) >= expected.get("timeout", 0)
     assert faulty.manifest["calls"]["model_calls"] == clean.manifest["calls"]["model_calls"]
     assert clean.manifest["calls"]["retries"] == {"total": 0, "by_kind": {}}
 
@@ -95,10 +99,10 @@ def test_the_timeout_setting_reaches_the_backend(tmp_path):
 
 def test_a_cli_run_with_a_password_a_timeout_and_faults(tmp_path, capsys, monkeypatch):
     with FakeOpenAIServer(human_like, faults=["hang", "http-503", "html-body"], fault_first=3,
-                          hang_seconds=1.5) as srv:
+                          hang_seconds=2.0) as srv:
         url = srv.base_url.replace("http://", "http://alice:s3cret-pw@")
         code = main(["run", "ultimatum", "--model", "openai:capable", "--base-url", url,
-                     "--timeout", "0.4", *SMALL, "--out", str(tmp_path / "r")])
+                     "--timeout", "0.8", *SMALL, "--out", str(tmp_path / "r")])
         captured = capsys.readouterr()
         assert code == 0, captured.err
         assert set(srv.authorizations) == {"Basic YWxpY2U6czNjcmV0LXB3"}  # alice:s3cret-pw
@@ -107,12 +111,15 @@ def test_a_cli_run_with_a_password_a_timeout_and_faults(tmp_path, capsys, monkey
         assert "s3cret-pw" not in text and "alice" not in text, name
     manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
     assert manifest["config"]["base_url"] == srv.base_url
-    assert manifest["config"]["timeout"] == 0.4
-    assert manifest["calls"]["retries"] == {
-        "total": 3, "by_kind": {"http-503": 1, "non-json-body": 1, "timeout": 1}}
-    assert (f"subrational: the server at {srv.base_url} has not answered in 0.4 s; retrying "
+    assert manifest["config"]["timeout"] == 0.8
+    retries = manifest["calls"]["retries"]
+    assert retries["by_kind"]["http-503"] == retries["by_kind"]["non-json-body"] == 1
+    assert retries["by_kind"]["timeout"] >= 1  # the hang (a loaded machine may add some)
+    assert retries["total"] == sum(retries["by_kind"].values())
+    assert (f"subrational: the server at {srv.base_url} has not answered in 0.8 s; retrying "
             "(1 of 5)...") in captured.err
-    assert "subrational: 3 retries (1 http-503, 1 non-json-body, 1 timeout)" in captured.err
+    assert f"subrational: {retries['total']} retries (1 http-503, 1 non-json-body, " \
+        in captured.err
 
 
 def test_fallback_to_sampling_says_how_much_evidence(tmp_path, capsys):

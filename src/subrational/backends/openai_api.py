@@ -21,8 +21,8 @@ Design:
   token starts get ``-inf``.
 * **No log-probabilities is decided on evidence.** A reply without them is retried like a
   transient fault. Only when no reply so far carried any and either
-  ``NO_LOGPROBS_EVIDENCE`` different prompts lacked them twice or one prompt lacked them in
-  every attempt (or the server answers 400 naming logprobs) does the backend raise
+  ``NO_LOGPROBS_EVIDENCE`` different prompts lacked them twice or one prompt lacked them that
+  many times (or the server answers 400 naming logprobs) does the backend raise
   :class:`~subrational.errors.LogprobsUnavailableError`, with the counts, so the caller can
   fall back to sampling.
 * **URLs** are checked when the backend is made (scheme, host, port), before any call.
@@ -75,9 +75,10 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _PLACEHOLDER_KEY = "no-key-required"
 _MAX_TOP_LOGPROBS = 20  # the OpenAI API's upper bound
 NO_LOGPROBS_EVIDENCE = 3
-"""Different prompts that lacked log-probabilities in two attempts each, with no reply carrying
-any, before the server is judged to have none (design choice: a reply that lacks them once, or
-several prompts' first replies, must not switch a study to sampling)."""
+"""Different prompts that lacked log-probabilities in two attempts each (or one prompt in this
+many attempts), with no reply carrying any, before the server is judged to have none (design
+choice: a reply that lacks them once, or several prompts' first replies, must not switch a study
+to sampling)."""
 _MAX_BACKOFF = 8.0  # seconds, as the SDK's own back-off
 _MAX_RETRY_AFTER = 60.0  # a server asking for longer is not waited for
 _RETRIED_STATUS = {408, 409, 429}
@@ -311,7 +312,7 @@ class OpenAIBackend(Backend):
         headers = getattr(getattr(exc, "response", None), "headers", None) or {}
         for header, scale in (("retry-after-ms", 1e-3), ("retry-after", 1.0)):
             try:
-                wait = float(headers.get(header)) * scale
+                wait = float(headers.get(header) or "") * scale
             except (TypeError, ValueError):
                 continue
             if 0 < wait <= _MAX_RETRY_AFTER:
@@ -336,7 +337,8 @@ class OpenAIBackend(Backend):
             self._without_logprobs += 1
             self._lacking[request] += 1
             confirmed = sum(n >= 2 for n in self._lacking.values())
-            if self._with_logprobs == 0 and confirmed >= NO_LOGPROBS_EVIDENCE:
+            if self._with_logprobs == 0 and (confirmed >= NO_LOGPROBS_EVIDENCE or
+                                             self._lacking[request] >= NO_LOGPROBS_EVIDENCE):
                 raise self._logprobs_unavailable()
             raise BadReply("no-logprobs", "a reply without log-probabilities")
         self._with_logprobs += 1
@@ -354,7 +356,8 @@ class OpenAIBackend(Backend):
             total = self._with_logprobs + self._without_logprobs
             evidence = (f"{self._with_logprobs} of {total} replies from "
                         f"{redact_url(self.base_url)} carried log-probabilities, over "
-                        f"{len(self._lacking)} different prompts")
+                        f"{len(self._lacking)} different prompt"
+                        f"{'s' if len(self._lacking) > 1 else ''}")
             self._no_logprobs = LogprobsUnavailableError(
                 f"{evidence}; the server gives none for {self.model!r}: use --method sample",
                 evidence=evidence)
