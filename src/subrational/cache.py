@@ -10,9 +10,13 @@ Cache key contract (``CACHE_FORMAT`` = 1). The key is the SHA-256 of the canonic
 * ``options`` (score) or ``temperature``, ``max_tokens``, ``seed`` (generate; the seed encodes the
   draw index, so N = 5 then N = 10 reuses the first five draws).
 
-Values are JSON (``-inf`` log-probabilities are stored as ``null``). Errors are never cached: a
-failed batch raises before anything is written. No secret ever enters a key or a value. Results
-are committed batch by batch, so a run killed half-way loses no finished call.
+Values are JSON (``-inf`` log-probabilities are stored as ``null``). Only answers are cached:
+every result passes :func:`~subrational.backends.base.invalid_scores` or
+:func:`~subrational.backends.base.invalid_text` before it is written, and a stored value that
+fails them (an empty text from an older version) is asked again, never replayed. Errors are
+never cached; the results of a batch that finished before another request of it failed are
+(backends attach them to the error). No secret ever enters a key or a value. Results are
+committed batch by batch, so a run killed half-way loses no finished call.
 """
 
 from __future__ import annotations
@@ -23,12 +27,20 @@ import math
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .backends.base import Backend, GenerateRequest, OptionScores, ScoreRequest
-from .errors import CacheMissError, PathError
+from .backends.base import (
+    Backend,
+    GenerateRequest,
+    OptionScores,
+    ScoreRequest,
+    completed_results,
+    invalid_scores,
+    invalid_text,
+)
+from .errors import BackendError, CacheMissError, PathError
 from .paths import CACHE_ENV, check_cache_dir, ensure_dir
 
 __all__ = ["CACHE_FORMAT", "Cache", "CachedBackend", "CallStats", "cache_key"]
@@ -154,11 +166,24 @@ def _check_size(path: Path) -> None:
 
 @dataclass
 class CallStats:
-    """What the cached backend did: cache hits, model calls and the seconds they took."""
+    """What the cached backend did.
+
+    Attributes:
+        hits: Requests answered from the cache.
+        calls: Requests answered by the model.
+        seconds: Time spent in model calls.
+        retries: The backend's retries by kind (``http-503``, ``timeout``, ...), so far.
+    """
 
     hits: int = 0
     calls: int = 0
     seconds: float = 0.0
+    retries: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total_retries(self) -> int:
+        """All retries, of any kind."""
+        return sum(self.retries.values())
 
 
 def _encode_scores(s: OptionScores) -> dict[str, Any]:
@@ -169,6 +194,18 @@ def _encode_scores(s: OptionScores) -> dict[str, Any]:
 def _decode_scores(v: dict[str, Any]) -> OptionScores:
     return OptionScores(tuple(-math.inf if lp is None else lp for lp in v["logprobs"]),
                         v.get("detail", {}))
+
+
+@dataclass(frozen=True)
+class _Op:
+    """How one operation is called, checked, stored and read back."""
+
+    name: str
+    call: Callable[[Sequence[Any]], list[Any]]
+    key: Callable[[Any], str]
+    invalid: Callable[[Any, Any], str | None]  # (request, result) -> why it is no answer
+    encode: Callable[[Any], Any]
+    decode: Callable[[Any], Any]
 
 
 class CachedBackend:
@@ -208,41 +245,73 @@ class CachedBackend:
 
     def score(self, requests: Sequence[ScoreRequest]) -> list[OptionScores]:
         """Scores for every request, from the cache where possible."""
-        values = self._run("score", requests, self._score_key,
-                           lambda batch: [_encode_scores(s) for s in self.backend.score(batch)])
-        return [_decode_scores(v) for v in values]
+        return self._run(_Op("score", self.backend.score, self._score_key,
+                             lambda r, s: invalid_scores(s, len(r.options)),
+                             _encode_scores, _decode_scores), requests)
 
     def generate(self, requests: Sequence[GenerateRequest]) -> list[str]:
         """Texts for every request, from the cache where possible."""
-        values = self._run("generate", requests, self._generate_key,
-                           lambda batch: [{"text": t} for t in self.backend.generate(batch)])
-        return [v["text"] for v in values]
+        return self._run(_Op("generate", self.backend.generate, self._generate_key,
+                             lambda r, t: invalid_text(t), lambda t: {"text": t},
+                             lambda v: v.get("text")), requests)
 
-    def _run(self, op: str, requests: Sequence[Any], key_fn: Callable[[Any], str],
-             call: Callable[[Sequence[Any]], list[Any]]) -> list[Any]:
+    def _cached(self, op: _Op, requests: Sequence[Any], keys: list[str]) -> dict[str, Any]:
+        """Stored answers for ``keys``, decoded; a stored value that is no answer is left out."""
         if self.cache is None:
-            keys, found = [str(i) for i in range(len(requests))], {}
-        else:
-            keys = [key_fn(r) for r in requests]
-            found = self.cache.get_many(keys)
+            return {}
+        stored = self.cache.get_many(keys)
+        by_key = dict(zip(keys, requests, strict=True))
+        found = {}
+        for key, value in stored.items():
+            result = op.decode(value)
+            if op.invalid(by_key[key], result) is None:
+                found[key] = result
+        return found
+
+    def _run(self, op: _Op, requests: Sequence[Any]) -> list[Any]:
+        keys = ([op.key(r) for r in requests] if self.cache is not None
+                else [str(i) for i in range(len(requests))])
+        found = self._cached(op, requests, keys)
         self.stats.hits += len(found)
         self.on_progress(len(found))
         missing = [i for i, k in enumerate(keys) if k not in found]
         if missing and self.offline:
             where = self.cache.path if self.cache is not None else "caching disabled"
-            raise CacheMissError(f"--offline: {len(missing)} of {len(requests)} {op} calls for "
-                                 f"{self.backend.describe()} are not in the cache ({where}); "
+            raise CacheMissError(f"--offline: {len(missing)} of {len(requests)} {op.name} calls "
+                                 f"for {self.backend.describe()} are not in the cache ({where}); "
                                  "run once without --offline to fill it")
         size = max(1, self.backend.capabilities.max_concurrency)
         for start in range(0, len(missing), size):
             idx = missing[start:start + size]
-            t0 = time.perf_counter()
-            values = call([requests[i] for i in idx])
-            self.stats.seconds += time.perf_counter() - t0
-            self.stats.calls += len(idx)
-            batch = {keys[i]: v for i, v in zip(idx, values, strict=True)}
-            if self.cache is not None:
-                self.cache.put_many(op, batch)
-            found.update(batch)
-            self.on_progress(len(idx))
+            found.update(self._call_batch(op, [requests[i] for i in idx], [keys[i] for i in idx]))
         return [found[k] for k in keys]
+
+    def _call_batch(self, op: _Op, requests: list[Any], keys: list[str]) -> dict[str, Any]:
+        """Call the model for one batch; store every valid answer, even when others failed."""
+        t0 = time.perf_counter()
+        failure: Exception | None = None
+        try:
+            done = dict(enumerate(op.call(requests)))
+        except Exception as exc:  # noqa: BLE001 - re-raised below, after storing what finished
+            failure, done = exc, completed_results(exc)
+        self.stats.seconds += time.perf_counter() - t0
+        self.stats.retries = self.backend.retry_counts()
+        answers, invalid = {}, []
+        for i, result in done.items():
+            reason = op.invalid(requests[i], result)
+            if reason is None:
+                answers[keys[i]] = result
+            else:
+                invalid.append(reason)
+        self.stats.calls += len(done)
+        if self.cache is not None and answers:
+            self.cache.put_many(op.name, {k: op.encode(v) for k, v in answers.items()})
+        self.on_progress(len(answers))
+        if failure is not None:
+            raise failure
+        if invalid:
+            raise BackendError(f"{self.backend.describe()} returned {len(invalid)} of "
+                               f"{len(requests)} results that are not answers (first: "
+                               f"{invalid[0]}); they were not cached; run again, and check the "
+                               "model if it persists")
+        return answers

@@ -55,6 +55,9 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--seed", type=int, help="seed for sampling and training (0)")
     run.add_argument("--concurrency", type=int, dest="max_concurrency",
                      help="requests in flight (remote) or batch size (local) (16)")
+    run.add_argument("--timeout", type=float, metavar="SECONDS",
+                     help="remote servers: seconds to answer one request before it is retried "
+                     "(60)")
     run.add_argument("--dtype", help="local models: auto (default: bfloat16 on hardware with "
                      "bf16 units), float32, bfloat16")
     run.add_argument("--import", action="append", dest="imports", metavar="FILE_OR_MODULE",
@@ -186,6 +189,11 @@ def _print_summary(result) -> None:
                 mark = {True: "reproduced", False: "NOT reproduced", None: "n/a"}[f["reproduced"]]
                 print(f"  {exp_id} [{f['source']}] {f['claim']}: {mark}")
     print(f"report: {result.out / 'report.html'}")
+    retries = calls.get("retries") or {}
+    if retries.get("total"):
+        kinds = ", ".join(f"{n} {kind}" for kind, n in retries["by_kind"].items())
+        print(f"subrational: {retries['total']} retries ({kinds}); every answer kept was valid",
+              file=sys.stderr)
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:

@@ -21,6 +21,9 @@ from .learning.losses import LOSSES
 
 __all__ = ["RunConfig", "build_config", "read_config_file"]
 
+MAX_TIMEOUT = 3600.0
+"""Upper bound of ``timeout`` in seconds (design choice: an hour per request is never meant)."""
+
 
 class RunConfig(BaseModel):
     """Configuration of one ``subrational run``.
@@ -47,6 +50,7 @@ class RunConfig(BaseModel):
         out: Run directory.
         offline: Replay-only: never call a model, fail on a cache miss.
         max_concurrency: Requests in flight (remote) or batch size (local).
+        timeout: Seconds a remote server has to answer one request before it is retried.
         dtype: Local models: ``auto`` (bfloat16 where the hardware is fast at it), ``float32``
             or ``bfloat16``.
         imports: Python files or modules to import first (they register your own experiments).
@@ -71,6 +75,7 @@ class RunConfig(BaseModel):
     out: Path = Path("runs")
     offline: bool = False
     max_concurrency: int = 16
+    timeout: float = 60.0
     dtype: str = "auto"
     imports: list[str] = Field(default_factory=list)
 
@@ -106,6 +111,21 @@ class RunConfig(BaseModel):
     def _paraphrases(cls, v: int | None) -> int | None:
         if v is not None and v < 1:
             raise ConfigError(f"--paraphrases must be at least 1, got {v}")
+        return v
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, v: str | None) -> str | None:
+        from .backends.endpoints import check_base_url
+
+        return v if v is None else check_base_url(v)
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout(cls, v: float) -> float:
+        if not 0 < v <= MAX_TIMEOUT:
+            raise ConfigError(f"--timeout must be more than 0 and at most {MAX_TIMEOUT:g} "
+                              f"seconds, got {v:g}")
         return v
 
     @field_validator("dtype")

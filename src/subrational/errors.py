@@ -93,4 +93,12 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
 
 
 class LogprobsUnavailableError(BackendError):
-    """The backend or server returns no log-probabilities; use ``--method sample``."""
+    """The backend or server returns no log-probabilities; use ``--method sample``.
+
+    Attributes:
+        evidence: What the verdict rests on, e.g. ``0 of 5 replies carried log-probabilities``.
+    """
+
+    def __init__(self, message: str, *, evidence: str = "") -> None:
+        super().__init__(message)
+        self.evidence = evidence

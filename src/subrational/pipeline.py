@@ -91,16 +91,19 @@ class RunResult:
 def build_backend(config: RunConfig) -> Backend:
     """The backend for ``config.model``, checked cheaply (model file, key) but not loaded.
 
-    Settings the user chose (``--base-url``, a ``--dtype`` other than auto) must be ones the
-    backend takes; run-wide ones (concurrency, offline) go to each backend that uses them.
+    Settings the user chose (``--base-url``, a ``--dtype`` other than auto, a ``--timeout``
+    other than the default) must be ones the backend takes; run-wide ones (concurrency, offline)
+    go to each backend that uses them.
     """
     chosen: dict[str, Any] = {}
     if config.base_url:
         chosen["base_url"] = config.base_url
     if config.dtype != "auto":
         chosen["dtype"] = config.dtype
+    if config.timeout != RunConfig.model_fields["timeout"].default:
+        chosen["timeout"] = config.timeout
     shared = {"max_concurrency": config.max_concurrency, "batch_size": config.max_concurrency,
-              "offline": config.offline}
+              "offline": config.offline, "timeout": config.timeout}
     backend = create_backend(config.model, shared=shared, **chosen)
     backend.fingerprint()  # fail fast on a missing model file before any work
     return backend
@@ -112,9 +115,9 @@ def _elicit(experiment: Experiment, config: RunConfig, cached: CachedBackend, pe
     try:
         return elicit(experiment, personas, cached, method=config.method, settings=settings,
                       seed=config.seed, paraphrases=config.paraphrases), config.method
-    except LogprobsUnavailableError:
-        notes.append("The server returns no log-probabilities: fell back to the sample method "
-                     f"with {config.samples} draws per cell.")
+    except LogprobsUnavailableError as exc:
+        notes.append(f"The server returns no log-probabilities ({exc.evidence or exc}): fell "
+                     f"back to the sample method with {config.samples} draws per cell.")
         return elicit(experiment, personas, cached, method="sample", settings=settings,
                       seed=config.seed, paraphrases=config.paraphrases), "sample"
 
@@ -229,6 +232,11 @@ def _manifest(config: RunConfig, cached: CachedBackend, experiments: list[Experi
               seconds: float) -> dict[str, Any]:
     import torch
 
+    from .backends.endpoints import redact_url
+
+    settings = json.loads(config.model_dump_json())
+    if settings.get("base_url"):
+        settings["base_url"] = redact_url(settings["base_url"])  # never a password on disk
     return to_jsonable({
         "format_version": 1,
         "subrational": __version__,
@@ -238,9 +246,11 @@ def _manifest(config: RunConfig, cached: CachedBackend, experiments: list[Experi
         "model": cached.fingerprint,
         "experiments": [e.id for e in experiments],
         "prompt_version": PROMPT_VERSION,
-        "config": json.loads(config.model_dump_json()),
+        "config": settings,
         "calls": {"cache_hits": cached.stats.hits, "model_calls": cached.stats.calls,
-                  "model_seconds": round(cached.stats.seconds, 2)},
+                  "model_seconds": round(cached.stats.seconds, 2),
+                  "retries": {"total": cached.stats.total_retries,
+                              "by_kind": cached.stats.retries}},
         "cache": str(cached.cache.path) if cached.cache is not None else None,
         "wall_seconds": round(seconds, 2),
     })

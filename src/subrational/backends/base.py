@@ -4,10 +4,16 @@ A backend turns rendered chat prompts into either log-probabilities of a fixed s
 options (:meth:`Backend.score`) or sampled texts (:meth:`Backend.generate`). Backends load their
 model lazily, on the first call, so a run answered entirely from the cache never loads one.
 Caching is not the backend's job: :class:`subrational.cache.CachedBackend` wraps any backend.
+
+What counts as an answer is decided in one place, :func:`invalid_scores` and :func:`invalid_text`:
+a backend retries a reply they reject, and the cache never stores one. A backend whose batch
+fails part-way attaches the results that did finish to the error it raises
+(:func:`attach_completed`), so that the cache keeps them.
 """
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +27,10 @@ __all__ = [
     "GenerateRequest",
     "Capabilities",
     "Backend",
+    "invalid_scores",
+    "invalid_text",
+    "attach_completed",
+    "completed_results",
 ]
 
 
@@ -145,3 +155,40 @@ class Backend(ABC):
     def describe(self) -> str:
         """``backend:model`` as the user would type it."""
         return f"{self.name}:{self.model}"
+
+    def retry_counts(self) -> dict[str, int]:
+        """Retries so far by kind (``http-503``, ``timeout``, ``invalid-json``, ...); none here."""
+        return {}
+
+
+def invalid_scores(scores: OptionScores, n_options: int) -> str | None:
+    """Why ``scores`` is not an answer to a request with ``n_options`` options, or ``None``.
+
+    ``-inf`` is an answer (the model put no visible mass on that option); NaN, ``+inf``, a
+    non-number or a count of log-probabilities other than the options' is not.
+    """
+    if len(scores.logprobs) != n_options:
+        return f"{len(scores.logprobs)} log-probabilities for {n_options} options"
+    for lp in scores.logprobs:
+        if isinstance(lp, bool) or not isinstance(lp, (int, float)) or math.isnan(lp) \
+                or lp == math.inf:
+            return f"a log-probability of {lp!r}"
+    return None
+
+
+def invalid_text(text: object) -> str | None:
+    """Why ``text`` is not a sampled answer (not a string, or empty), or ``None``."""
+    if not isinstance(text, str):
+        return f"a {type(text).__name__} instead of a text"
+    return None if text.strip() else "an empty text"
+
+
+def attach_completed(exc: BaseException, completed: Mapping[int, object]) -> BaseException:
+    """Attach the finished results of a failed batch (request index -> result) to ``exc``."""
+    exc.completed = dict(completed)  # type: ignore[attr-defined]
+    return exc
+
+
+def completed_results(exc: BaseException) -> dict[int, object]:
+    """The results :func:`attach_completed` attached to ``exc`` (none when nothing was)."""
+    return dict(getattr(exc, "completed", None) or {})
