@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 
 from ..errors import ConfigError, PathError, RunDirError  # noqa: E402
+from ..evaluation.records import LEARNED_SOURCES, POLICY  # noqa: E402
 from ..paths import ensure_dir, write_text_atomic  # noqa: E402
 from ..rundir import COMPLETE, STARTED, check_finished  # noqa: E402
 from .figures import _slug, plain_text, save_figure  # noqa: E402
@@ -118,7 +119,7 @@ def _curve_figures(runs: list[RunSummary], out: Path) -> list[dict[str, Any]]:
         for exp_id, exp in run.summary["experiments"].items():
             titles[exp_id] = exp["title"]
             for curve in exp.get("curves", []):
-                if curve["source"] in ("demonstrations", "policy", "human"):
+                if curve["source"] in (*LEARNED_SOURCES, "human"):
                     panels[(exp_id, curve["panel"])].append((i, curve))
     figures = []
     for (exp_id, panel), curves in panels.items():
@@ -145,7 +146,7 @@ def _small_multiples(exp_id: str, panel: str, curves: list[tuple[int, dict[str, 
             if c["persona"] != persona:
                 continue
             ax.plot(c["x"], c["y"], color=_RUN_COLOURS[i % len(_RUN_COLOURS)],
-                    ls="--" if c["source"] == "policy" else "-", lw=1.4)
+                    ls="--" if c["source"] == POLICY else "-", lw=1.4)
         ax.set_title(persona or "all", fontsize=9)
         ax.set_ylim(-0.03, 1.03)
         ax.grid(alpha=0.3)

@@ -15,7 +15,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display on servers and in CI
 import matplotlib.pyplot as plt  # noqa: E402
 
-from ..evaluation.records import Analysis, Curve  # noqa: E402
+from ..evaluation.records import POLICY, Analysis, Curve  # noqa: E402
 from ..paths import ensure_dir, write_bytes_atomic  # noqa: E402
 
 __all__ = ["plot_analysis", "plain_text", "save_figure"]
@@ -40,7 +40,7 @@ def _draw(ax: plt.Axes, curve: Curve, colour: str, style: object) -> None:
     if curve.source == "baseline":
         ax.plot(curve.x, curve.y, color="grey", ls=style, lw=1.5, label=curve.label)
         return
-    dashed = curve.source == "policy"
+    dashed = curve.source == POLICY
     ax.plot(curve.x, curve.y, color=colour, ls="--" if dashed else "-", lw=1.8,
             marker=None if dashed else ".", label=curve.label)
 
