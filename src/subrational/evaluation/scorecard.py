@@ -23,16 +23,15 @@ CLAIM_KINDS = ("paper", "claim")
 NOT_ASSESSED = "not assessed"
 
 VERDICT_RULE = (
-    "human-like: every paper finding is reproduced by both the LLM demonstrations and the learned "
-    "policy, at least three quarters of the human-band checks pass, and neither the wording nor "
-    "the option order moves the answers more than the situation does. "
-    "not human-like: the demonstrations reproduce none of the paper findings, or the wording or "
+    "human-like: every claim the study checks is reproduced by both the LLM demonstrations and "
+    "the learned policy (a study of a paper, such as the four built-in ones, must check the "
+    "paper's findings on both), at least three quarters of the human-band checks pass, and "
+    "neither the wording nor the option order moves the answers more than the situation does. "
+    "not human-like: the demonstrations reproduce none of the study's claims, or the wording or "
     "option order moves the answers more than the situation does. "
-    "partly: everything in between. "
-    "A study that is not one of the paper's (a game of one's own) needs no paper finding: every "
-    "claim it defines must be reproduced by both, and its human bands decide. "
-    "not assessed: nothing was checked (no claim or human band defined, or none defined on "
-    "this model's answers); no verdict is given.")
+    "not assessed: nothing was checked (no claim or human band defined, or none defined on this "
+    "model's answers); no verdict is given. "
+    "partly: everything in between.")
 
 
 def _count(findings: list[Mapping[str, Any]], kinds: tuple[str, ...],
