@@ -41,7 +41,7 @@ from .evaluation.generic import analyse_study
 from .evaluation.records import DEMONSTRATIONS, POLICY, Analysis, to_jsonable
 from .evaluation.robustness import robustness
 from .evaluation.scorecard import VERDICT_RULE, scorecard
-from .evaluation.structural import StructuralFit, fit_structural
+from .evaluation.structural import LeftOutFit, StructuralFit, fit_structural
 from .experiments import (
     Experiment,
     Persona,
@@ -76,6 +76,7 @@ class ExperimentResult:
     notes: list[str] = field(default_factory=list)
     robustness: dict[str, Any] = field(default_factory=dict)
     fits: list[StructuralFit] = field(default_factory=list)
+    fits_left_out: list[LeftOutFit] = field(default_factory=list)
 
 
 @dataclass
@@ -199,13 +200,30 @@ def run_experiment(experiment: Experiment, config: RunConfig, cached: CachedBack
                           n_boot=config.bootstrap, seed=config.seed)
     robust = robustness(frame)
     return ExperimentResult(experiment, analysis, diagnostics(frame), training, method,
-                            notes + _robustness_note(robust), robust, fits)
+                            notes + _robustness_note(robust), robust, list(fits.fits),
+                            list(fits.left_out))
 
 
 SUMMARY_FORMAT = 3
 """Version of ``summary.json``: 2 added robustness, fits, scorecard and curves; 3 nests the
 per-persona statistics as ``metrics.per_persona.<source>.<persona>`` and names the backend that
-actually ran (not the configured model string)."""
+actually ran (not the configured model string). Fields added since, which readers of older
+files must treat as optional: ``from_paper``, ``references`` (the human reference's distinct
+citations: ``key``, ``source``, ``tag``), ``fits_left_out`` (fits not made, with the reason)
+and ``robustness.not_varied``."""
+
+
+def _block(r: ExperimentResult) -> dict[str, Any]:
+    """One experiment's block of ``summary.json`` (before :func:`to_jsonable`)."""
+    composed = study(r.experiment.id)
+    return {
+        "title": r.experiment.title, "method": r.method, "findings": r.analysis.findings,
+        "metrics": r.analysis.metrics, "diagnostics": r.diagnostics,
+        "training": r.training, "robustness": r.robustness, "fits": r.fits,
+        "fits_left_out": r.fits_left_out, "curves": r.analysis.curves,
+        "notes": r.analysis.notes + r.notes, "from_paper": composed.from_paper,
+        "references": composed.human.references(),
+    }
 
 
 def _summary(config: RunConfig, results: list[ExperimentResult], *,
@@ -216,12 +234,7 @@ def _summary(config: RunConfig, results: list[ExperimentResult], *,
         "method": config.method,
         "seed": config.seed,
         "verdict_rule": VERDICT_RULE,
-        "experiments": {r.experiment.id: {
-            "title": r.experiment.title, "method": r.method, "findings": r.analysis.findings,
-            "metrics": r.analysis.metrics, "diagnostics": r.diagnostics,
-            "training": r.training, "robustness": r.robustness, "fits": r.fits,
-            "curves": r.analysis.curves, "notes": r.analysis.notes + r.notes,
-        } for r in results},
+        "experiments": {r.experiment.id: _block(r) for r in results},
     })
     for block in summary["experiments"].values():
         block["scorecard"] = scorecard(block)

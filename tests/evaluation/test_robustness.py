@@ -1,6 +1,7 @@
 """The variance decomposition returns the effects a scripted model was built with."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from subrational.backends.base import OptionScores
@@ -9,7 +10,7 @@ from subrational.cache import Cache, CachedBackend
 from subrational.demonstrations import to_frame
 from subrational.elicitation import elicit
 from subrational.evaluation.robustness import persona_sensitivity, robustness, variance_shares
-from support import BusStop
+from support import BusState, BusStop
 
 WORDING = {"wait for a bus": 0.0, "at a bus stop": 0.1, "bus is late": -0.1}
 
@@ -35,8 +36,17 @@ class Additive(ScriptedBackend):
         return out
 
 
-def _frame(backend, personas=("patience-1",), paraphrases=None):
-    game = BusStop()
+class OneStop(BusStop):
+    """The bus stop asked about at one moment only: a game with a single decision state."""
+
+    name = "one-stop"
+
+    def states(self):
+        return [BusState(0)]
+
+
+def _frame(backend, personas=("patience-1",), paraphrases=None, game_cls=BusStop):
+    game = game_cls()
     rows = elicit(game, [game.persona(p) for p in personas], CachedBackend(backend, Cache()),
                   paraphrases=paraphrases)
     return to_frame(game, rows, {})
@@ -50,13 +60,15 @@ def test_shares_equal_the_built_in_variance_components():
     assert shares["state"] == pytest.approx(0.0125 / total, abs=1e-6)
     assert shares["wording"] == pytest.approx((0.02 / 3) / total, abs=1e-6)
     assert shares["order"] == pytest.approx(0.0025 / total, abs=1e-6)
-    assert shares["persona"] == 0.0 and shares["residual"] == pytest.approx(0.0, abs=1e-9)
+    # One persona: the persona was not varied, so it has no share (not a share of 0).
+    assert shares["persona"] is None and shares["residual"] == pytest.approx(0.0, abs=1e-9)
 
 
 def test_wording_stronger_than_the_state_is_flagged():
     report = robustness(_frame(Additive(slope=0.06)))  # order .0025 < state .0045 < wording .0067
     assert report["form_beats_state"] == ["wording"]
     assert report["variance_shares"]["wording"] > report["variance_shares"]["state"]
+    assert report["not_varied"] == ["persona"]
     assert robustness(_frame(Additive()))["form_beats_state"] == []
 
 
@@ -68,5 +80,38 @@ def test_persona_sensitivity_measures_the_persona_gap():
 
 
 def test_one_wording_gives_no_wording_share():
-    shares = variance_shares(_frame(Additive(), paraphrases=1))
-    assert shares["wording"] == 0.0 and shares["state"] > 0.8
+    frame = _frame(Additive(), paraphrases=1)
+    shares = variance_shares(frame)
+    assert shares["wording"] is None and shares["state"] > 0.8
+    assert robustness(frame)["not_varied"] == ["persona", "wording"]
+
+
+def test_a_game_with_one_decision_state_is_not_flagged():
+    # Wording and order move the answers, the state cannot (there is one): it is not varied,
+    # not a share of 0 beaten by everything.
+    report = robustness(_frame(Additive(), game_cls=OneStop))
+    shares = report["variance_shares"]
+    assert shares["state"] is None and shares["persona"] is None
+    assert shares["wording"] == pytest.approx((0.02 / 3) / (0.02 / 3 + 0.0025), abs=1e-6)
+    assert report["not_varied"] == ["state", "persona"]
+    assert report["form_beats_state"] == []
+
+
+def _design(state_effect, wording_effect):
+    """A balanced 2 x 2 x 2 design: P(first) = 0.5 +- the state effect +- the wording effect."""
+    rows = []
+    for state in (0, 1):
+        for wording in (0, 1):
+            for order in ("A|B", "B|A"):
+                p = 0.5 + state_effect * (2 * state - 1) + wording_effect * (2 * wording - 1)
+                rows.append({"status": "ok", "probs": [p, 1 - p], "state": str(state),
+                             "persona": "p", "paraphrase": wording, "variant": order})
+    return pd.DataFrame(rows)
+
+
+def test_a_tie_with_the_state_is_not_flagged():
+    report = robustness(_design(0.1, 0.1))
+    shares = report["variance_shares"]
+    assert shares["wording"] == pytest.approx(0.5) and shares["state"] == pytest.approx(0.5)
+    assert report["form_beats_state"] == []
+    assert robustness(_design(0.1, 0.11))["form_beats_state"] == ["wording"]

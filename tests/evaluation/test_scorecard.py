@@ -45,3 +45,33 @@ def test_undefined_findings_do_not_count():
     card = scorecard(_exp([True, None], [True, None]))
     assert card["paper_findings"]["demonstrations"] == {"reproduced": 1, "checked": 1}
     assert card["verdict"] == "human-like"
+
+
+def test_a_study_with_nothing_checked_is_not_assessed():
+    for from_paper in (True, False):
+        empty = {**_exp([], [], bands=()), "from_paper": from_paper}
+        assert scorecard(empty)["verdict"] == "not assessed"
+        # Undefined findings (reproduced None) are not checks: still nothing assessed.
+        undefined = {**_exp([None], [None], bands=(None,)), "from_paper": from_paper}
+        card = scorecard(undefined)
+        assert card["verdict"] == "not assessed"
+        assert card["paper_findings"]["demonstrations"] == {"reproduced": 0, "checked": 0}
+        assert card["human_bands"]["demonstrations"] == {"passed": 0, "checked": 0}
+    # Nothing checked is no verdict even when the wording beats the state.
+    assert scorecard({**_exp([], [], bands=(), flagged=["wording"]), "from_paper": False})[
+        "verdict"] == "not assessed"
+
+
+def test_an_own_study_is_judged_on_its_own_claims_and_bands():
+    bands_only = _exp([], [], bands=(True, True, True, False))
+    assert scorecard({**bands_only, "from_paper": False})["verdict"] == "human-like"
+    # A paper study must check its paper findings: bands alone do not make it human-like.
+    assert scorecard({**bands_only, "from_paper": True})["verdict"] == "partly"
+    assert scorecard(bands_only)["verdict"] == "partly"  # an old block: read as a paper study
+    own = {**_exp([], [], bands=(True, False, False, False)), "from_paper": False}
+    assert scorecard(own)["verdict"] == "partly"
+    claims = {"findings": [_finding("demonstrations", False, "claim"),
+                           _finding("policy", True, "claim")], "from_paper": False}
+    card = scorecard(claims)
+    assert card["paper_findings"]["demonstrations"] == {"reproduced": 0, "checked": 1}
+    assert card["verdict"] == "not human-like"

@@ -138,7 +138,8 @@ def diagnostics(frame: pd.DataFrame) -> dict[str, Any]:
 
     Effects are on P(first action): the order effect is its range over option orders within a
     persona x state x wording; the wording effect its range over wordings of the order-averaged
-    answer; the state effect its range over states of the persona-averaged answer.
+    answer; the state effect its range over states of the persona-averaged answer. An effect
+    of a factor the design does not vary (one wording, one decision state) is ``None``, not 0.
     """
     ok = frame[frame["status"] == "ok"]
     first = ok["probs"].map(lambda p: float(p[0]))
@@ -153,9 +154,11 @@ def diagnostics(frame: pd.DataFrame) -> dict[str, Any]:
         "order_effect_mean": float(order.mean()) if len(order) else None,
         "order_effect_max": float(order.max()) if len(order) else None,
         "wordings": int(frame["paraphrase"].nunique()),
-        "wording_effect_mean": float(wording.mean()) if len(wording) else None,
+        "wording_effect_mean": (float(wording.mean())
+                                if len(wording) and ok["paraphrase"].nunique() > 1 else None),
         # How much the answer moves with the state, to compare with the effects above.
-        "state_effect_range": float(by_state.max() - by_state.min()) if len(by_state) else None,
+        "state_effect_range": (float(by_state.max() - by_state.min())
+                               if len(by_state) > 1 else None),
     }
     if frame["option_mass"].notna().any():
         out["option_mass_mean"] = float(frame["option_mass"].mean())

@@ -58,7 +58,7 @@ class Curve:
 
 @dataclass(frozen=True)
 class Finding:
-    """A claim of the paper (or a human band) checked on one source of behaviour.
+    """A claim (of the paper, or of one's own study) or a human band, checked on one source.
 
     Attributes:
         claim: The finding in words.
@@ -66,7 +66,10 @@ class Finding:
         statistic: The number the check is made on.
         criterion: The threshold in words, e.g. ``"> 0.5"``.
         reproduced: Whether the statistic meets the criterion (``None`` when undefined).
-        kind: ``"paper"`` for the paper's findings, ``"human band"`` for HUMAN_DATA bands.
+        kind: ``"paper"`` for a published finding the study reproduces (the built-in studies:
+            Coletta et al. 2024), ``"claim"`` for a claim of one's own study, ``"human band"``
+            for a check against the study's human reference numbers. The scorecard counts the
+            first two as claims and the last as bands; any other kind is shown, not counted.
     """
 
     claim: str

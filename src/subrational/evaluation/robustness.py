@@ -7,6 +7,11 @@ The shares come from the sums of squares of a main-effects linear model (statsmo
 main effects leave over (interactions and sampling noise) is reported as ``residual``.
 A study where the wording or the option order explains more than the state does is flagged:
 there the model answers the form of the question, not its content.
+
+A factor the design does not vary (a game with one decision state, a run with one persona or
+one wording) has no share at all: it is reported as ``None`` and listed in ``not_varied``, and
+it is never compared, so it neither beats nor is beaten. A share equal to the state's (within
+:data:`TIE`) does not beat it either.
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ import pandas as pd
 import statsmodels.formula.api as smf
 from statsmodels.stats.anova import anova_lm
 
-__all__ = ["FACTORS", "variance_shares", "persona_sensitivity", "robustness"]
+__all__ = ["FACTORS", "TIE", "variance_shares", "not_varied", "persona_sensitivity", "robustness"]
 
 FACTORS = {"state": "state", "persona": "persona", "wording": "paraphrase", "order": "variant"}
 """Report name of each factor -> demonstrations column."""
+TIE = 1e-9
+"""Shares closer than this are a tie (numerical noise of the sums of squares), not a win."""
 
 
 def _first_action(frame: pd.DataFrame) -> pd.DataFrame:
@@ -34,13 +41,14 @@ def _first_action(frame: pd.DataFrame) -> pd.DataFrame:
 def variance_shares(frame: pd.DataFrame) -> dict[str, float | None]:
     """Share of the variance of P(first action) due to each factor, plus ``residual``.
 
-    Factors with one level in ``frame`` (e.g. a single persona) get 0.
+    Factors with one level in ``frame`` (one state, a single persona) were not varied: their
+    share is ``None``, not 0. When the answers do not vary at all, every share is ``None``.
     """
     data = _first_action(frame)
     total = float(((data["y"] - data["y"].mean()) ** 2).sum()) if len(data) else 0.0
-    shares: dict[str, float | None] = {name: 0.0 for name in FACTORS}
+    shares: dict[str, float | None] = {name: None for name in FACTORS}
     if total <= 1e-15:
-        return {**{name: None for name in FACTORS}, "residual": None}
+        return {**shares, "residual": None}
     varying = [(name, col) for name, col in FACTORS.items() if data[col].nunique() > 1]
     if not varying:
         return {**shares, "residual": 1.0}
@@ -52,6 +60,12 @@ def variance_shares(frame: pd.DataFrame) -> dict[str, float | None]:
         shares[name] = float(table.loc[f"C({col})", "sum_sq"] / total)
     shares["residual"] = float(table.loc["Residual", "sum_sq"] / total)
     return shares
+
+
+def not_varied(frame: pd.DataFrame) -> list[str]:
+    """Factors with a single level among the answered rows (one state, one persona, ...)."""
+    data = _first_action(frame)
+    return [name for name, col in FACTORS.items() if data[col].nunique() < 2]
 
 
 def persona_sensitivity(frame: pd.DataFrame) -> float | None:
@@ -66,10 +80,10 @@ def persona_sensitivity(frame: pd.DataFrame) -> float | None:
 def robustness(frame: pd.DataFrame) -> dict[str, Any]:
     """Variance shares, persona sensitivity and the flag, as stored in ``summary.json``."""
     shares = variance_shares(frame)
-    state = shares["state"] or 0.0
+    state = shares["state"]
     form = {k: v for k, v in shares.items() if k in ("wording", "order") and v is not None}
-    flagged = sorted(k for k, v in form.items() if v > state)
+    flagged = [] if state is None else sorted(k for k, v in form.items() if v > state + TIE)
     return {"variance_shares": shares, "persona_sensitivity": persona_sensitivity(frame),
-            "form_beats_state": flagged,
+            "form_beats_state": flagged, "not_varied": not_varied(frame),
             "rule": "flagged when the wording or the option order explains a larger share of the "
                     "variance of P(first action) than the state does"}

@@ -1,7 +1,13 @@
 """The fidelity scorecard: one row per study, and a one-line verdict with its rule.
 
 It reads only an experiment's block of ``summary.json`` (findings, metrics, fits, diagnostics,
-training, robustness), so ``subrational compare`` can score old runs the same way.
+training, robustness, ``from_paper``), so ``subrational compare`` can score old runs the same
+way (a block without ``from_paper``, written before it was stored, is read as a paper study).
+
+The claims counted under ``paper_findings`` are a study's findings of kind ``"paper"`` (the
+published findings a study reproduces) or ``"claim"`` (a claim of one's own study). A study with
+nothing checked (no claim and no human band defined on either source, or only undefined ones)
+is ``"not assessed"``, never given a verdict.
 """
 
 from __future__ import annotations
@@ -9,21 +15,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["VERDICT_RULE", "scorecard"]
+__all__ = ["VERDICT_RULE", "NOT_ASSESSED", "CLAIM_KINDS", "scorecard"]
 
 LEARNED = ("demonstrations", "policy")
+CLAIM_KINDS = ("paper", "claim")
+"""Finding kinds that are a study's claims (the rest, ``"human band"``, are bands)."""
+NOT_ASSESSED = "not assessed"
 
 VERDICT_RULE = (
-    "human-like: every paper finding is reproduced by both the LLM demonstrations and the learned "
-    "policy, at least three quarters of the human-band checks pass, and neither the wording nor "
-    "the option order moves the answers more than the situation does. "
-    "not human-like: the demonstrations reproduce none of the paper findings, or the wording or "
+    "human-like: every claim the study checks is reproduced by both the LLM demonstrations and "
+    "the learned policy (a study of a paper, such as the four built-in ones, must check the "
+    "paper's findings on both), at least three quarters of the human-band checks pass, and "
+    "neither the wording nor the option order moves the answers more than the situation does. "
+    "not human-like: the demonstrations reproduce none of the study's claims, or the wording or "
     "option order moves the answers more than the situation does. "
+    "not assessed: nothing was checked (no claim or human band defined, or none defined on this "
+    "model's answers); no verdict is given. "
     "partly: everything in between.")
 
 
-def _count(findings: list[Mapping[str, Any]], kind: str, source: str) -> tuple[int, int]:
-    checked = [f for f in findings if f["kind"] == kind and f["source"] == source
+def _count(findings: list[Mapping[str, Any]], kinds: tuple[str, ...],
+           source: str) -> tuple[int, int]:
+    """(passed, checked) among ``source``'s findings of ``kinds``; undefined ones are unchecked."""
+    checked = [f for f in findings if f["kind"] in kinds and f["source"] == source
                and f["reproduced"] is not None]
     return sum(bool(f["reproduced"]) for f in checked), len(checked)
 
@@ -35,12 +49,16 @@ def _fits_inside(fits: list[Mapping[str, Any]], source: str) -> tuple[int, int]:
 
 
 def _verdict(paper: dict[str, tuple[int, int]], bands: tuple[int, int],
-             form_beats_state: list[str]) -> str:
+             form_beats_state: list[str], *, from_paper: bool) -> str:
     demo_hits, demo_total = paper["demonstrations"]
+    band_hits, band_total = bands
+    if band_total == 0 and all(total == 0 for _, total in paper.values()):
+        return NOT_ASSESSED
     if form_beats_state or (demo_total and demo_hits == 0):
         return "not human-like"
-    all_paper = all(hits == total and total > 0 for hits, total in paper.values())
-    band_hits, band_total = bands
+    # A paper study must check its findings on both sources; one's own study may define none.
+    all_paper = all(hits == total and (total > 0 or not from_paper)
+                    for hits, total in paper.values())
     if all_paper and (band_total == 0 or band_hits >= 0.75 * band_total):
         return "human-like"
     return "partly"
@@ -52,8 +70,8 @@ def scorecard(exp: Mapping[str, Any]) -> dict[str, Any]:
     fits = exp.get("fits", [])
     diag, training = exp.get("diagnostics", {}), exp.get("training", {})
     generalisation = training.get("generalisation") or {}
-    paper = {s: _count(findings, "paper", s) for s in LEARNED}
-    band_counts = [_count(findings, "human band", s) for s in LEARNED]
+    paper = {s: _count(findings, CLAIM_KINDS, s) for s in LEARNED}
+    band_counts = [_count(findings, ("human band",), s) for s in LEARNED]
     bands = (sum(h for h, _ in band_counts), sum(t for _, t in band_counts))
     flagged = (exp.get("robustness") or {}).get("form_beats_state", [])
     return {
@@ -70,5 +88,5 @@ def scorecard(exp: Mapping[str, Any]) -> dict[str, Any]:
         "fidelity_held_out_tv": generalisation.get("held_out_tv"),
         "held_out": generalisation.get("held_out"),
         "form_beats_state": flagged,
-        "verdict": _verdict(paper, bands, flagged),
+        "verdict": _verdict(paper, bands, flagged, from_paper=exp.get("from_paper", True)),
     }

@@ -11,11 +11,13 @@ option order of every state) for the LLM, and the grid states for a policy.
 Confidence intervals are percentile intervals of a nonparametric bootstrap over those rows:
 they say how much the estimate depends on which states, wordings and orders were asked about.
 Each bootstrap fit starts from the full-data estimate, so it takes a few optimiser steps.
+A fit that cannot be made (fewer than two rows: a policy of a game with one decision state) is
+not dropped silently: :func:`fit_structural` returns it among ``left_out`` with its reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,9 +27,10 @@ from scipy.optimize import minimize
 from ..experiments.core import Experiment, ObservedPolicy, Persona, Policy
 from ..seeding import derived_rng
 from .behaviour import LEARNED_SOURCES
+from .records import POLICY
 
-__all__ = ["StructuralModel", "Observations", "ParamEstimate", "StructuralFit", "observations",
-           "fit_model", "calibrate", "fit_structural"]
+__all__ = ["StructuralModel", "Observations", "ParamEstimate", "StructuralFit", "LeftOutFit",
+           "StructuralFits", "observations", "fit_model", "calibrate", "fit_structural"]
 
 _EPS = 1e-9
 
@@ -198,23 +201,75 @@ def calibrate(model: StructuralModel, obs: Observations, persona: Persona, *, so
                          model.human_source, misfit)
 
 
+@dataclass(frozen=True)
+class LeftOutFit:
+    """A model that was not fitted to one source and persona, and why (the report says it).
+
+    Attributes:
+        model: Model name.
+        source: ``demonstrations`` or ``policy``.
+        persona: Persona name.
+        n_rows: Rows there were to fit.
+        reason: Why no fit was made, in words.
+    """
+
+    model: str
+    source: str
+    persona: str
+    n_rows: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class StructuralFits(Sequence[StructuralFit]):
+    """The fits made (the sequence itself) and the ones left out, each with its reason.
+
+    Attributes:
+        fits: Every fit made, model by model, source by source, persona by persona.
+        left_out: Every (model, source, persona) that could not be fitted.
+    """
+
+    fits: tuple[StructuralFit, ...] = ()
+    left_out: tuple[LeftOutFit, ...] = ()
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.fits[index]
+
+    def __iter__(self) -> Iterator[StructuralFit]:
+        return iter(self.fits)
+
+    def __len__(self) -> int:
+        return len(self.fits)
+
+
+def _left_out_reason(n_rows: int, source: str) -> str:
+    rows = f"{n_rows} row{'' if n_rows == 1 else 's'}"
+    if source == POLICY:
+        why = (f"{rows}: the learned policy gives one answer per decision state and the game "
+               f"has {n_rows}")
+    else:
+        why = f"{rows} answered for this persona (unparsed answers leave rows out)"
+    return f"{why}; a fit with a bootstrap interval needs at least 2 rows"
 
 
 def fit_structural(experiment: Experiment, models: Sequence[StructuralModel],
                    policies: Mapping[str, Policy], personas: Sequence[Persona], *, n_boot: int,
-                   seed: int) -> list[StructuralFit]:
+                   seed: int) -> StructuralFits:
     """Every structural model in ``models`` on each learned source and persona of ``experiment``.
 
     Each fit has its own generator derived from the seed, the model, the source and the persona,
-    so intervals do not depend on what else was fitted.
+    so intervals do not depend on what else was fitted. A source and persona with fewer than
+    two rows is not fitted; it is listed in ``left_out`` with the reason.
     """
-    fits = []
+    fits, left_out = [], []
     for model in models:
         for source in [s for s in LEARNED_SOURCES if s in policies]:
             for persona in personas:
                 obs = observations(experiment, policies[source], persona, action=model.action)
                 if len(obs.p) < 2:
+                    left_out.append(LeftOutFit(model.name, source, persona.name, len(obs.p),
+                                               _left_out_reason(len(obs.p), source)))
                     continue
                 fits.append(calibrate(model, obs, persona, source=source, n_boot=n_boot,
                                       rng=derived_rng(seed, model.name, source, persona.name)))
-    return fits
+    return StructuralFits(tuple(fits), tuple(left_out))

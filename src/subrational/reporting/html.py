@@ -9,6 +9,7 @@ from typing import Any
 import jinja2
 
 from ..evaluation.records import LEARNED_SOURCES, PER_PERSONA
+from ..experiments import study
 from ..paths import write_text_atomic
 from .figures import plot_analysis
 
@@ -32,18 +33,46 @@ _ENV.filters["fmt"] = _fmt
 
 
 def _front_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """One entry per study: its paper findings (demonstrations, policy) and its distance."""
+    """One entry per study: its findings (demonstrations, policy) and its distance to humans.
+
+    A paper study shows the paper's findings; a study of one's own shows every finding it
+    checks (its claims and its human bands), each with its kind.
+    """
     rows = []
     for exp_id, exp in summary["experiments"].items():
-        paper = [f for f in exp["findings"] if f["kind"] == "paper"
-                 and f["source"] in LEARNED_SOURCES]
-        claims = list(dict.fromkeys(f["claim"] for f in paper))
-        findings = [{"claim": claim, **{f["source"]: f["reproduced"] for f in paper
-                                        if f["claim"] == claim}}
-                    for claim in claims] or [{"claim": "(no finding defined)"}]
+        from_paper = exp.get("from_paper", True)
+        checked = [f for f in exp["findings"] if f["source"] in LEARNED_SOURCES
+                   and (f["kind"] == "paper" or not from_paper)]
+        claims = list(dict.fromkeys((f["claim"], f["kind"]) for f in checked))
+        findings = [{"claim": claim, "kind": _kind(kind, from_paper),
+                     **{f["source"]: f["reproduced"] for f in checked
+                        if (f["claim"], f["kind"]) == (claim, kind)}}
+                    for claim, kind in claims] or [{"claim": "(no finding defined)"}]
         rows.append({"study": exp["title"], "id": exp_id, "findings": findings,
+                     "from_paper": from_paper,
                      "distance": exp["metrics"].get("distance_to_humans", {})})
     return rows
+
+
+def _kind(kind: str, from_paper: bool) -> str:
+    """A finding's kind as the report names it: a study of one's own has claims, not papers."""
+    return "claim" if kind == "paper" and not from_paper else kind
+
+
+def _reproduced_any(rows: list[dict[str, Any]]) -> bool:
+    return any(f.get("demonstrations") or f.get("policy") for r in rows for f in r["findings"])
+
+
+def _headline(front: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the top of the report says: the paper's question and warnings only for its studies."""
+    paper = [r for r in front if r["from_paper"]]
+    own = [r for r in front if not r["from_paper"]]
+    own_failed = [r["study"] for r in own
+                  if any(f.get("demonstrations") is not None or f.get("policy") is not None
+                         for f in r["findings"]) and not _reproduced_any([r])]
+    return {"paper_run": bool(paper), "all_paper": bool(front) and not own,
+            "paper_reproduced_any": _reproduced_any(paper), "own_titles": [r["study"] for r in own],
+            "own_failed": own_failed}
 
 
 def _scalars(metric: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -78,15 +107,17 @@ def write_report(out: Path, results: list[Any], summary: dict[str, Any],
         exp = result.experiment
         figures = plot_analysis(result.analysis, out / "figures", exp.name)
         data = summary["experiments"][exp.id]
+        composed = study(exp.id)
         sections.append({"id": exp.id, "title": exp.title, "data": data,
+                         "from_paper": composed.from_paper,
+                         "references": composed.human.references(),
                          "personas": persona_table(data["metrics"]),
                          "figures": [{"panel": panel, "src": _embed(p),
                                       "file": f"figures/{p.name}"}
                                      for panel, p in figures.items()]})
     embedded = str(manifest.get("model", {}).get("model", "")) == "smollm2"
-    reproduced_any = any(f.get("demonstrations") or f.get("policy")
-                         for r in _front_rows(summary) for f in r["findings"])
+    front = _front_rows(summary)
     html = _ENV.get_template("report.html.j2").render(
-        summary=summary, manifest=manifest, sections=sections, front=_front_rows(summary),
-        embedded=embedded, reproduced_any=reproduced_any)
+        summary=summary, manifest=manifest, sections=sections, front=front,
+        embedded=embedded, **_headline(front))
     return write_text_atomic(out / "report.html", html, what="the report")
