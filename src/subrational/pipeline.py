@@ -172,10 +172,12 @@ def _robustness_note(robust: dict[str, Any]) -> list[str]:
     flagged = robust["form_beats_state"]
     if not flagged:
         return []
-    shares = robust["variance_shares"]
-    moved = " and ".join(f"the {k} ({shares[k]:.0%} of the variance)" for k in flagged)
-    return [f"{moved.capitalize()} {'move' if len(flagged) > 1 else 'moves'} the answers more "
-            f"than the situation does ({(shares['state'] or 0):.0%}): the model answers the "
+    groups = robust["groups"]
+    form, content = groups["form"], groups["content"]
+    return [f"How the question is put ({' and '.join(flagged)}, with their interactions with the "
+            f"state: {form['share']:.0%} of the variance of the answers, 95 % interval "
+            f"{form['interval'][0]:.0%}-{form['interval'][1]:.0%}) moves the answers more than "
+            f"the situation and the persona do ({content['share']:.0%}): the model answers the "
             "form of the question, not its content."]
 
 
@@ -198,7 +200,7 @@ def run_experiment(experiment: Experiment, config: RunConfig, cached: CachedBack
                              settings=EvalSettings(episodes=config.episodes, seed=config.seed))
     fits = fit_structural(experiment, composed.models(experiment), policies, personas,
                           n_boot=config.bootstrap, seed=config.seed)
-    robust = robustness(frame)
+    robust = robustness(frame, seed=config.seed)
     return ExperimentResult(experiment, analysis, diagnostics(frame), training, method,
                             notes + _robustness_note(robust), robust, list(fits.fits),
                             list(fits.left_out))

@@ -1,117 +1,143 @@
-"""The variance decomposition returns the effects a scripted model was built with."""
+"""The robustness decomposition against scripted designs whose effects are known.
+
+Rows are built directly as a demonstrations table (persona x state x wording x option order),
+with P(first action) = sigmoid(sum of the effects the test puts in), so each test knows which
+term moves the answers. The statistical tests count how often the flag fires over many seeds:
+a model whose answers follow the content must not be flagged, one that follows the form must.
+"""
+
+import itertools
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.special import expit
 
-from subrational.backends.base import OptionScores
 from subrational.backends.scripted import ScriptedBackend
 from subrational.cache import Cache, CachedBackend
 from subrational.demonstrations import to_frame
 from subrational.elicitation import elicit
-from subrational.evaluation.robustness import persona_sensitivity, robustness, variance_shares
+from subrational.evaluation.robustness import decompose, persona_sensitivity, robustness
 from support import BusState, BusStop
 
-WORDING = {"wait for a bus": 0.0, "at a bus stop": 0.1, "bus is late": -0.1}
+STATES, PERSONAS, WORDINGS, ORDERS = range(11), ("a", "b", "c"), range(4), ("A|B", "B|A")
 
 
-class Additive(ScriptedBackend):
-    """P(Walk) = 0.3 + slope * minute + a wording effect + 0.05 when Walk is listed first."""
-
-    def __init__(self, persona_effect=0.0, slope=0.1):
-        super().__init__("x", probs_fn=lambda p, s: [0.5, 0.5])
-        self.persona_effect, self.slope = persona_effect, slope
-
-    def score(self, requests):
-        out = []
-        for req in requests:
-            system, user = req.prompt.messages[0].content, req.prompt.messages[-1].content
-            wording = next(v for k, v in WORDING.items() if k in system)
-            order = 0.05 if user.endswith("Walk or Wait.") else -0.05
-            patience = req.prompt.meta["persona"].values["patience"]
-            p = (0.3 + self.slope * req.prompt.meta["state"].minute + wording + order
-                 + self.persona_effect * (patience - 1))
-            probs = [p, 1 - p] if req.options[0] == "Walk" else [1 - p, p]
-            out.append(OptionScores(tuple(float(np.log(x)) for x in probs)))
-        return out
-
-
-class OneStop(BusStop):
-    """The bus stop asked about at one moment only: a game with a single decision state."""
-
-    name = "one-stop"
-
-    def states(self):
-        return [BusState(0)]
-
-
-def _frame(backend, personas=("patience-1",), paraphrases=None, game_cls=BusStop):
-    game = game_cls()
-    rows = elicit(game, [game.persona(p) for p in personas], CachedBackend(backend, Cache()),
-                  paraphrases=paraphrases)
-    return to_frame(game, rows, {})
-
-
-def test_shares_equal_the_built_in_variance_components():
-    shares = variance_shares(_frame(Additive()))
-    # Population variances: state {0, .1, .2, .3} -> .0125; wording {0, .1, -.1} -> .00667;
-    # order {+.05, -.05} -> .0025. The design is balanced, so they add up to the total.
-    total = 0.0125 + 0.02 / 3 + 0.0025
-    assert shares["state"] == pytest.approx(0.0125 / total, abs=1e-6)
-    assert shares["wording"] == pytest.approx((0.02 / 3) / total, abs=1e-6)
-    assert shares["order"] == pytest.approx(0.0025 / total, abs=1e-6)
-    # One persona: the persona was not varied, so it has no share (not a share of 0).
-    assert shares["persona"] is None and shares["residual"] == pytest.approx(0.0, abs=1e-9)
-
-
-def test_wording_stronger_than_the_state_is_flagged():
-    report = robustness(_frame(Additive(slope=0.06)))  # order .0025 < state .0045 < wording .0067
-    assert report["form_beats_state"] == ["wording"]
-    assert report["variance_shares"]["wording"] > report["variance_shares"]["state"]
-    assert report["not_varied"] == ["persona"]
-    assert robustness(_frame(Additive()))["form_beats_state"] == []
-
-
-def test_persona_sensitivity_measures_the_persona_gap():
-    frame = _frame(Additive(persona_effect=0.05), personas=("patience-1", "patience-3"))
-    assert persona_sensitivity(frame) == pytest.approx(0.1)
-    assert variance_shares(frame)["persona"] > 0.1
-    assert persona_sensitivity(_frame(Additive())) is None  # one persona: undefined
-
-
-def test_one_wording_gives_no_wording_share():
-    frame = _frame(Additive(), paraphrases=1)
-    shares = variance_shares(frame)
-    assert shares["wording"] is None and shares["state"] > 0.8
-    assert robustness(frame)["not_varied"] == ["persona", "wording"]
-
-
-def test_a_game_with_one_decision_state_is_not_flagged():
-    # Wording and order move the answers, the state cannot (there is one): it is not varied,
-    # not a share of 0 beaten by everything.
-    report = robustness(_frame(Additive(), game_cls=OneStop))
-    shares = report["variance_shares"]
-    assert shares["state"] is None and shares["persona"] is None
-    assert shares["wording"] == pytest.approx((0.02 / 3) / (0.02 / 3 + 0.0025), abs=1e-6)
-    assert report["not_varied"] == ["state", "persona"]
-    assert report["form_beats_state"] == []
-
-
-def _design(state_effect, wording_effect):
-    """A balanced 2 x 2 x 2 design: P(first) = 0.5 +- the state effect +- the wording effect."""
+def _table(logit, *, noise=0.0, seed=0, personas=PERSONAS, states=STATES, wordings=WORDINGS):
+    """One row per cell; ``logit(persona_index, state, wording, order_index, rng)``."""
+    rng = np.random.default_rng(seed)
     rows = []
-    for state in (0, 1):
-        for wording in (0, 1):
-            for order in ("A|B", "B|A"):
-                p = 0.5 + state_effect * (2 * state - 1) + wording_effect * (2 * wording - 1)
-                rows.append({"status": "ok", "probs": [p, 1 - p], "state": str(state),
-                             "persona": "p", "paraphrase": wording, "variant": order})
+    for (i, persona), s, w, (j, order) in itertools.product(
+            enumerate(personas), states, wordings, enumerate(ORDERS)):
+        p = float(expit(logit(i, s, w, j, rng) + noise * rng.normal()))
+        rows.append({"status": "ok", "probs": [p, 1 - p], "state": str(s), "persona": persona,
+                     "paraphrase": w, "variant": order})
     return pd.DataFrame(rows)
 
 
-def test_a_tie_with_the_state_is_not_flagged():
-    report = robustness(_design(0.1, 0.1))
+def human_like(i, s, w, j, rng):
+    """Content: the state moves the answer, and the persona changes how much (persona:state)."""
+    return 2.0 - (0.3 + 0.3 * i) * s
+
+
+def form_driven(effects):
+    """Form: every wording x state and order has its own random effect, the content none."""
+    def logit(i, s, w, j, rng):
+        return effects[(w, s)] + 0.8 * (2 * j - 1)
+    return logit
+
+
+def _form_effects(seed):
+    rng = np.random.default_rng(1000 + seed)
+    return {(w, s): 1.5 * rng.normal() for w in WORDINGS for s in STATES}
+
+
+def test_a_content_driven_model_shows_its_persona_by_state_effect_and_is_not_flagged():
+    report = robustness(_table(human_like, noise=0.3))
     shares = report["variance_shares"]
-    assert shares["wording"] == pytest.approx(0.5) and shares["state"] == pytest.approx(0.5)
+    assert shares["state"] > 0.5 and shares["persona:state"] > 0.05
+    assert shares["wording"] < 0.01 and shares["order"] < 0.01
+    assert report["groups"]["content"]["share"] > 0.9
     assert report["form_beats_state"] == []
-    assert robustness(_design(0.1, 0.11))["form_beats_state"] == ["wording"]
+    lo, hi = report["intervals"]["persona:state"]
+    assert lo <= shares["persona:state"] <= hi and lo > 0
+
+
+def test_a_form_driven_model_is_flagged():
+    report = robustness(_table(form_driven(_form_effects(0)), noise=0.3))
+    assert report["form_beats_state"] == ["order", "wording"]
+    assert report["form_minus_content"]["interval"][0] > 0
+
+
+def test_the_flag_fires_rarely_on_content_and_almost_always_on_form():
+    seeds = range(20)
+    false_flags = sum(bool(robustness(_table(human_like, noise=1.0, seed=k), n_boot=100,
+                                      seed=k)["form_beats_state"]) for k in seeds)
+    hits = sum(bool(robustness(_table(form_driven(_form_effects(k)), noise=1.0, seed=k),
+                               n_boot=100, seed=k)["form_beats_state"]) for k in seeds)
+    assert false_flags <= 2 and hits >= 18, (false_flags, hits)
+
+
+def test_pure_noise_has_shares_near_zero_and_is_not_flagged():
+    flags = 0
+    for k in range(20):
+        report = robustness(_table(lambda *a: 0.0, noise=1.0, seed=k), n_boot=100, seed=k)
+        assert all(v is None or v < 0.1 for v in report["variance_shares"].values())
+        flags += bool(report["form_beats_state"])
+    assert flags <= 2
+
+
+def test_omega_squared_corrects_for_degrees_of_freedom():
+    # 11 states of pure noise versus 2 orders of pure noise: raw sums of squares would give the
+    # states 10 times the order's share; omega squared gives both about nothing.
+    parts = decompose(_table(lambda *a: 0.0, noise=1.0, seed=3), n_boot=50)
+    assert parts["shares"]["state"] < 0.02 and parts["shares"]["order"] < 0.02
+    assert parts["noise_floor"] == pytest.approx(1.0, rel=0.2)  # the residual variance
+
+
+def test_a_tie_is_not_flagged():
+    def tie(i, s, w, j, rng):
+        return 0.5 * (s - 5) / 5 * 2 + 1.0 * (2 * j - 1) * 0.58
+    report = robustness(_table(tie, noise=0.5, personas=("a",)), n_boot=200)
+    content, form = report["groups"]["content"]["share"], report["groups"]["form"]["share"]
+    assert abs(content - form) < 0.15
+    assert report["form_beats_state"] == []
+
+
+def test_factors_not_varied_have_no_share():
+    report = robustness(_table(human_like, noise=0.3, personas=("a",), wordings=(0,)))
+    shares = report["variance_shares"]
+    assert report["not_varied"] == ["persona", "wording"]
+    assert shares["persona"] is None and shares["wording"] is None
+    assert shares["persona:state"] is None and shares["wording:state"] is None
+    assert shares["state"] > 0.9
+    # one wording: order:state alone would saturate the design, so it is left out and said so
+    assert report["not_estimable"] == ["order:state"] and shares["order:state"] is None
+
+
+def test_a_game_with_one_decision_state_is_not_flagged():
+    one_state = _table(form_driven(_form_effects(0)), noise=0.3, personas=("a",), states=(0,))
+    report = robustness(one_state)
+    assert report["variance_shares"]["state"] is None
+    assert report["not_varied"] == ["state", "persona"]
+    assert report["form_beats_state"] == []  # nothing of the content varies: nothing to beat
+
+
+class Walker(ScriptedBackend):
+    """P(Walk) rises with the minute; the real elicitation pipeline builds the table."""
+
+    def __init__(self):
+        super().__init__("x", probs_fn=lambda p, s: [float(expit(-1 + s.minute)),
+                                                     1 - float(expit(-1 + s.minute))])
+
+
+def test_the_decomposition_reads_a_real_demonstrations_table():
+    game = BusStop()
+    rows = elicit(game, [game.persona("patience-1"), game.persona("patience-2")],
+                  CachedBackend(Walker(), Cache()))
+    frame = to_frame(game, rows, {})
+    report = robustness(frame)
+    assert report["variance_shares"]["state"] > 0.95
+    assert report["form_beats_state"] == [] and report["not_varied"] == []
+    assert persona_sensitivity(frame) == pytest.approx(0.0, abs=1e-9)
+    assert BusState(0) in game.states()

@@ -104,7 +104,7 @@ def test_an_order_effect_larger_than_the_state_effect_is_flagged(tmp_path):
     shares = exp["robustness"]["variance_shares"]
     assert shares["order"] == pytest.approx(1.0) and shares["state"] == pytest.approx(0.0)
     assert exp["robustness"]["form_beats_state"] == ["order"]
-    assert any("the order (100% of the variance) moves the answers more" in n.lower()
+    assert any(n.startswith("How the question is put (order,") and "100% of the variance" in n
                for n in exp["notes"])
 
 

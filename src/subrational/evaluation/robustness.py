@@ -1,65 +1,63 @@
 """Robustness as a designed factor: what moves the LLM's answers, and by how much.
 
-Every demonstration row is one persona x state x wording x option order, so the plan is a full
-factorial design and the variance of P(first action) over the rows splits into main effects.
-The shares come from the sums of squares of a main-effects linear model (statsmodels
-``anova_lm``, type II, which for this balanced design equals the sequential split); what the
-main effects leave over (interactions and sampling noise) is reported as ``residual``.
-A study where the wording or the option order explains more than the state does is flagged:
-there the model answers the form of the question, not its content.
+Every demonstration row is one persona x state x wording x option order, a full factorial
+design. The answer analysed is the **logit** of P(first action) (clipped to [1e-4, 1 - 1e-4]),
+the scale on which choice models are additive. The linear model has the main effects and the
+interactions that matter::
+
+    state + persona + wording + order + persona:state + wording:state + order:state
+
+``persona:state`` is the effect of interest (fairness moves the rejection curve, age moves the
+waiting curve); it used to sit in the residual. Each term's share is **omega squared**,
+``(SS - df * MS_residual) / (SS_total + MS_residual)``: the sums of squares are corrected for
+their degrees of freedom, so 20 offer levels no longer beat one option order by counting alone
+(a term no bigger than noise has a share near 0, clipped at 0). What the terms leave over (the
+higher-order interactions and, for sampled answers, the draws' noise) is the residual mean
+square, reported as ``noise_floor``.
+
+The terms group into **content** (state, persona, persona:state: what the situation and the
+person are) and **form** (wording, order, wording:state, order:state: how the question is put).
+Intervals come from a wild bootstrap of the residuals (Rademacher weights, ``n_boot``
+replicates, seeded), all replicates at once through the QR factors of the nested designs. A
+study is flagged "form beats content" only when the form share exceeds the content share with
+95 % confidence (the bootstrap's lower bound of their difference is above 0); the flag lists the
+form factors with a share above zero.
 
 A factor the design does not vary (a game with one decision state, a run with one persona or
-one wording) has no share at all: it is reported as ``None`` and listed in ``not_varied``, and
-it is never compared, so it neither beats nor is beaten. A share equal to the state's (within
-:data:`TIE`) does not beat it either.
+one wording) has no share at all: it is ``None`` and listed in ``not_varied``, never compared.
 """
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
+import numpy as np
 import pandas as pd
-import statsmodels.formula.api as smf
-from statsmodels.stats.anova import anova_lm
 
-__all__ = ["FACTORS", "TIE", "variance_shares", "not_varied", "persona_sensitivity", "robustness"]
+from ..seeding import derived_rng
+
+__all__ = ["FACTORS", "TERMS", "CONTENT", "FORM", "decompose", "not_varied",
+           "persona_sensitivity", "robustness"]
 
 FACTORS = {"state": "state", "persona": "persona", "wording": "paraphrase", "order": "variant"}
 """Report name of each factor -> demonstrations column."""
-TIE = 1e-9
-"""Shares closer than this are a tie (numerical noise of the sums of squares), not a win."""
+TERMS = ("state", "persona", "wording", "order", "persona:state", "wording:state",
+         "order:state")
+"""Model terms, in the sequential order their sums of squares are taken."""
+CONTENT = ("state", "persona", "persona:state")
+FORM = ("wording", "order", "wording:state", "order:state")
+_CLIP = 1e-4
+RULE = ("flagged when the wording and option order (with their interactions with the state) "
+        "explain more of the variance of logit P(first action) than the state, the persona and "
+        "their interaction do, with 95 % confidence (omega squared, wild bootstrap)")
 
 
 def _first_action(frame: pd.DataFrame) -> pd.DataFrame:
     ok = frame[frame["status"] == "ok"]
     data = ok[list(FACTORS.values())].astype(str).copy()
-    data["y"] = ok["probs"].map(lambda p: float(p[0])).to_numpy()
-    return data
-
-
-def variance_shares(frame: pd.DataFrame) -> dict[str, float | None]:
-    """Share of the variance of P(first action) due to each factor, plus ``residual``.
-
-    Factors with one level in ``frame`` (one state, a single persona) were not varied: their
-    share is ``None``, not 0. When the answers do not vary at all, every share is ``None``.
-    """
-    data = _first_action(frame)
-    total = float(((data["y"] - data["y"].mean()) ** 2).sum()) if len(data) else 0.0
-    shares: dict[str, float | None] = {name: None for name in FACTORS}
-    if total <= 1e-15:
-        return {**shares, "residual": None}
-    varying = [(name, col) for name, col in FACTORS.items() if data[col].nunique() > 1]
-    if not varying:
-        return {**shares, "residual": 1.0}
-    formula = "y ~ " + " + ".join(f"C({col})" for _, col in varying)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a perfect fit warns about a zero residual
-        table = anova_lm(smf.ols(formula, data=data).fit(), typ=2)
-    for name, col in varying:
-        shares[name] = float(table.loc[f"C({col})", "sum_sq"] / total)
-    shares["residual"] = float(table.loc["Residual", "sum_sq"] / total)
-    return shares
+    p = np.clip(ok["probs"].map(lambda v: float(v[0])).to_numpy(dtype=float), _CLIP, 1 - _CLIP)
+    data["y"] = np.log(p / (1 - p))
+    return data.reset_index(drop=True)
 
 
 def not_varied(frame: pd.DataFrame) -> list[str]:
@@ -68,22 +66,119 @@ def not_varied(frame: pd.DataFrame) -> list[str]:
     return [name for name, col in FACTORS.items() if data[col].nunique() < 2]
 
 
+def _dummies(data: pd.DataFrame, term: str) -> np.ndarray:
+    cols = [FACTORS[f] for f in term.split(":")]
+    key = data[cols].agg("|".join, axis=1) if len(cols) > 1 else data[cols[0]]
+    return pd.get_dummies(key).to_numpy(dtype=float)
+
+
+def _orthonormal(x: np.ndarray) -> np.ndarray:
+    """An orthonormal basis of the column space of ``x`` (rank-revealing QR)."""
+    if x.shape[1] == 0:
+        return x
+    u, s, _ = np.linalg.svd(x, full_matrices=False)
+    rank = int((s > s[0] * 1e-10).sum()) if len(s) else 0
+    return u[:, :rank]
+
+
+def _bases(data: pd.DataFrame, terms: list[str]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Sequential orthonormal blocks: each term's block is what it adds to the terms before it."""
+    n = len(data)
+    basis = [np.ones((n, 1)) / np.sqrt(n)]
+    blocks: dict[str, np.ndarray] = {}
+    for term in terms:
+        x = _dummies(data, term)
+        prior = np.hstack(basis)
+        block = _orthonormal(x - prior @ (prior.T @ x))
+        if block.shape[1]:
+            blocks[term] = block
+            basis.append(block)
+    return blocks, np.hstack(basis)
+
+
+def decompose(frame: pd.DataFrame, *, n_boot: int = 200, seed: int = 0) -> dict[str, Any]:
+    """Omega-squared share of each term with a 95 % interval, the groups and the noise floor."""
+    data = _first_action(frame)
+    fixed = set(not_varied(frame))
+    terms = [t for t in TERMS if not set(t.split(":")) & fixed]
+    y = data["y"].to_numpy(dtype=float)
+    n = len(y)
+    empty: dict[str, Any] = {"shares": {t: None for t in TERMS}, "intervals": {},
+                             "groups": {}, "noise_floor": None, "residual_df": 0, "n_rows": n,
+                             "not_estimable": []}
+    if n < 3 or float(np.var(y)) <= 1e-15:
+        return empty
+    # Interactions that would leave no residual degrees of freedom (one wording: order:state
+    # alone saturates the design) are left out, last first, and said so.
+    dropped: list[str] = []
+    while True:
+        blocks, full = _bases(data, terms)
+        df_res = n - full.shape[1]
+        if df_res >= 1 or not any(":" in t for t in terms):
+            break
+        last = [t for t in terms if ":" in t][-1]
+        terms.remove(last)
+        dropped.append(last)
+    if df_res < 1:
+        return {**empty, "residual_df": df_res, "not_estimable": dropped}
+    fitted = full @ (full.T @ y)
+    residual = y - fitted
+    rng = derived_rng(seed, "robustness")
+    # column 0: the data; columns 1..: wild-bootstrap replicates of it
+    signs = rng.choice((-1.0, 1.0), size=(n, n_boot))
+    ys = np.column_stack([y, fitted[:, None] + residual[:, None] * signs])
+    centred = ys - ys.mean(axis=0)
+    ss_total = (centred ** 2).sum(axis=0)
+    proj = {t: ((b.T @ ys) ** 2).sum(axis=0) for t, b in blocks.items()}
+    ss_res = ss_total - sum(proj.values())
+    ms_res = np.maximum(ss_res, 0.0) / df_res
+    omega = {t: np.maximum((ss - blocks[t].shape[1] * ms_res) / (ss_total + ms_res), 0.0)
+             for t, ss in proj.items()}
+    shares: dict[str, float | None] = {t: None for t in TERMS}
+    intervals: dict[str, list[float]] = {}
+    for t, w in omega.items():
+        shares[t] = float(w[0])
+        intervals[t] = [float(v) for v in np.quantile(w[1:], [0.025, 0.975])]
+    groups = {}
+    for name, members in (("content", CONTENT), ("form", FORM)):
+        present = [omega[t] for t in members if t in omega]
+        if present:
+            total = np.sum(present, axis=0)
+            groups[name] = {"share": float(total[0]),
+                            "interval": [float(v) for v in np.quantile(total[1:], [0.025, 0.975])]}
+    gap = None
+    if {"content", "form"} <= set(groups):
+        diff = (np.sum([omega[t] for t in FORM if t in omega], axis=0)
+                - np.sum([omega[t] for t in CONTENT if t in omega], axis=0))
+        gap = {"estimate": float(diff[0]),
+               "interval": [float(v) for v in np.quantile(diff[1:], [0.025, 0.975])]}
+    return {"shares": shares, "intervals": intervals, "groups": groups, "form_minus_content": gap,
+            "noise_floor": float(ms_res[0]), "residual_df": int(df_res), "n_rows": n,
+            "n_boot": n_boot, "not_estimable": dropped}
+
+
 def persona_sensitivity(frame: pd.DataFrame) -> float | None:
     """Mean over states of the range across personas of P(first action) (wordings averaged)."""
-    data = _first_action(frame)
-    if data["persona"].nunique() < 2:
+    ok = frame[frame["status"] == "ok"]
+    if ok["persona"].nunique() < 2:
         return None
-    by_cell = data.groupby(["state", "persona"])["y"].mean()
+    y = ok["probs"].map(lambda p: float(p[0]))
+    by_cell = y.groupby([ok["state"], ok["persona"]]).mean()
     return float(by_cell.groupby(level=0).agg(lambda v: v.max() - v.min()).mean())
 
 
-def robustness(frame: pd.DataFrame) -> dict[str, Any]:
-    """Variance shares, persona sensitivity and the flag, as stored in ``summary.json``."""
-    shares = variance_shares(frame)
-    state = shares["state"]
-    form = {k: v for k, v in shares.items() if k in ("wording", "order") and v is not None}
-    flagged = [] if state is None else sorted(k for k, v in form.items() if v > state + TIE)
-    return {"variance_shares": shares, "persona_sensitivity": persona_sensitivity(frame),
-            "form_beats_state": flagged, "not_varied": not_varied(frame),
-            "rule": "flagged when the wording or the option order explains a larger share of the "
-                    "variance of P(first action) than the state does"}
+def robustness(frame: pd.DataFrame, *, n_boot: int = 200, seed: int = 0) -> dict[str, Any]:
+    """The decomposition, persona sensitivity and the flag, as stored in ``summary.json``."""
+    parts = decompose(frame, n_boot=n_boot, seed=seed)
+    gap = parts.get("form_minus_content")
+    beats = gap is not None and gap["interval"][0] > 0
+    shares = parts["shares"]
+    flagged = sorted({t.split(":")[0] for t in FORM if (shares.get(t) or 0.0) > 0}) if beats \
+        else []
+    return {"scale": "logit P(first action)", "variance_shares": parts["shares"],
+            "intervals": parts["intervals"], "groups": parts["groups"],
+            "form_minus_content": gap, "noise_floor": parts["noise_floor"],
+            "residual_df": parts["residual_df"], "n_rows": parts["n_rows"],
+            "not_estimable": parts["not_estimable"],
+            "persona_sensitivity": persona_sensitivity(frame), "form_beats_state": flagged,
+            "not_varied": not_varied(frame), "rule": RULE}
