@@ -141,3 +141,23 @@ def test_the_decomposition_reads_a_real_demonstrations_table():
     assert report["form_beats_state"] == [] and report["not_varied"] == []
     assert persona_sensitivity(frame) == pytest.approx(0.0, abs=1e-9)
     assert BusState(0) in game.states()
+
+
+def test_the_content_and_form_intervals_cover_the_true_shares():
+    # Truth: the noise-free logits' content (form) variance over their variance plus the noise's.
+    # 264 rows, as in the ultimatum study; measured 56/60 and 57/60 (smaller designs cover less:
+    # 49/60 and 53/60 at 88 rows).
+    def mixed(i, s, w, j, rng):
+        return human_like(i, s, w, j, rng) * 0.3 + 0.4 * (2 * j - 1)
+
+    clean = _table(mixed)
+    groups = decompose(clean, n_boot=10)["groups"]
+    p = np.stack(clean["probs"])
+    total = float(np.var(np.log(p[:, 0] / p[:, 1])))
+    truth = {g: groups[g]["share"] * total / (total + 1.0) for g in groups}
+    covered = dict.fromkeys(truth, 0)
+    for k in range(60):
+        noisy = decompose(_table(mixed, noise=1.0, seed=k), n_boot=200, seed=k)["groups"]
+        for g in truth:
+            covered[g] += noisy[g]["interval"][0] <= truth[g] <= noisy[g]["interval"][1]
+    assert min(covered.values()) >= 54, covered  # nominal 95 %: at least 90 % of 60

@@ -17,8 +17,9 @@ square, reported as ``noise_floor``.
 
 The terms group into **content** (state, persona, persona:state: what the situation and the
 person are) and **form** (wording, order, wording:state, order:state: how the question is put).
-Intervals come from a wild bootstrap of the residuals (Rademacher weights, ``n_boot``
-replicates, seeded), all replicates at once through the QR factors of the nested designs. A
+Intervals are basic intervals from a wild bootstrap of the residuals (Gaussian weights,
+``n_boot`` replicates, seeded), taken on the unclipped omega squared (a share below 0 is shown
+as 0), all replicates at once through the QR factors of the nested designs. A
 study is flagged "form beats content" only when the form share exceeds the content share with
 95 % confidence (the bootstrap's lower bound of their difference is above 0); the flag lists the
 form factors with a share above zero.
@@ -68,17 +69,21 @@ def not_varied(frame: pd.DataFrame) -> list[str]:
 
 def _dummies(data: pd.DataFrame, term: str) -> np.ndarray:
     cols = [FACTORS[f] for f in term.split(":")]
-    key = data[cols].agg("|".join, axis=1) if len(cols) > 1 else data[cols[0]]
+    key = data[cols[0]]
+    for col in cols[1:]:
+        key = key + "|" + data[col]
     return pd.get_dummies(key).to_numpy(dtype=float)
 
 
 def _orthonormal(x: np.ndarray) -> np.ndarray:
-    """An orthonormal basis of the column space of ``x`` (rank-revealing QR)."""
+    """An orthonormal basis of the column space of ``x``, from the eigenvectors of its Gram
+    matrix (the columns are few: a factor's levels), dropping directions it does not span.
+    """
     if x.shape[1] == 0:
         return x
-    u, s, _ = np.linalg.svd(x, full_matrices=False)
-    rank = int((s > s[0] * 1e-10).sum()) if len(s) else 0
-    return u[:, :rank]
+    values, vectors = np.linalg.eigh(x.T @ x)
+    keep = values > max(float(values.max()), 0.0) * 1e-10
+    return (x @ vectors[:, keep]) / np.sqrt(values[keep])
 
 
 def _bases(data: pd.DataFrame, terms: list[str]) -> tuple[dict[str, np.ndarray], np.ndarray]:
@@ -94,6 +99,19 @@ def _bases(data: pd.DataFrame, terms: list[str]) -> tuple[dict[str, np.ndarray],
             blocks[term] = block
             basis.append(block)
     return blocks, np.hstack(basis)
+
+
+def _interval(values: np.ndarray, truth: float, *, clip: bool) -> list[float]:
+    """95 % basic bootstrap interval of the estimate ``values[0]``.
+
+    ``values[1:]`` are the replicates and ``truth`` the value they estimate in the bootstrap
+    world (its fitted effects plus noise): the interval is the estimate minus the replicates'
+    errors, ``values[0] - (quantiles - truth)``. A percentile interval would sit above the
+    estimate, since the fitted effects the bootstrap starts from already carry noise.
+    """
+    lo_q, hi_q = np.quantile(values[1:], [0.025, 0.975])
+    lo, hi = float(values[0] - (hi_q - truth)), float(values[0] - (lo_q - truth))
+    return [max(lo, 0.0), min(max(hi, 0.0), 1.0)] if clip else [lo, hi]
 
 
 def decompose(frame: pd.DataFrame, *, n_boot: int = 200, seed: int = 0) -> dict[str, Any]:
@@ -124,34 +142,43 @@ def decompose(frame: pd.DataFrame, *, n_boot: int = 200, seed: int = 0) -> dict[
     fitted = full @ (full.T @ y)
     residual = y - fitted
     rng = derived_rng(seed, "robustness")
-    # column 0: the data; columns 1..: wild-bootstrap replicates of it
-    signs = rng.choice((-1.0, 1.0), size=(n, n_boot))
-    ys = np.column_stack([y, fitted[:, None] + residual[:, None] * signs])
+    # column 0: the data; columns 1..: wild-bootstrap replicates of it. The residuals are
+    # scaled by sqrt(n / df) (the design is balanced: every row has leverage p / n), so that the
+    # replicates' noise has the data's variance.
+    weights = rng.standard_normal(size=(n, n_boot))
+    scaled = residual * np.sqrt(n / df_res)
+    ys = np.column_stack([y, fitted[:, None] + scaled[:, None] * weights])
     centred = ys - ys.mean(axis=0)
     ss_total = (centred ** 2).sum(axis=0)
     proj = {t: ((b.T @ ys) ** 2).sum(axis=0) for t, b in blocks.items()}
     ss_res = ss_total - sum(proj.values())
     ms_res = np.maximum(ss_res, 0.0) / df_res
-    omega = {t: np.maximum((ss - blocks[t].shape[1] * ms_res) / (ss_total + ms_res), 0.0)
+    # unclipped, so that sums over terms and differences stay unbiased; clipped when shown
+    omega = {t: (ss - blocks[t].shape[1] * ms_res) / (ss_total + ms_res)
              for t, ss in proj.items()}
+    # What the replicates estimate: the fitted effects' share of fitted effects plus noise.
+    world = sum(ss[0] for ss in proj.values()) + n * ms_res[0]
+    truth = {t: float(ss[0] / world) for t, ss in proj.items()}
     shares: dict[str, float | None] = {t: None for t in TERMS}
     intervals: dict[str, list[float]] = {}
     for t, w in omega.items():
-        shares[t] = float(w[0])
-        intervals[t] = [float(v) for v in np.quantile(w[1:], [0.025, 0.975])]
+        shares[t] = max(float(w[0]), 0.0)
+        intervals[t] = _interval(w, truth[t], clip=True)
     groups = {}
     for name, members in (("content", CONTENT), ("form", FORM)):
-        present = [omega[t] for t in members if t in omega]
+        present = [t for t in members if t in omega]
         if present:
-            total = np.sum(present, axis=0)
-            groups[name] = {"share": float(total[0]),
-                            "interval": [float(v) for v in np.quantile(total[1:], [0.025, 0.975])]}
+            total = np.sum([omega[t] for t in present], axis=0)
+            groups[name] = {"share": max(float(total[0]), 0.0), "interval": _interval(
+                total, sum(truth[t] for t in present), clip=True)}
     gap = None
     if {"content", "form"} <= set(groups):
-        diff = (np.sum([omega[t] for t in FORM if t in omega], axis=0)
-                - np.sum([omega[t] for t in CONTENT if t in omega], axis=0))
-        gap = {"estimate": float(diff[0]),
-               "interval": [float(v) for v in np.quantile(diff[1:], [0.025, 0.975])]}
+        form = [t for t in FORM if t in omega]
+        content = [t for t in CONTENT if t in omega]
+        diff = np.sum([omega[t] for t in form], axis=0) - np.sum([omega[t] for t in content],
+                                                                  axis=0)
+        gap = {"estimate": float(diff[0]), "interval": _interval(
+            diff, sum(truth[t] for t in form) - sum(truth[t] for t in content), clip=False)}
     return {"shares": shares, "intervals": intervals, "groups": groups, "form_minus_content": gap,
             "noise_floor": float(ms_res[0]), "residual_df": int(df_res), "n_rows": n,
             "n_boot": n_boot, "not_estimable": dropped}
