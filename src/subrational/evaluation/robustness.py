@@ -76,8 +76,9 @@ def _dummies(data: pd.DataFrame, term: str) -> np.ndarray:
 
 
 def _orthonormal(x: np.ndarray) -> np.ndarray:
-    """An orthonormal basis of the column space of ``x``, from the eigenvectors of its Gram
-    matrix (the columns are few: a factor's levels), dropping directions it does not span.
+    """An orthonormal basis of the column space of ``x``, dropping directions it does not span.
+
+    From the eigenvectors of its Gram matrix: the columns are few (a factor's levels).
     """
     if x.shape[1] == 0:
         return x
