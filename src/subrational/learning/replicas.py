@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import cast
 
 import torch
+from torch import nn
 
 from .dataset import TrainingTensors
 from .losses import LossFn
@@ -21,11 +23,15 @@ from .network import PolicyNetwork
 __all__ = ["Best", "stack", "forward", "unstack", "clone", "train_replicas"]
 
 
+def _linears(network: PolicyNetwork) -> list[nn.Linear]:
+    return [cast(nn.Linear, network.layers[i]) for i in (0, 2, 4)]
+
+
 def stack(networks: list[PolicyNetwork]) -> list[torch.Tensor]:
     """Weights ``(r, in, out)`` and biases ``(r, 1, out)`` of each layer, as leaf tensors."""
     out = []
-    for layer in (0, 2, 4):
-        linears = [n.layers[layer] for n in networks]
+    for layer in range(3):
+        linears = [_linears(n)[layer] for n in networks]
         out.append(torch.stack([m.weight.detach().T for m in linears]).contiguous())
         out.append(torch.stack([m.bias.detach()[None] for m in linears]))
     return [p.requires_grad_() for p in out]
@@ -45,16 +51,16 @@ def forward(params: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
 def unstack(params: list[torch.Tensor], r: int, network: PolicyNetwork) -> PolicyNetwork:
     """Copy replica ``r`` of ``params`` into ``network`` (in eval mode)."""
     with torch.no_grad():
-        for j, layer in enumerate((0, 2, 4)):
-            network.layers[layer].weight.copy_(params[2 * j][r].T)
-            network.layers[layer].bias.copy_(params[2 * j + 1][r, 0])
+        for j, linear in enumerate(_linears(network)):
+            linear.weight.copy_(params[2 * j][r].T)
+            linear.bias.copy_(params[2 * j + 1][r, 0])
     return network.eval()
 
 
 def clone(network: PolicyNetwork) -> PolicyNetwork:
     """A new network with the same shape and weights."""
-    twin = PolicyNetwork(network.layers[0].in_features, network.layers[4].out_features,
-                         network.hidden)
+    first, *_, last = _linears(network)
+    twin = PolicyNetwork(first.in_features, last.out_features, network.hidden)
     twin.load_state_dict(network.state_dict())
     return twin
 
