@@ -51,7 +51,8 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
                      "(200)")
     run.add_argument("--episodes", type=int, help="rollouts per policy and persona for the "
                      "behaviour statistics (2000)")
-    run.add_argument("--loss", help="imitation loss: paper (default) or kl")
+    run.add_argument("--loss", help="imitation loss: kl (default) or paper (squared error on "
+                     "softmax outputs)")
     run.add_argument("--seed", type=int, help="seed for sampling and training (0)")
     run.add_argument("--concurrency", type=int, dest="max_concurrency",
                      help="requests in flight (remote) or batch size (local) (16)")

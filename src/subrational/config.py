@@ -46,7 +46,8 @@ class RunConfig(BaseModel):
         paraphrases: Use only the first N wordings of each study's instructions (all when
             unset); fewer wordings cost fewer calls but the report cannot separate the
             wording's effect.
-        loss: Imitation loss, ``paper`` or ``kl``.
+        loss: Imitation loss, ``kl`` (soft-label cross-entropy) or ``paper`` (squared error on
+            softmax outputs); see docs/performance.md for the comparison.
         out: Run directory.
         offline: Replay-only: never call a model, fail on a cache miss.
         max_concurrency: Requests in flight (remote) or batch size (local).
@@ -71,7 +72,7 @@ class RunConfig(BaseModel):
     paraphrases: int | None = None
     bootstrap: int = 200
     options: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    loss: str = "paper"
+    loss: str = "kl"
     out: Path = Path("runs")
     offline: bool = False
     max_concurrency: int = 16

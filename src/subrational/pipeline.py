@@ -53,7 +53,8 @@ from .experiments import (
     study,
 )
 from .experiments.checks import check_experiment
-from .learning import Target, TrainConfig, mean_tv, train_policy
+from .learning import Target, TrainConfig, TrainResult, mean_tv, train_policy
+from .learning.holdout import noise_floor, persona_baselines
 from .paths import ensure_dir, write_text_atomic
 from .rundir import config_digest, finish_run, start_run
 
@@ -142,30 +143,48 @@ def check_personas(experiments: list[Experiment], names: list[str]) -> None:
             raise UnknownNameError("persona", name, sorted(known))
 
 
-def _generalisation(experiment: Experiment, all_targets: list[Target],
-                    config: RunConfig) -> dict[str, Any] | None:
-    """Refit without the held-out personas; distance to the LLM on seen and unseen personas."""
+def _train(experiment: Experiment, targets_: list[Target], config: RunConfig,
+           notes: list[str], what: str) -> TrainResult:
+    trained = train_policy(experiment, targets_, config=TrainConfig(loss=config.loss,
+                                                                    seed=config.seed))
+    notes.extend(f"{what}: {w}" for w in trained.warnings)  # never silent
+    return trained
+
+
+def _generalisation(experiment: Experiment, all_targets: list[Target], config: RunConfig,
+                    frame: Any, notes: list[str]) -> dict[str, Any] | None:
+    """Refit without the held-out personas; distance to the LLM on seen and unseen personas.
+
+    Next to the network's distance on each held-out persona: copying the nearest trained
+    persona's targets, interpolating its two neighbours per state, and the LLM's own spread
+    over wordings (:mod:`subrational.learning.holdout`).
+    """
     held = set(experiment.holdout_personas)
     seen = [t for t in all_targets if t.persona.name not in held]
     unseen = [t for t in all_targets if t.persona.name in held]
     if not held or not unseen or len({t.persona.name for t in seen}) < 2:
         return None
-    refit = train_policy(experiment, seen, config=TrainConfig(loss=config.loss, seed=config.seed))
-    return {"held_out": sorted({t.persona.name for t in unseen}),
-            "train_tv": mean_tv(refit.policy, seen), "held_out_tv": mean_tv(refit.policy, unseen)}
+    refit = _train(experiment, seen, config, notes, "generalisation refit")
+    baselines = persona_baselines(experiment, seen, unseen)
+    per_persona = {name: {"network_tv": mean_tv(refit.policy, [t for t in unseen
+                                                                if t.persona.name == name]),
+                          **baselines[name], "noise_floor": noise_floor(frame, name)}
+                   for name in sorted(baselines)}
+    return {"held_out": sorted(baselines), "train_tv": mean_tv(refit.policy, seen),
+            "held_out_tv": mean_tv(refit.policy, unseen), "train_max_tv": refit.max_tv,
+            "per_persona": per_persona}
 
 
-def _learn(experiment: Experiment, frame: Any, config: RunConfig,
-           folder: Path) -> tuple[Policy, dict[str, Any]]:
+def _learn(experiment: Experiment, frame: Any, config: RunConfig, folder: Path,
+           notes: list[str]) -> tuple[Policy, dict[str, Any]]:
     """Train and save the policy on every persona; refit without the held-out ones."""
     all_targets = targets(experiment, frame)
-    trained = train_policy(experiment, all_targets,
-                           config=TrainConfig(loss=config.loss, seed=config.seed))
+    trained = _train(experiment, all_targets, config, notes, "policy")
     trained.policy.save(folder / "policy.pt")
     return trained.policy, {
         "loss": config.loss, "epochs": trained.epochs, "final_loss": trained.final_loss,
-        "fidelity_tv": trained.fidelity, "policy_file": f"{experiment.name}/policy.pt",
-        "generalisation": _generalisation(experiment, all_targets, config)}
+        **trained.summary(), "policy_file": f"{experiment.name}/policy.pt",
+        "generalisation": _generalisation(experiment, all_targets, config, frame, notes)}
 
 
 def _robustness_note(robust: dict[str, Any]) -> list[str]:
@@ -192,7 +211,7 @@ def run_experiment(experiment: Experiment, config: RunConfig, cached: CachedBack
                   "model_hash": str(cached.fingerprint.get("sha256", ""))}
     write_demonstrations(folder / "demonstrations.parquet", to_frame(experiment, rows, provenance))
     frame = read_demonstrations(folder / "demonstrations.parquet")
-    policy, training = _learn(experiment, frame, config, folder)
+    policy, training = _learn(experiment, frame, config, folder, notes)
     policies: dict[str, Policy] = {DEMONSTRATIONS: TablePolicy(experiment, frame),
                                    POLICY: policy, **experiment.baselines()}
     composed = study(experiment.id)

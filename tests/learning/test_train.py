@@ -9,7 +9,7 @@ from subrational.errors import ConfigError, UnknownNameError
 from subrational.experiments.core import Persona
 from subrational.experiments.registry import make
 from subrational.learning import LOSSES, Target, TrainConfig, TrainResult, train_policy
-from subrational.learning.dataset import build_tensors
+from subrational.learning.dataset import build_tensors, validation_mask
 from subrational.learning.train import mean_tv
 
 TOLERANCE = 0.03  # mean total-variation distance the learner must reach (the bound)
@@ -95,7 +95,8 @@ def test_global_torch_state_untouched(ultimatum, typical):
 
 
 def test_early_stopping_keeps_best_weights(ultimatum, typical):
-    config = TrainConfig(lr=0.03, patience=10)  # impatient, with a step that overshoots early
+    # the training-loss rule (no validation split), impatient, with a step that overshoots early
+    config = TrainConfig(loss="paper", lr=0.03, patience=10, validation=0, seeds=1, retries=0)
     result = train_policy(ultimatum, typical, config=config)
     assert result.epochs < 3000
     assert result.final_loss == min(result.loss_history)
@@ -125,6 +126,10 @@ def test_weights_and_held_out_persona(ultimatum):
     ({"patience": 0}, "patience"),
     ({"min_delta": float("nan")}, "min_delta"),
     ({"seed": -1}, "seed"),
+    ({"seeds": 0}, "seeds must be an integer >= 1"),
+    ({"validation": 1.0}, r"validation must be a share in \[0, 1\); got 1.0"),
+    ({"max_tv": 0}, r"max_tv must be in \(0, 1\]"),
+    ({"retries": -1}, "retries must be an integer >= 0"),
 ])
 def test_config_validation(kwargs, match):
     with pytest.raises(ConfigError, match=match):
@@ -149,3 +154,63 @@ def test_targets_validated(ultimatum):
     assert data.x.dtype == data.y.dtype == data.w.dtype == torch.float32
     assert data.x.shape == (1, len(ultimatum.feature_names()))
     assert data.y.tolist() == [[0.25, 0.75]] and data.w.tolist() == [2.0]
+
+
+def test_validation_stops_on_held_out_cells_and_keeps_the_refit(ultimatum, typical):
+    config = TrainConfig(lr=0.03, patience=20, max_epochs=800, max_tv=1.0)  # guard off
+    result = train_policy(ultimatum, typical, config=config)
+    assert result.n_validation == round(0.2 * 21)
+    assert result.val_loss is not None and len(result.runs) == 3
+    run = next(r for r in result.runs if r.seed == result.policy.train_info["seed_used"])
+    assert run.val_loss == result.val_loss == min(r.val_loss for r in result.runs)
+    # stopped `patience` epochs after its last improvement by min_delta (or at the cap) ...
+    assert result.epochs == 800 or 1 <= result.epochs - result.best_epoch <= 20 + 1
+    # ... and the weights are the refit's (trained on every cell) at that epoch
+    assert result.final_loss == pytest.approx(result.loss_history[result.best_epoch], rel=1e-5)
+    data = build_tensors(ultimatum, typical)
+    with torch.no_grad():
+        recomputed = LOSSES[config.loss](result.policy.network(data.x), data.y, data.w).item()
+    assert recomputed == pytest.approx(result.final_loss, rel=1e-5)
+
+
+def test_seeds_are_distinct_and_the_first_is_the_seed(ultimatum, typical):
+    result = train_policy(ultimatum, typical, config=TrainConfig(seed=5, max_epochs=100))
+    seeds = [r.seed for r in result.runs]
+    assert seeds[0] == 5 and len(set(seeds)) == 3
+    other = train_policy(ultimatum, typical, config=TrainConfig(seed=6, max_epochs=100))
+    assert not set(seeds) & {r.seed for r in other.runs}
+    summary = result.summary()
+    assert summary["seeds"]["tried"] == seeds
+    assert summary["seeds"]["max_tv_min"] <= result.max_tv <= summary["seeds"]["max_tv_max"]
+    assert summary["per_persona"]["typical"]["max_tv"] == result.max_tv
+    assert summary["per_persona"]["typical"]["n_cells"] == 21
+
+
+def test_guard_retries_then_warns_by_persona(mixed, ultimatum):
+    config = TrainConfig(max_epochs=2, seeds=2, retries=1)  # cannot imitate in two epochs
+    result = train_policy(ultimatum, mixed, config=config)
+    assert len(result.runs) == 4 and [r.round for r in result.runs] == [0, 0, 1, 1]
+    assert all(r.epochs == 2 for r in result.runs)  # max_epochs bounds the retries too
+    assert set(result.per_persona) == {"fair", "selfish", "typical"}
+    failed = {n for n, f in result.per_persona.items() if f.max_tv > 0.1}
+    assert failed and len(result.warnings) == len(failed)
+    for name in failed:
+        assert any(w.startswith(f"imitation failed for persona {name}: max TV ")
+                   for w in result.warnings)
+    ok = train_policy(ultimatum, mixed)
+    assert ok.warnings == () and ok.max_tv < 0.1
+
+
+def test_validation_mask_is_per_persona_seeded_and_skips_small_personas(ultimatum, mixed):
+    mask = validation_mask(mixed, share=0.2, seed=0)
+    for name in ("fair", "selfish", "typical"):
+        rows = [m for m, t in zip(mask, mixed, strict=True) if t.persona.name == name]
+        assert sum(rows) == 4  # round(0.2 * 21)
+    assert np.array_equal(mask, validation_mask(mixed, share=0.2, seed=0))
+    assert not np.array_equal(mask, validation_mask(mixed, share=0.2, seed=1))
+    assert not validation_mask(mixed, share=0.0, seed=0).any()
+    few = [t for t in mixed if t.persona.name == "fair"][:4]
+    assert not validation_mask(few, share=0.5, seed=0).any()  # four cells: none held out
+    result = train_policy(ultimatum, few)
+    assert result.n_validation == 0 and result.val_loss is None
+    assert result.summary()["validation"]["rule"].startswith("too few cells")

@@ -4,6 +4,12 @@ A :class:`Target` is one row of supervision: the action distribution a policy sh
 for one persona in one state (from LLM demonstrations, a scripted demonstrator or a baseline).
 :func:`build_tensors` encodes a list of targets with :meth:`Experiment.encode` into float32
 tensors ``X`` (inputs), ``Y`` (target distributions) and ``W`` (sample weights).
+
+:func:`validation_mask` picks the cells the trainer holds out to decide when to stop: within
+each persona, a seeded ``share`` of its persona x state cells (rounded, and only for personas
+with at least :data:`MIN_CELLS_FOR_VALIDATION` weighted cells, so every persona keeps most of
+its states in training). Cells, not rows, are the unit because a target already averages the
+wordings and option orders of its cell: holding out a wording would leave its cell in training.
 """
 
 from __future__ import annotations
@@ -17,8 +23,14 @@ import torch
 
 from ..errors import ConfigError
 from ..experiments.core import Experiment, Persona
+from ..seeding import derived_rng
 
-__all__ = ["Target", "TrainingTensors", "build_tensors"]
+__all__ = ["Target", "TrainingTensors", "build_tensors", "validation_mask",
+           "MIN_CELLS_FOR_VALIDATION"]
+
+MIN_CELLS_FOR_VALIDATION = 5
+"""A persona with fewer weighted cells than this is never held out from (a design choice: with
+four cells or fewer, one held-out cell would be a quarter of what the network sees of it)."""
 
 
 @dataclass(frozen=True)
@@ -84,3 +96,26 @@ def build_tensors(experiment: Experiment, targets: Sequence[Target]) -> Training
     y = np.stack([t.probs for t in targets]).astype(np.float32)
     w = np.asarray([t.weight for t in targets], dtype=np.float32)
     return TrainingTensors(torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(w))
+
+
+def validation_mask(targets: Sequence[Target], *, share: float, seed: int) -> np.ndarray:
+    """Which targets to hold out for early stopping: a boolean array, ``True`` = validation.
+
+    Per persona, ``round(share * n)`` of its ``n`` weighted cells, drawn with a generator
+    derived from ``seed`` (so every training seed of one call sees the same split). All
+    ``False`` when ``share`` is 0 or no persona has enough cells.
+    """
+    mask = np.zeros(len(targets), dtype=bool)
+    if share <= 0:
+        return mask
+    rng = derived_rng(seed, "imitation-validation")
+    rows: dict[str, list[int]] = {}
+    for i, t in enumerate(targets):
+        if t.weight > 0:
+            rows.setdefault(t.persona.name, []).append(i)
+    for name in sorted(rows):
+        cells = rows[name]
+        if len(cells) >= MIN_CELLS_FOR_VALIDATION:
+            held = rng.choice(len(cells), size=int(round(share * len(cells))), replace=False)
+            mask[[cells[j] for j in held]] = True
+    return mask
