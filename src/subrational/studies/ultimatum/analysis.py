@@ -24,6 +24,9 @@ __all__ = ["analyse", "structural_models"]
 
 PANEL = "Acceptance curve"
 MIXTURE = {"typical": 0.8, "selfish": 0.2}
+TIE_MARGIN = 0.01
+"""Design choice: a rejection share within this of 1/2 is a coin toss, not a rejection (a policy
+imitating a 50/50 answer lands on either side of 0.5 by chance)."""
 
 
 def _p_reject(policy: Policy, states: Sequence[Any], persona: Persona) -> np.ndarray:
@@ -49,7 +52,7 @@ def _paper_findings(source: str, offers: np.ndarray, rej: np.ndarray) -> list[Fi
     half = float(1 - rej[np.isclose(offers, 0.5)][0])
     return [
         Finding("fair persona rejects offers below 30 % of the pie", source, low,
-                "min P(reject | s < 0.3) > 0.5", low > 0.5),
+                f"min P(reject | s < 0.3) > 0.5 + {TIE_MARGIN}", low > 0.5 + TIE_MARGIN),
         Finding("fair persona accepts a 50/50 split", source, half, "P(accept | s = 0.5) >= 0.9",
                 half >= 0.9),
     ]
