@@ -115,8 +115,8 @@ def _progress_bar(enabled: bool, *, stream=None):
 class _ProgressLines:
     """One line every ``interval`` seconds while calls finish, where no bar can be drawn.
 
-    ``subrational: 120/2344 model calls (5 %), 14 s``; a last line at the end when any was
-    printed. A fast run (a replay from the cache) prints nothing.
+    ``subrational: 120/2344 model calls (5 %), 14 s``; a last line when the calls are done, if
+    any line was printed. A fast run (a replay from the cache) prints nothing.
     """
 
     def __init__(self, stream, *, interval: float = 10.0, clock=None) -> None:
@@ -125,18 +125,19 @@ class _ProgressLines:
         self.stream, self.interval = stream, interval
         self.clock = clock or time.monotonic
         self.start = self.last = self.clock()
-        self.printed = False
+        self.printed = self.finished = False
         self.state = (0, 0, "model calls")
 
     def update(self, done: int, total: int, label: str) -> None:
         self.state = (done, total, label)
-        if self.clock() - self.last >= self.interval:
-            self._print()
+        finished = done >= total > 0
+        if self.clock() - self.last >= self.interval or (finished and self.printed):
+            if not self.finished:
+                self._print()
+            self.finished = finished
 
     def close(self) -> None:
-        done, total, _ = self.state
-        if self.printed and done >= total > 0:
-            self._print()
+        """Nothing to tidy: every line is complete when printed."""
 
     def _print(self) -> None:
         done, total, label = self.state
