@@ -43,7 +43,7 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
                      help="persona to elicit (repeatable; each study takes its own names and "
                      "keeps its defaults when none is its own)")
     run.add_argument("--paraphrases", type=int, help="use the first N wordings of each "
-                     "study's instructions (default: all)")
+                     "study's instructions (default: all; N above a study's count is refused)")
     run.add_argument("--option", action="append", dest="option_args", metavar="STUDY.KEY=VALUE",
                      help="a study's constructor option, e.g. double_or_nothing.win_probs="
                      "0.5,0.8 or procrastination.deadline=14 (repeatable)")

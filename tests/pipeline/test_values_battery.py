@@ -175,7 +175,8 @@ SETTING_CASES = {
     "--paraphrases 10**9": (["ultimatum", "--paraphrases", str(10**9)], "--paraphrases"),
     "--temperature nan": (["ultimatum", "--temperature", "nan"], "--temperature"),
     "plan of 23 million sampled calls": (
-        ["--method", "sample", "--samples", "10000", "--paraphrases", "4"], "model calls"),
+        ["ultimatum", "marshmallow", "double_or_nothing", "procrastination", "--method",
+         "sample", "--samples", "10000", "--paraphrases", "4"], "model calls"),
     "plan of 3.7 million grid calls": (
         ["procrastination", "--paraphrases", "4", "--option", "procrastination.deadline=365",
          "--option", "procrastination.sessions=60", "--option",
