@@ -43,7 +43,7 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
                      help="persona to elicit (repeatable; each study takes its own names and "
                      "keeps its defaults when none is its own)")
     run.add_argument("--paraphrases", type=int, help="use the first N wordings of each "
-                     "study's instructions (default: all)")
+                     "study's instructions (default: all; N above a study's count is refused)")
     run.add_argument("--option", action="append", dest="option_args", metavar="STUDY.KEY=VALUE",
                      help="a study's constructor option, e.g. double_or_nothing.win_probs="
                      "0.5,0.8 or procrastination.deadline=14 (repeatable)")
@@ -68,7 +68,8 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
                      "another run is refused")
     run.add_argument("--offline", action="store_true",
                      help="replay from the cache only; fail on any call not cached")
-    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    run.add_argument("--no-progress", action="store_true", help="hide the progress bar (or, "
+                     "when stderr is not a terminal, the progress line every 10 s)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -95,12 +96,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _progress_bar(enabled: bool):
+def _progress_bar(enabled: bool, *, stream=None):
+    """``(update, close)``: a tqdm bar on a terminal, else a periodic line (nohup, tee, CI)."""
+    stream = stream or sys.stderr
     if not enabled:
         return None, lambda: None
+    if not stream.isatty():
+        lines = _ProgressLines(stream)
+        return lines.update, lines.close
     from tqdm import tqdm
 
-    bar = tqdm(total=0, unit="call", desc="model calls", dynamic_ncols=True, file=sys.stderr)
+    bar = tqdm(total=0, unit="call", desc="model calls", dynamic_ncols=True, file=stream)
 
     def update(done: int, total: int, label: str) -> None:
         bar.total = total
@@ -108,6 +114,42 @@ def _progress_bar(enabled: bool):
         bar.refresh()
 
     return update, bar.close
+
+
+class _ProgressLines:
+    """One line every ``interval`` seconds while calls finish, where no bar can be drawn.
+
+    ``subrational: 120/2344 model calls (5 %), 14 s``; a last line when the calls are done, if
+    any line was printed. A fast run (a replay from the cache) prints nothing.
+    """
+
+    def __init__(self, stream, *, interval: float = 10.0, clock=None) -> None:
+        import time
+
+        self.stream, self.interval = stream, interval
+        self.clock = clock or time.monotonic
+        self.start = self.last = self.clock()
+        self.printed = self.finished = False
+        self.state = (0, 0, "model calls")
+
+    def update(self, done: int, total: int, label: str) -> None:
+        self.state = (done, total, label)
+        finished = done >= total > 0
+        if self.clock() - self.last >= self.interval or (finished and self.printed):
+            if not self.finished:
+                self._print()
+            self.finished = finished
+
+    def close(self) -> None:
+        """Nothing to tidy: every line is complete when printed."""
+
+    def _print(self) -> None:
+        done, total, label = self.state
+        now = self.clock()
+        share = f" ({100 * done // total} %)" if total else ""
+        print(f"subrational: {done}/{total} {label}{share}, {now - self.start:.0f} s",
+              file=self.stream, flush=True)
+        self.last, self.printed = now, True
 
 
 def _option_value(text: str) -> object:
@@ -134,32 +176,38 @@ def _parse_options(specs: list[str]) -> dict[str, dict[str, object]]:
     return options
 
 
-def _settings(args: argparse.Namespace) -> tuple[dict[str, object], str]:
-    """Config-file settings overridden by the flags that were given."""
+def _settings(args: argparse.Namespace) -> tuple[dict[str, object], str, set[str]]:
+    """Config-file settings overridden by the flags that were given.
+
+    Returns the settings, where they came from, and the keys whose value is the file's (an
+    error then names the key and the file, not a flag).
+    """
     from .config import RunConfig, read_config_file
 
     given = {k: v for k, v in vars(args).items() if k in RunConfig.model_fields}
     if "option_args" in args:
         given["options"] = _parse_options(args.option_args)
     if "config" not in args:
-        return given, "the command line"
+        return given, "the command line", set()
     values = read_config_file(args.config)
     if given.get("experiments") == []:  # no positional experiments: keep the file's
         given.pop("experiments")
-    return {**values, **given}, f"{args.config} or the command line"
+    return {**values, **given}, str(args.config), set(values) - set(given)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .config import build_config
-    from .pipeline import check_personas, resolve_experiments, run
+    from .pipeline import check_personas, check_plan, resolve_experiments, run
 
-    values, source = _settings(args)
-    config = build_config(values, source=source)
-    check_personas(resolve_experiments(config), config.personas)  # fail before any work
+    values, source, file_keys = _settings(args)
+    config = build_config(values, source=source, file_keys=file_keys)
+    experiments = resolve_experiments(config)
+    check_personas(experiments, config.personas)  # fail before any work
+    check_plan(experiments, config)
     fresh = "out" not in values
     if fresh:
         config = config.model_copy(update={"out": _new_run_dir(Path("runs"))})
-    update, close = _progress_bar("no_progress" not in args and sys.stderr.isatty())
+    update, close = _progress_bar("no_progress" not in args)
     try:
         result = run(config, out=config.out, progress=update)
     except SubrationalError:

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -19,7 +29,26 @@ from .elicitation.elicit import METHODS
 from .errors import ConfigError, UnknownNameError
 from .learning.losses import LOSSES
 
-__all__ = ["RunConfig", "build_config", "read_config_file"]
+__all__ = ["RunConfig", "build_config", "read_config_file", "FLAGS", "LIMITS", "MAX_PLAN_CALLS"]
+
+MAX_PLAN_CALLS = 1_000_000
+"""Most model requests one run may plan (checked before the first call)."""
+
+LIMITS: dict[str, tuple[int, int, str]] = {
+    "seed": (0, 2**63 - 1, " (the seeds numpy and torch both take)"),
+    "samples": (1, 10_000, " draws per cell"),
+    "max_tokens": (1, 32_768, " tokens"),
+    "episodes": (1, 100_000, " rollouts per policy and persona"),
+    "bootstrap": (1, 10_000, " replications"),
+    "max_concurrency": (1, 1_024, " requests at once"),
+    "paraphrases": (1, 100, " wordings"),
+}
+"""(lowest, highest, unit) of each integer setting: the upper bounds keep a run within what one
+machine can hold and finish (a million samples per cell would build every request first)."""
+
+FLAGS = {"max_concurrency": "--concurrency", "personas": "--persona", "imports": "--import",
+         "options": "--option", "experiments": "EXPERIMENT"}
+"""The command-line flag of each setting whose flag is not ``--`` + its name."""
 
 MAX_TIMEOUT = 3600.0
 """Upper bound of ``timeout`` in seconds (design choice: an hour per request is never meant)."""
@@ -64,18 +93,18 @@ class RunConfig(BaseModel):
     model: str = DEFAULT_MODEL
     base_url: str | None = None
     method: str = "choice-probs"
-    samples: int = 10
+    samples: StrictInt = 10
     temperature: float = 1.0
-    max_tokens: int = 160
-    seed: int = 0
-    episodes: int = 2000
-    paraphrases: int | None = None
-    bootstrap: int = 200
+    max_tokens: StrictInt = 160
+    seed: StrictInt = 0
+    episodes: StrictInt = 2000
+    paraphrases: StrictInt | None = None
+    bootstrap: StrictInt = 200
     options: dict[str, dict[str, Any]] = Field(default_factory=dict)
     loss: str = "kl"
     out: Path = Path("runs")
-    offline: bool = False
-    max_concurrency: int = 16
+    offline: StrictBool = False
+    max_concurrency: StrictInt = 16
     timeout: float = 60.0
     dtype: str = "auto"
     imports: list[str] = Field(default_factory=list)
@@ -100,18 +129,13 @@ class RunConfig(BaseModel):
         parse_model(v)
         return v
 
-    @field_validator("samples", "max_tokens", "max_concurrency", "episodes", "bootstrap")
+    @field_validator(*LIMITS)
     @classmethod
-    def _positive(cls, v: int, info) -> int:
-        if v < 1:
-            raise ConfigError(f"--{info.field_name.replace('_', '-')} must be at least 1, got {v}")
-        return v
-
-    @field_validator("paraphrases")
-    @classmethod
-    def _paraphrases(cls, v: int | None) -> int | None:
-        if v is not None and v < 1:
-            raise ConfigError(f"--paraphrases must be at least 1, got {v}")
+    def _in_range(cls, v: int | None, info: ValidationInfo) -> int | None:
+        low, high, why = LIMITS[info.field_name or ""]
+        if v is not None and not low <= v <= high:
+            top = f"{high:,}" if high < 10**7 else f"2**{high.bit_length()} - 1"
+            raise ValueError(f"must be from {low:,} to {top}{why}; got {v:,}")
         return v
 
     @field_validator("base_url")
@@ -125,22 +149,22 @@ class RunConfig(BaseModel):
     @classmethod
     def _timeout(cls, v: float) -> float:
         if not 0 < v <= MAX_TIMEOUT:
-            raise ConfigError(f"--timeout must be more than 0 and at most {MAX_TIMEOUT:g} "
-                              f"seconds, got {v:g}")
+            raise ValueError(f"must be more than 0 and at most {MAX_TIMEOUT:g} seconds; "
+                             f"got {v:g}")
         return v
 
     @field_validator("dtype")
     @classmethod
     def _dtype(cls, v: str) -> str:
         if v not in DTYPES:
-            raise ConfigError(f"--dtype must be one of {', '.join(DTYPES)}, got {v!r}")
+            raise ValueError(f"must be one of {', '.join(DTYPES)}; got {v!r}")
         return v
 
     @field_validator("temperature")
     @classmethod
     def _temperature(cls, v: float) -> float:
         if not 0 <= v <= 2:
-            raise ConfigError(f"--temperature must be in [0, 2], got {v}")
+            raise ValueError(f"must be a number from 0 to 2; got {v}")
         return v
 
 
@@ -161,11 +185,32 @@ def read_config_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def build_config(values: dict[str, Any], *, source: str = "the command line") -> RunConfig:
-    """Validate settings into a :class:`RunConfig`, as one readable line on error."""
+def flag(key: str) -> str:
+    """The command-line flag of setting ``key`` (``max_concurrency`` -> ``--concurrency``)."""
+    return FLAGS.get(key, "--" + key.replace("_", "-"))
+
+
+def build_config(values: dict[str, Any], *, source: str = "the command line",
+                 file_keys: Iterable[str] = ()) -> RunConfig:
+    """Validate settings into a :class:`RunConfig`, as one readable line on error.
+
+    The line names the flag the user typed (``--concurrency``), or, for a setting in
+    ``file_keys`` (read from the config file ``source``), the key and the file.
+    """
     try:
         return RunConfig(**values)
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "settings"
-        raise ConfigError(f"{where} in {source}: {err['msg']} (got {err.get('input')!r})") from None
+        loc = [str(p) for p in err["loc"]]
+        key = loc[0] if loc else "settings"
+        where = (f"{'.'.join(loc)} in {source}" if key in set(file_keys)
+                 else " ".join([flag(key), ".".join(loc[1:])]).strip())
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] != "value_error":
+            msg = f"{msg}; got {_show(err.get('input'))}"
+        raise ConfigError(f"{where}: {msg}") from None
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:55] + "..." + text[-1]

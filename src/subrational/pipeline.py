@@ -25,7 +25,7 @@ from . import __version__
 from .backends.base import Backend
 from .backends.registry import create_backend
 from .cache import Cache, CachedBackend
-from .config import RunConfig
+from .config import MAX_PLAN_CALLS, RunConfig
 from .demonstrations import (
     TablePolicy,
     diagnostics,
@@ -59,7 +59,7 @@ from .paths import ensure_dir, write_text_atomic
 from .rundir import config_digest, finish_run, start_run
 
 __all__ = ["ExperimentResult", "RunResult", "run", "build_backend", "select_personas",
-           "check_personas"]
+           "check_personas", "check_plan"]
 
 Progress = Callable[[int, int, str], None]
 """``progress(done, total, label)``: called as requests finish."""
@@ -141,6 +141,29 @@ def check_personas(experiments: list[Experiment], names: list[str]) -> None:
     for name in names:
         if name not in known:
             raise UnknownNameError("persona", name, sorted(known))
+
+
+def check_plan(experiments: list[Experiment], config: RunConfig) -> int:
+    """The number of model requests the run plans, refused above ``MAX_PLAN_CALLS``.
+
+    Also refuses ``--paraphrases`` above the wordings a study has (it would silently use
+    fewer). Both are checked before any call: a plan of 10**9 requests would first be built.
+    """
+    if config.paraphrases is not None:
+        have = {e.id: len(e.paraphrases(next(iter(e.personas.values())))) for e in experiments}
+        if config.paraphrases > min(have.values()):
+            listed = ", ".join(f"{k} has {v}" for k, v in have.items())
+            raise ConfigError(f"--paraphrases {config.paraphrases}: there are not that many "
+                              f"wordings ({listed}); use at most {min(have.values())}, or leave "
+                              "it out for all of them")
+    total = sum(plan_size(e, select_personas(e, config.personas), method=config.method,
+                          samples=config.samples, paraphrases=config.paraphrases)
+                for e in experiments)
+    if total > MAX_PLAN_CALLS:
+        raise ConfigError(f"this run plans {total:,} model calls, more than the {MAX_PLAN_CALLS:,} "
+                          "one run may make; use fewer --samples, --paraphrases, personas, "
+                          "experiments or grid states (study options)")
+    return total
 
 
 def _train(experiment: Experiment, targets_: list[Target], config: RunConfig,
@@ -322,12 +345,10 @@ def run(config: RunConfig, *, out: Path | None = None, progress: Progress | None
     out = out or config.out
     start = time.perf_counter()
     experiments = resolve_experiments(config)
-    backend = backend or build_backend(config)
     check_personas(experiments, config.personas)
+    total = check_plan(experiments, config)
+    backend = backend or build_backend(config)
     cache = _claim_paths(config, out, backend)
-    total = sum(plan_size(e, select_personas(e, config.personas), method=config.method,
-                          samples=config.samples, paraphrases=config.paraphrases)
-                for e in experiments)
     done = [0]
 
     def tick(n: int) -> None:

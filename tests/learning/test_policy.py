@@ -120,11 +120,60 @@ def test_torch_file_without_marker(tmp_path):
 
 
 def test_wrong_format_version(trained, tmp_path):
-    for version in (99, 1, "2"):
+    for version in (99, 0, 3, "2", 1.0, True, None):
         save_signed(trained.to_dict() | {"format_version": version}, tmp_path / "other.pt")
         with pytest.raises(PolicyFileError, match=f"format version {version!r}; this subrational "
-                                                  "reads version 2"):
+                                                  "reads versions 1, 2") as exc:
             load_policy(tmp_path / "other.pt")
+        _one_line(exc)
+
+
+def format_1(data: dict) -> dict:
+    """A policy file as format 1 wrote it: no digest (and, before study options, no options)."""
+    return {k: v for k, v in data.items() if k != "sha256"} | {"format_version": 1}
+
+
+def test_a_format_1_file_still_loads_and_gives_the_same_answers(trained, tmp_path):
+    path = tmp_path / "v1.pt"
+    torch.save(format_1(trained.to_dict()), path)
+    loaded = load_policy(path)
+    np.testing.assert_allclose(loaded.action_probs({"offer": 0.1}, "fair"),
+                               trained.action_probs({"offer": 0.1}, "fair"), rtol=1e-6)
+    assert loaded.experiment.id == "ultimatum-v2" and "held-out" in loaded.personas
+
+
+def test_a_format_1_file_from_before_study_options_loads(trained, tmp_path):
+    data = format_1(trained.to_dict())
+    del data["options"]
+    torch.save(data, tmp_path / "v1.pt")
+    assert load_policy(tmp_path / "v1.pt").experiment.options == {}
+
+
+@pytest.mark.parametrize(("damage", "message"), [
+    (lambda d: d["state_dict"].__setitem__(next(iter(d["state_dict"])),
+                                           torch.full((64, 2), float("inf"))),
+     "non-finite weights"),
+    (lambda d: d.__setitem__("state_dict", [1, 2]), "damaged policy file"),
+    (lambda d: d.__setitem__("hidden", 8), "damaged policy file"),
+    (lambda d: d.__setitem__("experiment", "nowhere-v1"), "not registered"),
+    (lambda d: d.__setitem__("options", {"pie": -5}), "ultimatum.pie"),
+    (lambda d: d.__setitem__("options", {"pie": "abc"}), "ultimatum.pie"),
+    (lambda d: d.__setitem__("options", {"pi": 5}), "unknown option 'pi'"),
+    (lambda d: d.__setitem__("feature_names", ["x"]), "changed since"),
+])
+def test_a_damaged_format_1_file_is_refused_in_one_line(trained, tmp_path, damage, message):
+    data = format_1(trained.to_dict())
+    damage(data)
+    torch.save(data, tmp_path / "v1.pt")
+    with pytest.raises(PolicyFileError, match=message) as exc:
+        load_policy(tmp_path / "v1.pt")
+    _one_line(exc)
+
+
+def test_a_format_2_file_without_its_digest_is_refused(trained, tmp_path):
+    torch.save(trained.to_dict(), tmp_path / "p.pt")  # format 2, sha256 missing
+    with pytest.raises(PolicyFileError, match="do not match the SHA-256"):
+        load_policy(tmp_path / "p.pt")
 
 
 def test_damaged_weights(trained, tmp_path):
@@ -206,6 +255,9 @@ def test_non_finite_weights_are_refused(trained, tmp_path):
 
 @pytest.mark.parametrize(("options", "message"), [
     ({"win_probs": [1.5]}, "cannot be rebuilt from the stored options"),
+    ({"win_probs": [1.5]}, "study option double_or_nothing.win_probs must be"),
+    ({"max_flips": "abc"}, "double_or_nothing.max_flips must be a whole number"),
+    ({"max_flips": 10**6}, "from 1 to 30"),
     ({"bogus": 1}, "cannot be rebuilt from the stored options"),
     ([1, 2], "stores options of type list"),
 ])
@@ -232,4 +284,12 @@ def test_a_constructor_raising_anything_is_one_line(toy, tmp_path):
     data = train_policy(toy, targets, config=TrainConfig(max_epochs=2)).policy.to_dict()
     with pytest.raises(PolicyFileError, match="levels must be positive") as exc:
         load_policy(save_signed(data | {"options": {"levels": -5}}, tmp_path / "p.pt"))
+    _one_line(exc)
+
+
+@pytest.mark.parametrize("pie", [-5, float("nan"), "abc", 1e12])
+def test_a_signed_policy_with_an_invalid_pie_is_refused_in_one_line(trained, tmp_path, pie):
+    path = save_signed(trained.to_dict() | {"options": {"pie": pie}}, tmp_path / "p.pt")
+    with pytest.raises(PolicyFileError, match="study option ultimatum.pie must be") as exc:
+        load_policy(path)
     _one_line(exc)

@@ -46,14 +46,14 @@ def test_uniform_model_reproduces_nothing_and_says_so(tmp_path, capsys):
     (["nope"], "unknown experiment 'nope'"),
     (["ultimatum", "--model", "bogus:x"], "unknown backend 'bogus'"),
     (["ultimatum", "--method", "guess"], "unknown method 'guess'"),
-    (["ultimatum", "--samples", "0"], "--samples must be at least 1"),
+    (["ultimatum", "--samples", "0"], "--samples: must be from 1 to"),
     (["ultimatum", "--persona", "fiar", "--model", "scripted:uniform"], "did you mean 'fair'"),
     (["ultimatum", "--loss", "l2"], "unknown loss 'l2'"),
     (["ultimatum", "--model", "transformers:/no/such/model.gguf"], "/no/such/model.gguf"),
     (["ultimatum", "--model", "scripted:nope"], "unknown script 'nope'"),
-    (["ultimatum", "--episodes", "0"], "--episodes must be at least 1"),
-    (["ultimatum", "--bootstrap", "0"], "--bootstrap must be at least 1"),
-    (["ultimatum", "--paraphrases", "0"], "--paraphrases must be at least 1"),
+    (["ultimatum", "--episodes", "0"], "--episodes: must be from 1 to"),
+    (["ultimatum", "--bootstrap", "0"], "--bootstrap: must be from 1 to"),
+    (["ultimatum", "--paraphrases", "0"], "--paraphrases: must be from 1 to"),
     (["marshmallow", "--persona", "age-9", "--model", "scripted:uniform"],
      "did you mean 'age-8'"),
 ])
@@ -109,7 +109,7 @@ def test_study_options_reach_the_optional_axes_and_the_policy_file(tmp_path, cap
 
 
 @pytest.mark.parametrize(("option", "message"), [
-    ("double_or_nothing.bogus=1", "takes the options"),
+    ("double_or_nothing.bogus=1", "unknown option 'bogus' for double_or_nothing-v1"),
     ("double_or_nothing", "write STUDY.KEY=VALUE"),
     ("marshmallow.horizon=15", "which this run does not include"),
     ("double_or_nothing.win_probs=1.5", "win"),

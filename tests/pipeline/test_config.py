@@ -29,7 +29,8 @@ def test_toml_config_with_flag_override(tmp_path, capsys):
     ("model = ", "not valid TOML"),
     ("modle = 'x'", "unknown setting 'modle'"),
     ("samples = 'ten'", "samples in"),
-    ("samples = 0", "--samples must be at least 1"),
+    ("samples = 0", "samples in "),
+    ("samples = 0", "must be from 1 to 10,000"),
     ("method = 'vibes'", "unknown method 'vibes'"),
 ])
 def test_malformed_config_is_one_line_and_exit_2(tmp_path, capsys, text, message):

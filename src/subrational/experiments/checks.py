@@ -127,8 +127,8 @@ def _features(exp: Experiment, states: list[Any], problems: list[str]) -> None:
         for name, value in feats.items():
             if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
                     or not math.isfinite(float(value)):
-                problems.append(f"state feature {name!r} of {state_key(s)} is {value!r}: "
-                                "features must be finite numbers")
+                problems.append(f"state_features() gives {name!r} = {value!r} for "
+                                f"{state_key(s)}: features must be finite numbers")
                 raise _Stop
             if not 0.0 <= float(value) <= 1.0:
                 problems.append(f"state feature {name!r} of {state_key(s)} is {value}, outside "
@@ -196,6 +196,8 @@ def _env_and_play(exp: Experiment, states: list[Any], personas: list[Persona],
 
     limit = 10 * len(states) + 10
     for p in personas:
+        _call(problems, f"initial_state() (persona {p.name!r})",
+              partial(exp.initial_state, p, rng=np.random.default_rng(seed)))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Gymnasium's advice on spaces is not a failure
             _call(problems, f"the Gymnasium environment (persona {p.name!r})",

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, UnknownNameError
+from ..errors import ConfigError, SubrationalError, UnknownNameError, did_you_mean
 from .core import Experiment
 from .study import AnalysisFn, HumanReference, StructuralModelsFn, Study
 
@@ -123,12 +123,22 @@ def make(name: str, **options: Any) -> Experiment:
     """
     vid = _resolve(name)
     factory = _REGISTRY[vid].game
+    accepted = _keyword_options(factory)
+    if not _takes_any_keyword(factory):
+        for key in options:
+            if key not in accepted:
+                raise ConfigError(f"unknown option {key!r} for {vid}"
+                                  f"{did_you_mean(key, accepted) if accepted else ''}"
+                                  f"{'' if accepted else ' (it takes no options)'}")
     try:
         experiment = factory(**options)
-    except TypeError:
-        accepted = _keyword_options(factory)
-        raise ConfigError(f"{vid} takes the options {', '.join(accepted) or '(none)'}; got "
-                          f"{', '.join(sorted(options))}") from None
+    except SubrationalError:
+        raise  # the study's own one-line check of a value
+    except Exception as exc:  # noqa: BLE001 - a constructor may reject a value any way it likes
+        detail = (str(exc).splitlines() or [""])[0]
+        shown = ", ".join(f"{k}={v!r}" for k, v in options.items()) or "no options"
+        raise ConfigError(f"{vid} cannot be built with {shown[:200]}: {type(exc).__name__}"
+                          f"{': ' + detail if detail else ''}") from None
     experiment.options = dict(options)
     return experiment
 
@@ -156,6 +166,15 @@ def _keyword_options(factory: Callable[..., Experiment]) -> list[str]:
     except (TypeError, ValueError):
         return []
     return [p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+def _takes_any_keyword(factory: Callable[..., Experiment]) -> bool:
+    """A factory with ``**kwargs`` (or no readable signature) decides its options itself."""
+    try:
+        params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.kind is p.VAR_KEYWORD for p in params)
 
 
 def import_plugins(specs: Iterable[str]) -> None:

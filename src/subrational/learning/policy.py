@@ -11,7 +11,8 @@ code)::
      "sha256": "..."}
 
 ``sha256`` is the digest of everything else: the canonical JSON of the other fields, then each
-tensor's name, dtype, shape and bytes (:func:`payload_sha256`). Format 1 had none.
+tensor's name, dtype, shape and bytes (:func:`payload_sha256`). Format 1 had none and still
+loads (:data:`READABLE_VERSIONS`): it has no digest to verify, but every other check applies.
 
 :func:`load_policy` verifies that digest (flipped bytes or a hand-edited field are refused, not
 loaded as NaN weights or another grid), refuses non-finite weights, rebuilds the experiment from
@@ -39,10 +40,13 @@ from ..experiments.core import Experiment, Persona
 from ..paths import ensure_dir, write_bytes_atomic
 from .network import PolicyNetwork
 
-__all__ = ["LearnedPolicy", "load_policy", "payload_sha256", "FORMAT", "FORMAT_VERSION"]
+__all__ = ["LearnedPolicy", "load_policy", "payload_sha256", "FORMAT", "FORMAT_VERSION",
+           "READABLE_VERSIONS"]
 
 FORMAT = "subrational-policy"
 FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+"""Format versions :func:`load_policy` reads: 1 (no digest) and 2 (SHA-256 digest)."""
 
 
 class LearnedPolicy:
@@ -193,15 +197,20 @@ def _read(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise PolicyFileError(f"{path} is not a subrational policy file "
                               f"(no format={FORMAT!r} marker)")
-    if data.get("format_version") != FORMAT_VERSION:
-        raise PolicyFileError(f"{path} has policy format version {data.get('format_version')!r}; "
-                              f"this subrational reads version {FORMAT_VERSION}: retrain the "
-                              "policy or use the subrational version that wrote it")
+    version = data.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) \
+            or version not in READABLE_VERSIONS:
+        raise PolicyFileError(f"{path} has policy format version {version!r}; this subrational "
+                              f"reads versions {', '.join(map(str, READABLE_VERSIONS))}: retrain "
+                              "the policy or use the subrational version that wrote it")
     try:
-        intact = data.get("sha256") == payload_sha256(data)
         weights = dict(data["state_dict"])
+        intact = version == 1 or data.get("sha256") == payload_sha256(data)  # v1: no digest
     except Exception:  # a damaged field of any type: the digest cannot even be computed
         intact, weights = False, {}
+    if not intact and version == 1:
+        raise PolicyFileError(f"{path} is a damaged policy file (format 1, its weights are not "
+                              "a state_dict); retrain the policy")
     if not intact:
         raise PolicyFileError(f"{path} is damaged: its contents do not match the SHA-256 stored "
                               "with them; copy it again or retrain the policy")

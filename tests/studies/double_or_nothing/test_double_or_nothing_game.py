@@ -117,10 +117,12 @@ def test_initial_state_is_round_zero_and_draws_the_win_prob(rng):
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [
-    ({"stakes": (5,)}, "between 10 and 10000"),
-    ({"stakes": ()}, "between 10 and 10000"),
+    ({"stakes": (5,)}, "stakes must be .* from 10 to 10,000"),
+    ({"stakes": ()}, "stakes must be .* from 10 to 10,000"),
     ({"win_probs": (0.5, 1.0)}, "strictly between 0 and 1"),
-    ({"max_flips": 0}, "max_flips must be an integer >= 1; got 0"),
+    ({"win_probs": (0.5, 0.5)}, "distinct"),
+    ({"max_flips": 0}, "max_flips must be a whole number from 1 to 30; got 0"),
+    ({"max_flips": 31}, "max_flips must be a whole number from 1 to 30; got 31"),
 ])
 def test_constructor_validates(kwargs, match):
     with pytest.raises(ConfigError, match=match):

@@ -132,9 +132,10 @@ def test_features_are_in_unit_interval_and_encode_minute_then_age(exp):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"horizon": 1}, "horizon must be an integer number of minutes >= 2; got 1"),
+    ({"horizon": 1}, r"marshmallow.horizon must be a whole number from 2 to 240 .*; got 1"),
     ({"horizon": 7.5}, "horizon"),
-    ({"ages": (1, 4)}, "ages must be whole years from 2 to 8"),
+    ({"horizon": 241}, "from 2 to 240"),
+    ({"ages": (1, 4)}, "ages must be a list of 1 to 100 whole numbers from 2 to 8"),
     ({"ages": ()}, "ages"),
 ])
 def test_config_validation(kwargs, match):

@@ -25,8 +25,8 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.special import expit
 
-from ...errors import ConfigError
 from ...experiments.core import Experiment, Persona, Step
+from ...experiments.options import real_numbers, whole_number
 
 __all__ = ["DoubleOrNothing", "DoubleState", "RiskNeutral", "CRRAGambler", "CPTGambler",
            "stake_persona", "cpt_weight", "cpt_certainty_equivalent", "cpt_indifference_win_prob"]
@@ -37,6 +37,10 @@ SENSITIVITY = 5.0
 gives P(gamble) = 0.62, a CE half the sure amount gives 1/33."""
 
 _STAKE_RANGE = (10.0, 10_000.0)  # the persona axis log_stake is scaled on log10 of this range
+MAX_FLIPS = 30
+"""At most 30 flips: $10,000 doubled 30 times is about $1e13, the longest episode."""
+MAX_VALUES = 20
+"""At most 20 stakes and 20 win probabilities (each multiplies the grid or the personas)."""
 
 
 @dataclass(frozen=True)
@@ -75,9 +79,10 @@ class DoubleOrNothing(Experiment):
 
     Args:
         stakes: Starting stakes ``w0`` in dollars, one persona each (within $10 to $10,000, the
-            range the persona axis ``log_stake`` is scaled on).
-        win_probs: Win probabilities of a flip (the optional axis); each in (0, 1).
-        max_flips: Most flips a contestant may take.
+            range the persona axis ``log_stake`` is scaled on); at most :data:`MAX_VALUES`.
+        win_probs: Distinct win probabilities of a flip (the optional axis); each in (0, 1);
+            at most :data:`MAX_VALUES`.
+        max_flips: Most flips a contestant may take, from 1 to :data:`MAX_FLIPS`.
     """
 
     name = "double_or_nothing"
@@ -91,10 +96,14 @@ class DoubleOrNothing(Experiment):
 
     def __init__(self, *, stakes: Sequence[float] = (10, 100, 1000, 10000),
                  win_probs: Sequence[float] = (0.5,), max_flips: int = 5) -> None:
-        _validate(stakes, win_probs, max_flips)
-        self.stakes = tuple(float(s) for s in stakes)
-        self.win_probs = tuple(float(p) for p in win_probs)
-        self.max_flips = max_flips
+        lo, hi = _STAKE_RANGE
+        self.stakes = real_numbers("double_or_nothing", "stakes", stakes, low=lo, high=hi,
+                                   max_len=MAX_VALUES, unit="dollars, the log_stake axis range")
+        self.win_probs = real_numbers("double_or_nothing", "win_probs", win_probs, low=0.0,
+                                      high=1.0, low_open=True, high_open=True,
+                                      max_len=MAX_VALUES, distinct=True)
+        self.max_flips = whole_number("double_or_nothing", "max_flips", max_flips, low=1,
+                                      high=MAX_FLIPS)
         self._personas = {p.name: p for p in map(stake_persona, self.stakes)}
         self._grid = tuple(DoubleState(k, p) for p in self.win_probs for k in range(max_flips))
 
@@ -177,18 +186,6 @@ class DoubleOrNothing(Experiment):
         """Myopic one-flip choosers: risk-neutral, CRRA (rho 0.5) and CPT (TK92 medians)."""
         return {"risk-neutral": RiskNeutral(), "crra": CRRAGambler(), "cpt": CPTGambler()}
 
-
-
-def _validate(stakes: Sequence[float], win_probs: Sequence[float], max_flips: int) -> None:
-    lo, hi = _STAKE_RANGE
-    if not stakes or any(not lo <= float(s) <= hi for s in stakes):
-        raise ConfigError(f"stakes must be dollar amounts between {lo:g} and {hi:g} (the range "
-                          f"of the log_stake persona axis); got {tuple(stakes)}")
-    if not win_probs or any(not 0.0 < float(p) < 1.0 for p in win_probs):
-        raise ConfigError(f"win_probs must be probabilities strictly between 0 and 1; "
-                          f"got {tuple(win_probs)}")
-    if isinstance(max_flips, bool) or not isinstance(max_flips, int) or max_flips < 1:
-        raise ConfigError(f"max_flips must be an integer >= 1; got {max_flips!r}")
 
 
 # -- baselines ---------------------------------------------------------------------------------

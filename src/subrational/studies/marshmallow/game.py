@@ -22,14 +22,16 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
-from ...errors import ConfigError
 from ...experiments.core import Experiment, Persona, Step
+from ...experiments.options import whole_number, whole_numbers
 
 __all__ = ["Marshmallow", "MarshmallowState", "ExponentialDiscounter", "HyperbolicDiscounter",
            "EAT", "WAIT"]
 
 EAT, WAIT = 0, 1
 AGE_RANGE = (2, 8)
+MAX_HORIZON = 240
+"""Four hours: the longest wait (and episode) the game takes."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,8 @@ class Marshmallow(Experiment):
     """Eat the one marshmallow now or keep waiting for two, minute by minute.
 
     Args:
-        horizon: Minutes until the adult comes back (15 in the paper and in Mischel's studies).
+        horizon: Minutes until the adult comes back (15 in the paper and in Mischel's studies),
+            from 2 to :data:`MAX_HORIZON`.
         ages: Ages of the personas ``age-Y``, each within :attr:`persona_axes` (2 to 8).
     """
 
@@ -62,14 +65,10 @@ class Marshmallow(Experiment):
     holdout_personas = ("age-6",)
 
     def __init__(self, *, horizon: int = 15, ages: Sequence[int] = tuple(range(2, 9))) -> None:
-        if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 2:
-            raise ConfigError(f"horizon must be an integer number of minutes >= 2; "
-                              f"got {horizon!r}")
-        bad = [a for a in ages if isinstance(a, bool) or not isinstance(a, int)
-               or not AGE_RANGE[0] <= a <= AGE_RANGE[1]]
-        if not ages or bad:
-            raise ConfigError(f"ages must be whole years from {AGE_RANGE[0]} to {AGE_RANGE[1]} "
-                              f"(the persona axis range); got {list(ages)!r}")
+        horizon = whole_number("marshmallow", "horizon", horizon, low=2, high=MAX_HORIZON,
+                               unit="minutes")
+        ages = whole_numbers("marshmallow", "ages", ages, low=AGE_RANGE[0], high=AGE_RANGE[1],
+                             max_len=100, unit="years, the persona axis range")
         self.horizon = horizon
         self.ages = tuple(sorted(set(ages)))
         self._personas = {f"age-{a}": _persona(a) for a in self.ages}

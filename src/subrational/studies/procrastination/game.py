@@ -25,11 +25,15 @@ from scipy.special import expit
 
 from ...errors import ConfigError
 from ...experiments.core import Experiment, Persona, Step
+from ...experiments.options import option_error, real_numbers, whole_number
 
 __all__ = ["Procrastination", "ProcrastinationState", "BetaDeltaStudent", "WORK", "POSTPONE"]
 
 WORK, POSTPONE = 0, 1
 GPA_RANGE = (2.0, 4.0)
+MAX_DEADLINE = 365
+"""A year of days: the longest episode the game takes."""
+MAX_SESSIONS = 60
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,15 @@ def _plural(n: int, word: str) -> str:
 
 
 class Procrastination(Experiment):
-    """Work today or postpone, every day until the report is done or the deadline has passed."""
+    """Work today or postpone, every day until the report is done or the deadline has passed.
+
+    Args:
+        deadline: The report is due at the end of this day, from ``max(2, sessions)`` to
+            :data:`MAX_DEADLINE`.
+        sessions: Work sessions the report needs, from 1 to :data:`MAX_SESSIONS`.
+        gpas: GPAs of the student personas ``gpa-X.Y``, within the persona axis (2 to 4), that
+            differ at one decimal.
+    """
 
     name = "procrastination"
     version = 1
@@ -58,15 +70,16 @@ class Procrastination(Experiment):
 
     def __init__(self, *, deadline: int = 7, sessions: int = 3,
                  gpas: Sequence[float] = (2.0, 2.5, 3.0, 3.5, 4.0)) -> None:
-        if not (isinstance(sessions, int) and sessions >= 1):
-            raise ConfigError(f"sessions must be an integer >= 1; got {sessions!r}")
-        if not (isinstance(deadline, int) and deadline >= max(2, sessions)):
-            raise ConfigError(f"deadline must be an integer >= max(2, sessions) = "
-                              f"{max(2, sessions)} so the report can be finished; got {deadline!r}")
+        sessions = whole_number("procrastination", "sessions", sessions, low=1,
+                                high=MAX_SESSIONS)
+        deadline = whole_number("procrastination", "deadline", deadline,
+                                low=max(2, sessions), high=MAX_DEADLINE,
+                                unit=f"days; at least max(2, sessions={sessions})")
         lo, hi = GPA_RANGE
-        if not gpas or any(not lo <= g <= hi for g in gpas):
-            raise ConfigError(f"gpas must be a non-empty list of values in [{lo}, {hi}]; "
-                              f"got {list(gpas)}")
+        gpas = real_numbers("procrastination", "gpas", gpas, low=lo, high=hi, max_len=21)
+        if len({f"{g:.1f}" for g in gpas}) != len(gpas):
+            raise option_error("procrastination", "gpas", list(gpas),
+                               "GPAs that differ at one decimal (each names a persona gpa-X.Y)")
         self.deadline, self.sessions = deadline, sessions
         self._personas = {
             f"gpa-{g:.1f}": Persona(f"gpa-{g:.1f}", f"You are a college student with a GPA of "

@@ -7,6 +7,7 @@ positive offer; people reject low offers (Heffner & FeldmanHall 2022: 50 % point
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,12 +15,17 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
+from ...errors import ConfigError
 from ...experiments.core import Experiment, Persona, Step
+from ...experiments.options import real_number
 
 __all__ = ["Ultimatum", "UltimatumV1", "UltimatumState", "MoneyMaximiser",
            "FehrSchmidtResponder"]
 
 ACCEPT, REJECT = 0, 1
+MAX_PIE = 1_000_000.0
+MIN_STEP = 0.001
+"""The finest grid: 1001 offers (each one is a model call per persona and wording)."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,13 @@ _PERSONAS = {
 
 
 class Ultimatum(Experiment):
-    """The responder's accept/reject decision over a grid of offered shares."""
+    """The responder's accept/reject decision over a grid of offered shares.
+
+    Args:
+        pie: Dollars John splits, from 1 to :data:`MAX_PIE`.
+        step: Spacing of the offered shares, from :data:`MIN_STEP` to 0.5; the grid is
+            0, step, 2 step, ... up to 1 (offers must differ by at least a cent).
+    """
 
     name = "ultimatum"
     version = 2  # v2: three paraphrases of the instructions added
@@ -48,8 +60,13 @@ class Ultimatum(Experiment):
     state_type = UltimatumState
 
     def __init__(self, *, pie: float = 10.0, step: float = 0.05) -> None:
-        self.pie = pie
-        n = round(1 / step)
+        self.pie = real_number("ultimatum", "pie", pie, low=1.0, high=MAX_PIE, unit="dollars")
+        step = real_number("ultimatum", "step", step, low=MIN_STEP, high=0.5,
+                           unit="a share of the pie")
+        if self.pie * step < 0.01:
+            raise ConfigError(f"study options ultimatum.step={step:g} and pie={self.pie:g} make "
+                              "offers less than a cent apart; use a larger step or pie")
+        n = math.floor(1 / step + 1e-9)  # the last offer is at most the whole pie
         self._grid = tuple(UltimatumState(round(i * step, 4)) for i in range(n + 1))
 
     @property
