@@ -229,14 +229,21 @@ def _new_run_dir(root: Path) -> Path:
 
 
 def _print_summary(result) -> None:
+    from .evaluation.records import LEARNED_SOURCES
+
     calls = result.manifest["calls"]
-    print(f"{calls['model_calls']} model calls, {calls['cache_hits']} from the cache, "
-          f"{result.manifest['wall_seconds']} s")
+    print(f"{calls['model_calls']} model calls ({calls.get('model_seconds', 0)} s in the model), "
+          f"{calls['cache_hits']} from the cache; the run took {result.manifest['wall_seconds']} s")
+    marks = {True: "reproduced", False: "NOT reproduced", None: "not assessed"}
     for exp_id, exp in result.summary["experiments"].items():
+        card = exp.get("scorecard", {})
+        bands = card.get("human_bands", {}).get("demonstrations", {})
+        print(f"{exp_id}: {card.get('verdict', 'n/a')} (human bands passed by the LLM: "
+              f"{bands.get('passed', 0)}/{bands.get('checked', 0)}"
+              f"{'; form beats content' if card.get('form_beats_state') else ''})")
         for f in exp["findings"]:
-            if f["kind"] == "paper" and f["source"] in ("demonstrations", "policy"):
-                mark = {True: "reproduced", False: "NOT reproduced", None: "n/a"}[f["reproduced"]]
-                print(f"  {exp_id} [{f['source']}] {f['claim']}: {mark}")
+            if f["kind"] in ("paper", "claim") and f["source"] in LEARNED_SOURCES:
+                print(f"  [{f['source']}] {f['claim']}: {marks[f['reproduced']]}")
     print(f"report: {result.out / 'report.html'}")
     retries = calls.get("retries") or {}
     if retries.get("total"):
