@@ -18,7 +18,7 @@ from subrational.backends.hf import TransformersBackend
 from subrational.cache import Cache, CachedBackend
 from subrational.elicitation import SampleSettings
 from subrational.elicitation import elicit as _elicit
-from subrational.experiments import Ultimatum
+from subrational.studies.ultimatum import Ultimatum
 
 
 def elicit(*args, **kwargs):

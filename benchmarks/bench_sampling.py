@@ -26,7 +26,7 @@ import numpy as np
 from subrational.backends.registry import create_backend
 from subrational.cache import Cache, CachedBackend
 from subrational.elicitation import SampleSettings, elicit, jeffreys
-from subrational.experiments import Ultimatum, UltimatumState
+from subrational.studies.ultimatum import Ultimatum, UltimatumState
 
 NS = (5, 10, 20, 50)
 

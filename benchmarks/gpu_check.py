@@ -23,8 +23,9 @@ from subrational.cache import CachedBackend
 from subrational.config import RunConfig
 from subrational.elicitation import SampleSettings
 from subrational.elicitation import elicit as _elicit
-from subrational.experiments import Ultimatum, make
+from subrational.experiments import make
 from subrational.pipeline import run
+from subrational.studies.ultimatum import Ultimatum
 
 
 def elicit(*args, **kwargs):

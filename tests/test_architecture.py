@@ -143,3 +143,20 @@ def test_public_names_resolve_lazily():
         subrational.no_such_name  # noqa: B018
 def test_the_lazy_table_and_all_agree():
     assert set(subrational.__all__) - {"__version__"} == set(subrational._PUBLIC)
+
+
+SCRIPTS = sorted((ROOT.parents[1] / "benchmarks").glob("*.py")) + sorted(
+    (ROOT.parents[1] / "examples").rglob("*.py"))
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+def test_benchmarks_and_examples_import_names_that_exist(script):
+    import importlib
+
+    tree = ast.parse(script.read_text("utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("subrational"):
+            module = importlib.import_module(node.module)
+            for alias in node.names:
+                assert hasattr(module, alias.name) or importlib.util.find_spec(
+                    f"{node.module}.{alias.name}"), f"{script.name}: {node.module}.{alias.name}"
