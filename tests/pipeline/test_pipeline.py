@@ -33,7 +33,7 @@ def test_the_noise_floor_is_in_the_summary_and_the_report_and_replays_offline(tm
     assert noise == {"max": 0.0, "mean": 0.0, "n_prompts": 16, "dtype": None,
                      "method": "batched vs one at a time (batches of 16)"}
     report = (tmp_path / "a" / "report.html").read_text()
-    assert "Numerical noise floor: max |ΔP(first action)| 0.000" in report
+    assert "Numerical noise floor: max |ΔP(first action)|\n0.000,\nmean 0.000 over 16" in report
     assert "<th>numerical_noise</th>" not in report  # one sentence, not a raw dict
     replay_backend = CacheableScripted.make(human_logistic)
     replay = run(_config(tmp_path, offline=True), out=tmp_path / "b", backend=replay_backend)
