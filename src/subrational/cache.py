@@ -10,6 +10,9 @@ Cache key contract (``CACHE_FORMAT`` = 1). The key is the SHA-256 of the canonic
 * ``options`` (score) or ``temperature``, ``max_tokens``, ``seed`` (generate; the seed encodes the
   draw index, so N = 5 then N = 10 reuses the first five draws).
 
+The numerical noise floor of a study's prompts is stored under the same contract with ``op`` =
+``"noise"`` (fields in :mod:`subrational.elicitation.noise`), so a replay reproduces it.
+
 Values are JSON (``-inf`` log-probabilities are stored as ``null``). Only answers are cached:
 every result passes :func:`~subrational.backends.base.invalid_scores` or
 :func:`~subrational.backends.base.invalid_text` before it is written, and a stored value that

@@ -59,8 +59,9 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--timeout", type=float, metavar="SECONDS",
                      help="remote servers: seconds to answer one request before it is retried "
                      "(60)")
-    run.add_argument("--dtype", help="local models: auto (default: bfloat16 on hardware with "
-                     "bf16 units), float32, bfloat16")
+    run.add_argument("--dtype", help="local models: auto (default: float32 on a CPU for models "
+                     "under 1B weights, bfloat16 on a GPU or for larger models), float32, "
+                     "bfloat16")
     run.add_argument("--import", action="append", dest="imports", metavar="FILE_OR_MODULE",
                      help="import a Python file or module that registers your own experiments")
     run.add_argument("--out", type=Path, help="run directory (default: a new runs/<time>-<id>); "

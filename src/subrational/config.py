@@ -81,8 +81,9 @@ class RunConfig(BaseModel):
         offline: Replay-only: never call a model, fail on a cache miss.
         max_concurrency: Requests in flight (remote) or batch size (local).
         timeout: Seconds a remote server has to answer one request before it is retried.
-        dtype: Local models: ``auto`` (bfloat16 where the hardware is fast at it), ``float32``
-            or ``bfloat16``.
+        dtype: Local models: ``auto`` (float32 on a CPU below 1B weights, where bfloat16's
+            rounding is as large as the effects; bfloat16 on a GPU or for larger models),
+            ``float32`` or ``bfloat16``.
         imports: Python files or modules to import first (they register your own experiments).
     """
 

@@ -35,6 +35,7 @@ from .demonstrations import (
     write_demonstrations,
 )
 from .elicitation import PROMPT_VERSION, SampleSettings, elicit, plan_size
+from .elicitation.noise import numerical_noise
 from .errors import ConfigError, LogprobsUnavailableError, UnknownNameError
 from .evaluation.behaviour import EvalSettings
 from .evaluation.generic import analyse_study
@@ -223,6 +224,17 @@ def _robustness_note(robust: dict[str, Any]) -> list[str]:
             "form of the question, not its content."]
 
 
+def _numerical_noise(experiment: Experiment, config: RunConfig, cached: CachedBackend,
+                     personas: list[Persona], method: str) -> dict[str, Any]:
+    """How far rounding alone moves P(first option) on this study's prompts.
+
+    Cached like a call, so a replay reproduces it without loading the model
+    (:mod:`.elicitation.noise`).
+    """
+    return numerical_noise(experiment, personas, cached, method=method,
+                           paraphrases=config.paraphrases).to_dict()
+
+
 def run_experiment(experiment: Experiment, config: RunConfig, cached: CachedBackend,
                    out: Path) -> ExperimentResult:
     """Elicit, store, learn and evaluate one experiment into ``out/<name>/``."""
@@ -243,9 +255,10 @@ def run_experiment(experiment: Experiment, config: RunConfig, cached: CachedBack
     fits = fit_structural(experiment, composed.models(experiment), policies, personas,
                           n_boot=config.bootstrap, seed=config.seed)
     robust = robustness(frame, seed=config.seed)
-    return ExperimentResult(experiment, analysis, diagnostics(frame), training, method,
-                            notes + _robustness_note(robust), robust, list(fits.fits),
-                            list(fits.left_out))
+    noise = _numerical_noise(experiment, config, cached, personas, method)
+    return ExperimentResult(experiment, analysis, {**diagnostics(frame), "numerical_noise": noise},
+                            training, method, notes + _robustness_note(robust), robust,
+                            list(fits.fits), list(fits.left_out))
 
 
 SUMMARY_FORMAT = 3

@@ -45,20 +45,60 @@ def test_fingerprint_of_the_embedded_model(tmp_path):
     assert EMBEDDED_SHA256 in memo.values()
 
 
-def test_dtype_is_resolved_validated_and_part_of_the_fingerprint(monkeypatch):
-    from subrational.backends import hf
+SMALL, LARGE = 135_000_000, 1_500_000_000
 
+
+def test_dtype_is_resolved_validated_and_part_of_the_fingerprint(monkeypatch):
     monkeypatch.setattr(hf, "_cpu_has_fast_bf16", lambda: True)
+    # A CPU with bf16 units: float32 below 1B weights, bfloat16 from there or when unknown.
+    assert hf.resolve_dtype("auto", "cpu", SMALL) == "float32"
+    assert hf.resolve_dtype("auto", "cpu", hf.SMALL_MODEL_PARAMETERS - 1) == "float32"
+    assert hf.resolve_dtype("auto", "cpu", hf.SMALL_MODEL_PARAMETERS) == "bfloat16"
+    assert hf.resolve_dtype("auto", "cpu", LARGE) == "bfloat16"
     assert hf.resolve_dtype("auto", "cpu") == "bfloat16"
-    assert hf.resolve_dtype("auto", "cuda:0") == "bfloat16"
+    # CUDA keeps bfloat16 whatever the size.
+    assert hf.resolve_dtype("auto", "cuda:0", SMALL) == "bfloat16"
+    assert hf.resolve_dtype("auto", "cuda:0", LARGE) == "bfloat16"
     monkeypatch.setattr(hf, "_cpu_has_fast_bf16", lambda: False)
-    assert hf.resolve_dtype("auto", "cpu") == "float32"
+    assert hf.resolve_dtype("auto", "cpu", LARGE) == "float32"
+    assert hf.resolve_dtype("auto", "mps", LARGE) == "float32"
     assert hf.resolve_dtype("float32", "cuda") == "float32"
+    assert hf.resolve_dtype("bfloat16", "cpu", SMALL) == "bfloat16"
     with pytest.raises(ConfigError, match="float16"):
         hf.resolve_dtype("float16", "cpu")
+    with pytest.raises(ConfigError, match="float16"):
+        TransformersBackend("smollm2", dtype="float16")
     a = TransformersBackend("smollm2", dtype="float32").fingerprint()
     b = TransformersBackend("smollm2", dtype="bfloat16").fingerprint()
     assert a != b
+
+
+def test_auto_counts_the_weights_from_the_file_header(monkeypatch):
+    monkeypatch.setattr(hf, "_cpu_has_fast_bf16", lambda: True)
+    small = TransformersBackend("smollm2", device="cpu")
+    assert small.n_parameters == 134_515_008 and small.dtype == "float32"
+    assert not small.loaded
+    monkeypatch.setattr(hf, "count_parameters", lambda source: LARGE)
+    large = TransformersBackend("smollm2", device="cpu")
+    assert large.dtype == "bfloat16"
+    # Old bfloat16 answers are never served to a float32 run: the dtype is in the cache key.
+    assert small.fingerprint()["dtype"] == "float32" and large.fingerprint()["dtype"] == "bfloat16"
+
+
+def test_count_parameters_reads_safetensors_headers(tmp_path):
+    header = {"a": {"dtype": "F32", "shape": [3, 4], "data_offsets": [0, 48]},
+              "b": {"dtype": "BF16", "shape": [5], "data_offsets": [48, 58]},
+              "__metadata__": {"format": "pt"}}
+    raw = json.dumps(header).encode()
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "model.safetensors").write_bytes(len(raw).to_bytes(8, "little") + raw + b"\0" * 58)
+    source = model_files.ModelSource("dir", tmp_path)
+    assert model_files.count_parameters(source) == 17
+    (tmp_path / "model.safetensors").write_bytes(b"\xff" * 16)
+    assert model_files.count_parameters(source) is None
+    bad = tmp_path / "x.gguf"
+    bad.write_bytes(b"GGUF" + b"\x03\x00\x00\x00" + b"\xff" * 16)  # counts past the file's end
+    assert model_files.count_parameters(model_files.ModelSource("gguf", bad)) is None
 
 
 def test_hash_mismatch_is_a_model_file_error(monkeypatch):
@@ -228,3 +268,22 @@ def test_bfloat16_agrees_with_float32_on_option_probabilities(loaded):
             p_approx = math.exp(approx.logprobs[0]) / sum(math.exp(x) for x in approx.logprobs)
             assert p_approx == pytest.approx(p_exact, abs=0.05)
         fast.close()
+
+
+@pytest.mark.slow
+def test_float32_noise_floor_is_below_1e_4_on_the_run_prompts(loaded):
+    """float32 scoring barely depends on the batch: the floor the pipeline records is tiny.
+
+    Tolerance 1e-4 in P(first option): float32 sums reorder at about 1e-6 relative; bfloat16
+    (8 bits of mantissa) moves this model's P by 1e-2 to 1e-1, a thousand times more.
+    """
+    from subrational.backends.noise import measure_noise_floor
+    from subrational.elicitation.noise import noise_requests
+    from subrational.experiments import make
+
+    backend, _ = loaded
+    exp = make("ultimatum")
+    floor = measure_noise_floor(backend, noise_requests(exp, list(exp.personas.values())))
+    assert floor.n_prompts == 16 and floor.dtype == "float32"
+    assert floor.method == "batched vs one at a time (batches of 4)"
+    assert floor.max < 1e-4

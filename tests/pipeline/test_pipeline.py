@@ -17,12 +17,28 @@ def _config(tmp_path, **kw):
 def test_second_identical_run_makes_no_model_call_and_same_summary(tmp_path):
     first_backend = CacheableScripted.make(human_logistic)
     first = run(_config(tmp_path), out=tmp_path / "a", backend=first_backend)
-    assert first.manifest["calls"]["model_calls"] == 504 and first_backend.calls == 504
+    # 504 cells, and 16 prompts scored twice (batched, one at a time) for the noise floor.
+    assert first.manifest["calls"]["model_calls"] == 504 and first_backend.calls == 504 + 32
     again_backend = CacheableScripted.make(human_logistic)
     again = run(_config(tmp_path), out=tmp_path / "b", backend=again_backend)
     assert again_backend.calls == 0 and again.manifest["calls"]["cache_hits"] == 504
     assert ((tmp_path / "a" / "summary.json").read_text()
             == (tmp_path / "b" / "summary.json").read_text())
+
+
+def test_the_noise_floor_is_in_the_summary_and_the_report_and_replays_offline(tmp_path):
+    first = run(_config(tmp_path), out=tmp_path / "a",
+                backend=CacheableScripted.make(human_logistic))
+    noise = first.summary["experiments"]["ultimatum-v2"]["diagnostics"]["numerical_noise"]
+    assert noise == {"max": 0.0, "mean": 0.0, "n_prompts": 16, "dtype": None,
+                     "method": "batched vs one at a time (batches of 16)"}
+    report = (tmp_path / "a" / "report.html").read_text()
+    assert "Numerical noise floor: max |ΔP(first action)|\n0.000,\nmean 0.000 over 16" in report
+    assert "<th>numerical_noise</th>" not in report  # one sentence, not a raw dict
+    replay_backend = CacheableScripted.make(human_logistic)
+    replay = run(_config(tmp_path, offline=True), out=tmp_path / "b", backend=replay_backend)
+    assert replay_backend.calls == 0
+    assert replay.summary["experiments"]["ultimatum-v2"]["diagnostics"]["numerical_noise"] == noise
 
 
 def test_offline_replay_fails_on_a_miss_with_a_clear_message(tmp_path):
@@ -47,7 +63,7 @@ def test_interrupted_run_resumes_from_the_cache(tmp_path):
     resumed = CacheableScripted.make(human_logistic)
     result = run(_config(tmp_path), out=tmp_path / "a", backend=resumed)
     assert result.manifest["calls"]["cache_hits"] == 32
-    assert resumed.calls == 504 - 32
+    assert resumed.calls == 504 - 32 + 32  # the rest, and the noise floor's 2 x 16
 
 
 def test_demonstrations_parquet_has_provenance_per_row(tmp_path):

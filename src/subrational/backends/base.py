@@ -114,11 +114,15 @@ class Capabilities:
         logprobs: Whether :meth:`Backend.score` is available (else use the ``sample`` method).
         max_concurrency: Requests worth sending at once (batch size locally, in-flight remotely).
         cacheable: Whether results may be stored in the on-disk cache.
+        local_scoring: Whether scores are computed in-process, so that their numerical noise
+            floor (how far batching moves them) can be measured; a remote server batches as it
+            pleases (see :mod:`.noise`).
     """
 
     logprobs: bool
     max_concurrency: int = 8
     cacheable: bool = True
+    local_scoring: bool = False
 
 
 class Backend(ABC):

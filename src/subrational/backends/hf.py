@@ -9,8 +9,13 @@ Design notes (finding, hashing and loading the files is in :mod:`.model_files`):
   option's tokens as the start of the assistant reply. Each prompt is encoded once (left-padded,
   batched, only the last position's logits kept); the option's later tokens are scored on a copy
   of that prompt's KV cache, so a prompt costs one pass however many options it has.
-* **dtype** ``auto`` picks bfloat16 where the hardware has bf16 units (3x faster on an AMX CPU)
-  and float32 elsewhere; log-softmax is always float32, and the dtype is part of the cache key.
+* **dtype** ``auto`` picks float32 on a CPU for a model under :data:`SMALL_MODEL_PARAMETERS`
+  weights (counted from the file headers, without loading): there float32 costs about a minute
+  more per study, and bfloat16 rounding moves SmolLM2-135M's P(accept) by up to 0.06-0.09
+  between two batchings of the same prompt, more than its offer effect (see :mod:`.noise`, and
+  the floor each run records). Larger models
+  on a CPU with bf16 units, and every model on CUDA, get bfloat16 (3x faster on an AMX CPU);
+  other hardware float32. Log-softmax is always float32, and the dtype is part of the cache key.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from .model_files import (
     EMBEDDED_MODEL,
     EMBEDDED_PIP,
     EMBEDDED_SHA256,
+    count_parameters,
     dir_sha256,
     file_sha256,
     from_pretrained,
@@ -36,7 +42,8 @@ from .model_files import (
     resolve_model,
 )
 
-__all__ = ["TransformersBackend", "EMBEDDED_MODEL", "EMBEDDED_SHA256", "resolve_dtype"]
+__all__ = ["TransformersBackend", "EMBEDDED_MODEL", "EMBEDDED_SHA256", "SMALL_MODEL_PARAMETERS",
+           "resolve_dtype"]
 
 #: One scoring item: prompt token ids and the token ids of each option.
 _Item = tuple[list[int], list[list[int]]]
@@ -51,6 +58,11 @@ def _default_device() -> str:
 
 
 DTYPES = ("auto", "float32", "bfloat16")
+SMALL_MODEL_PARAMETERS = 1_000_000_000
+"""Below this many weights (4 GB in float32) ``auto`` runs on a CPU in float32. A design choice:
+SmolLM2-135M takes about 3x the bfloat16 time in float32 on an AMX CPU (about a minute more for
+a full ultimatum study) and its noise floor drops from 0.06 to under 5e-5 (docs/performance.md);
+at 1.5B weights the 3x costs far more, and the noise matters less than the model's own biases."""
 
 
 def _cpu_has_fast_bf16() -> bool:
@@ -62,14 +74,25 @@ def _cpu_has_fast_bf16() -> bool:
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
-def resolve_dtype(name: str, device: str) -> str:
-    """``auto`` -> bfloat16 on CUDA or on CPUs with bf16 units, else float32."""
+def _check_dtype(name: str) -> None:
     if name not in DTYPES:
         raise ConfigError(f"dtype must be one of {', '.join(DTYPES)}, got {name!r}")
+
+
+def resolve_dtype(name: str, device: str, n_parameters: int | None = None) -> str:
+    """The dtype ``name`` means on ``device`` for a model of ``n_parameters`` weights.
+
+    ``auto``: bfloat16 on CUDA; on a CPU with bf16 units, float32 below
+    :data:`SMALL_MODEL_PARAMETERS` and bfloat16 from there (or when the size is unknown);
+    float32 anywhere else.
+    """
+    _check_dtype(name)
     if name != "auto":
         return name
-    fast = device.startswith("cuda") or (device == "cpu" and _cpu_has_fast_bf16())
-    return "bfloat16" if fast else "float32"
+    if device.startswith("cuda"):
+        return "bfloat16"
+    small = n_parameters is not None and n_parameters < SMALL_MODEL_PARAMETERS
+    return "bfloat16" if device == "cpu" and _cpu_has_fast_bf16() and not small else "float32"
 
 
 class TransformersBackend(Backend):
@@ -80,9 +103,10 @@ class TransformersBackend(Backend):
             model directory (``config.json`` + weights + tokenizer).
         batch_size: Prompts per forward pass.
         device: Torch device; default ``cuda`` when available, else ``cpu``.
-        dtype: Weights and activations: ``auto`` (bfloat16 where the hardware has bf16 units,
-            measured 3.4x faster than float32 on an AMX CPU; else float32), ``float32`` or
-            ``bfloat16``. Part of the cache key: the two give slightly different numbers.
+        dtype: Weights and activations: ``auto`` (see :func:`resolve_dtype`: float32 for a
+            model under 1B weights on a CPU, bfloat16 for larger ones on a CPU with bf16 units
+            and on CUDA), ``float32`` or ``bfloat16``. Part of the cache key: the two give
+            different numbers.
     """
 
     name = "transformers"
@@ -94,8 +118,10 @@ class TransformersBackend(Backend):
             raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
         self.batch_size = batch_size
         self.device = device or _default_device()
-        self.dtype = resolve_dtype(dtype, self.device)
+        _check_dtype(dtype)
         self.source = resolve_model(model)
+        self.n_parameters = count_parameters(self.source) if dtype == "auto" else None
+        self.dtype = resolve_dtype(dtype, self.device, self.n_parameters)
         self._sha256: str | None = None
         self._tokenizer: Any = None
         self._model: Any = None
@@ -104,8 +130,9 @@ class TransformersBackend(Backend):
 
     @property
     def capabilities(self) -> Capabilities:
-        """Log-probs available; one batch of sequences in flight."""
-        return Capabilities(logprobs=True, max_concurrency=self.batch_size, cacheable=True)
+        """Log-probs available; one batch of sequences in flight; scored in-process."""
+        return Capabilities(logprobs=True, max_concurrency=self.batch_size, cacheable=True,
+                            local_scoring=True)
 
     @property
     def loaded(self) -> bool:

@@ -23,8 +23,10 @@ import hashlib
 import importlib.util
 import json
 import logging
+import math
 import os
 import shutil
+import struct
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -36,7 +38,8 @@ from ..errors import MissingDependencyError, ModelFileError
 from ..paths import cache_dir
 
 __all__ = ["EMBEDDED_MODEL", "EMBEDDED_SHA256", "EMBEDDED_PIP", "ModelSource", "resolve_model",
-           "file_sha256", "dir_sha256", "import_transformers", "from_pretrained", "load_gguf"]
+           "file_sha256", "dir_sha256", "import_transformers", "from_pretrained", "load_gguf",
+           "count_parameters"]
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +111,77 @@ def resolve_model(model: str) -> ModelSource:
         return ModelSource("dir", path)
     _check_gguf(path)
     return ModelSource("gguf", path)
+
+
+# ----------------------------------------------------------------------------- parameter count
+
+#: Byte sizes of GGUF metadata value types 0-12 (8 string and 9 array are variable).
+_GGUF_SIZES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+
+
+def _gguf_skip_value(fh: Any, kind: int) -> None:
+    if kind in _GGUF_SIZES:
+        fh.seek(_GGUF_SIZES[kind], os.SEEK_CUR)
+    elif kind == 8:
+        (n,) = struct.unpack("<Q", fh.read(8))
+        fh.seek(n, os.SEEK_CUR)
+    elif kind == 9:
+        item, count = struct.unpack("<IQ", fh.read(12))
+        if item in _GGUF_SIZES:
+            fh.seek(_GGUF_SIZES[item] * count, os.SEEK_CUR)
+        else:
+            for _ in range(count):
+                _gguf_skip_value(fh, item)
+    else:
+        raise ValueError(f"unknown GGUF value type {kind}")
+
+
+def _gguf_parameters(path: Path) -> int:
+    """Sum of the tensor sizes in a GGUF header (v2/v3), read without loading the weights."""
+    with path.open("rb") as fh:
+        magic, version, n_tensors, n_kv = struct.unpack("<4sIQQ", fh.read(24))
+        if magic != GGUF_MAGIC or version < 2:
+            raise ValueError(f"GGUF version {version} is not supported")
+        for _ in range(n_kv):
+            _gguf_skip_value(fh, 8)  # the key
+            (kind,) = struct.unpack("<I", fh.read(4))
+            _gguf_skip_value(fh, kind)
+        total = 0
+        for _ in range(n_tensors):
+            _gguf_skip_value(fh, 8)  # the name
+            (n_dims,) = struct.unpack("<I", fh.read(4))
+            total += math.prod(struct.unpack(f"<{n_dims}Q", fh.read(8 * n_dims)))
+            fh.seek(12, os.SEEK_CUR)  # type (u32) and offset (u64)
+        return total
+
+
+def _safetensors_parameters(directory: Path) -> int:
+    """Sum of the tensor sizes in the JSON headers of a directory's ``*.safetensors`` files."""
+    total = 0
+    files = sorted(directory.glob("*.safetensors"))
+    if not files:
+        raise ValueError("no safetensors files")
+    for path in files:
+        with path.open("rb") as fh:
+            (n,) = struct.unpack("<Q", fh.read(8))
+            if n > path.stat().st_size:
+                raise ValueError(f"{path} has a header longer than the file")
+            header = json.loads(fh.read(n))
+        total += sum(math.prod(t["shape"]) for k, t in header.items() if k != "__metadata__")
+    return total
+
+
+def count_parameters(source: ModelSource) -> int | None:
+    """Number of weights, from the file headers only (cheap); ``None`` when unreadable.
+
+    GGUF tensor infos or safetensors headers; a directory of ``.bin`` files gives ``None``.
+    """
+    try:
+        if source.kind == "gguf":
+            return _gguf_parameters(source.path)
+        return _safetensors_parameters(source.path)
+    except (OSError, ValueError, KeyError, TypeError, OverflowError, struct.error):
+        return None
 
 
 def _load_disk_memo() -> dict[str, str]:

@@ -85,7 +85,7 @@ class ScriptedBackend(Backend):
     def capabilities(self) -> Capabilities:
         """Log-probs available; cached only when asked for."""
         return Capabilities(logprobs=True, max_concurrency=self.batch_size,
-                            cacheable=self.cacheable)
+                            cacheable=self.cacheable, local_scoring=True)
 
     def _probs(self, meta: Any, options: Sequence[str]) -> np.ndarray:
         args = (meta["persona"], meta["state"])

@@ -1,10 +1,11 @@
 """Elicitation: rendering prompts, scoring or sampling answers, parsing and smoothing them."""
 
 from .elicit import METHODS, Cell, DemoRow, SampleSettings, elicit, plan_size, wordings
+from .noise import NOISE_PROMPTS, noise_requests, numerical_noise
 from .parsing import ParseResult, parse_answer
 from .prompts import PROMPT_VERSION, option_orders, render
 from .smoothing import jeffreys, kde_ordinal
 
-__all__ = ["METHODS", "PROMPT_VERSION", "Cell", "DemoRow", "ParseResult", "SampleSettings",
-           "elicit", "jeffreys", "kde_ordinal", "option_orders", "parse_answer", "plan_size",
-           "render", "wordings"]
+__all__ = ["METHODS", "NOISE_PROMPTS", "PROMPT_VERSION", "Cell", "DemoRow", "ParseResult",
+           "SampleSettings", "elicit", "jeffreys", "kde_ordinal", "noise_requests",
+           "numerical_noise", "option_orders", "parse_answer", "plan_size", "render", "wordings"]
