@@ -1,18 +1,26 @@
 """``demonstrations.parquet``: one row per persona x state x wording x option order.
 
-Columns (format version ``DEMO_FORMAT`` = 2, stored in the Parquet schema metadata):
+Columns (format version ``DEMO_FORMAT`` = 3, stored in the Parquet schema metadata):
 experiment, experiment_version, persona, persona_kind, state (canonical JSON), state_index,
 paraphrase (index of the instructions' wording), variant (option order shown), method, model,
-model_hash, probs (list, experiment action order), option_mass, logprobs (list), n_draws,
-n_failed, failures (JSON), texts (JSON), status. Format 1 had no ``paraphrase`` column.
+model_hash, probs (list, experiment action order; for ``sample`` the row's raw frequencies),
+option_mass, logprobs (list), n_draws, n_failed, failures (JSON), texts (JSON), status, counts
+(list: parsed draws per action, ``sample``), episode_steps (JSON list of [episode, step, action,
+reward] of the sampled episodes that answered in the row). Format 1 had no ``paraphrase``
+column; format 2 had no ``counts`` nor ``episode_steps`` (read with empty ones: its targets
+average the rows' smoothed probs and it has no episodes).
 
-Targets average the wordings and option orders of a persona x state, so their effects cancel
-to first order; the effects themselves are reported as diagnostics.
+Targets: for ``sample`` the counts of a persona x state are pooled over wordings and option
+orders first and smoothed once (``smoothing``: :data:`~subrational.elicitation.smoothing.
+SMOOTHINGS`); for ``choice-probs`` the rows' distributions are averaged, so the order and
+wording effects cancel to first order (they are reported as diagnostics). A state the LLM never
+answered in has no target and the lookup policy answers NaN there: unknown, never 50/50.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,16 +30,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..elicitation.elicit import DemoRow
+from ..elicitation.elicit import ABANDONED, DemoRow
+from ..elicitation.smoothing import frequencies, smooth
 from ..errors import ConfigError
 from ..experiments.core import Experiment, Persona, state_key
+from ..experiments.rollout import Trajectory
 from ..learning.dataset import Target
 from ..paths import write_bytes_atomic
 
 __all__ = ["DEMO_FORMAT", "to_frame", "write_demonstrations", "read_demonstrations",
            "targets", "TablePolicy", "diagnostics"]
 
-DEMO_FORMAT = 2
+DEMO_FORMAT = 3
+READABLE_FORMATS = ("2", "3")
 
 
 def to_frame(experiment: Experiment, rows: Sequence[DemoRow],
@@ -59,6 +70,9 @@ def to_frame(experiment: Experiment, rows: Sequence[DemoRow],
         "failures": json.dumps(r.failures, sort_keys=True),
         "texts": json.dumps(list(r.texts)),
         "status": r.status,
+        "counts": [int(x) for x in r.counts],
+        "episode_steps": json.dumps([[int(e), int(t), int(a), None if math.isnan(w) else w]
+                                     for e, t, a, w in r.episode_steps]),
     } for r in rows])
 
 
@@ -75,41 +89,116 @@ def read_demonstrations(path: Path) -> pd.DataFrame:
     """Read a demonstrations file, checking its format version."""
     table = pq.read_table(path)
     version = (table.schema.metadata or {}).get(b"subrational.demo_format", b"?").decode()
-    if version != str(DEMO_FORMAT):
+    if version not in READABLE_FORMATS:
         raise ConfigError(f"{path} has demonstrations format {version}, this version of "
-                          f"subrational reads format {DEMO_FORMAT}; re-run the elicitation")
-    return table.to_pandas()
+                          f"subrational reads formats {', '.join(READABLE_FORMATS)}; re-run "
+                          "the elicitation")
+    frame = table.to_pandas()
+    if "counts" not in frame:  # format 2: no raw counts, no episodes
+        frame["counts"] = [[] for _ in range(len(frame))]
+        frame["episode_steps"] = "[]"
+    return frame
 
 
-def _mean_probs(frame: pd.DataFrame) -> dict[tuple[str, str], np.ndarray]:
-    ok = frame[frame["status"] == "ok"]
-    return {(str(p), str(s)): np.mean(np.stack([np.asarray(x, dtype=float) for x in g["probs"]]),
-                                      axis=0)
-            for (p, s), g in ok.groupby(["persona", "state"], sort=False)}
+def _pooled(frame: pd.DataFrame) -> dict[tuple[str, str], tuple[str, np.ndarray]]:
+    """Per persona x state: ("counts", pooled sample counts) or ("probs", averaged probs).
+
+    Sampled rows with raw counts are pooled before any smoothing, failed rows included (they
+    add nothing); a cell of a sampled state that no draw parsed in pools to zero counts.
+    Choice-probs rows (and format-2 sample rows, which kept no counts) average the ``ok`` rows.
+    """
+    out: dict[tuple[str, str], tuple[str, np.ndarray]] = {}
+    for (p, s), g in frame.groupby(["persona", "state"], sort=False):
+        has_counts = (g["method"] == "sample") & g["counts"].map(len).gt(0)
+        if has_counts.all():
+            out[(str(p), str(s))] = ("counts", np.sum(np.stack(
+                [np.asarray(c, dtype=float) for c in g["counts"]]), axis=0))
+            continue
+        ok = g[g["status"] == "ok"]
+        if len(ok):
+            out[(str(p), str(s))] = ("probs", np.mean(np.stack(
+                [np.asarray(x, dtype=float) for x in ok["probs"]]), axis=0))
+    return out
+
+
+def _distribution(kind: str, values: np.ndarray, *, ordinal: bool, smoothing: str) -> np.ndarray:
+    return smooth(values, ordinal=ordinal, smoothing=smoothing) if kind == "counts" else values
 
 
 def targets(experiment: Experiment, frame: pd.DataFrame,
-            personas: Mapping[str, Persona] | None = None) -> list[Target]:
-    """Per persona x state target distributions (option orders averaged; failed cells dropped)."""
+            personas: Mapping[str, Persona] | None = None, *,
+            smoothing: str = "jeffreys") -> list[Target]:
+    """Per persona x state training targets.
+
+    Sampled counts are pooled over wordings and orders, then smoothed once with ``smoothing``
+    (``jeffreys``: 1/2 pseudo-draw per action; ``none``: frequencies); choice-probs rows are
+    averaged. States with no parsed answer have no target.
+    """
     personas = personas or experiment.personas
-    return [Target(personas[p], experiment.state_from_dict(json.loads(s)), probs)
-            for (p, s), probs in _mean_probs(frame).items()]
+    out = []
+    for (p, s), (kind, values) in _pooled(frame).items():
+        if kind == "counts" and values.sum() == 0:
+            continue
+        probs = _distribution(kind, values, ordinal=experiment.ordinal_actions,
+                              smoothing=smoothing)
+        out.append(Target(personas[p], experiment.state_from_dict(json.loads(s)), probs))
+    return out
+
+
+def _episodes(experiment: Experiment, frame: pd.DataFrame
+              ) -> tuple[dict[str, list[Trajectory]], dict[str, int]]:
+    """Sampled episodes per persona, put back together from the rows' ``episode_steps``."""
+    steps: dict[tuple[str, int, str, int], list[tuple[int, Any, int, float]]] = {}
+    for persona, state, k, variant, cell in zip(frame["persona"], frame["state"],
+                                                frame["paraphrase"], frame["variant"],
+                                                frame["episode_steps"], strict=True):
+        parsed = json.loads(cell)
+        if not parsed:
+            continue
+        obj = experiment.state_from_dict(json.loads(state))
+        for e, t, a, w in parsed:
+            steps.setdefault((str(persona), int(k), str(variant), int(e)), []).append(
+                (int(t), obj, int(a), math.nan if w is None else float(w)))
+    episodes: dict[str, list[Trajectory]] = {}
+    abandoned: dict[str, int] = {}
+    for (persona, *_), seq in sorted(steps.items(), key=lambda kv: kv[0]):
+        seq.sort(key=lambda x: x[0])
+        if any(a == ABANDONED for _, _, a, _ in seq):
+            abandoned[persona] = abandoned.get(persona, 0) + 1
+            continue
+        episodes.setdefault(persona, []).append(Trajectory(
+            persona, [s for _, s, _, _ in seq], [a for _, _, a, _ in seq],
+            [w for _, _, _, w in seq]))
+    return episodes, abandoned
 
 
 class TablePolicy:
-    """The LLM demonstrations as a policy: a lookup of the averaged distribution per cell.
+    """The LLM demonstrations as a policy: a lookup of the pooled distribution per state.
 
-    Cells with no valid answer return the uniform distribution (and are counted as failures).
+    Sampled rows: the frequencies of the counts pooled over wordings and orders (unsmoothed);
+    choice-probs rows: their average. A state with no valid answer (never reached by the
+    sampled episodes, or every draw failed) answers NaN: unknown, never a made-up 50/50, so a
+    rollout that reaches it fails with :class:`~subrational.experiments.rollout.UnknownState`.
+    With sequential sampled demonstrations, :meth:`episodes` gives the LLM's own episodes.
     """
 
     def __init__(self, experiment: Experiment, frame: pd.DataFrame) -> None:
         self.n_actions = len(experiment.actions)
-        self.table = _mean_probs(frame)
+        self.table: dict[tuple[str, str], np.ndarray] = {}
+        self.draws: dict[tuple[str, str], int] = {}
+        for key, (kind, values) in _pooled(frame).items():
+            if kind == "counts":
+                self.draws[key] = int(values.sum())
+                if values.sum() == 0:
+                    continue
+                values = frequencies(values)
+            self.table[key] = values
         ok = frame[frame["status"] == "ok"]
         self._rows: dict[str, list[tuple[Any, np.ndarray]]] = {}
         for persona, state, probs in zip(ok["persona"], ok["state"], ok["probs"], strict=True):
             self._rows.setdefault(str(persona), []).append(
                 (experiment.state_from_dict(json.loads(state)), np.asarray(probs, dtype=float)))
+        self._episodes, self._abandoned = _episodes(experiment, frame)
 
     def observed(self, state: Any, persona: Persona) -> bool:
         """Whether the LLM answered in this cell (sampled episodes may never reach a state)."""
@@ -123,10 +212,27 @@ class TablePolicy:
         """
         return self._rows.get(persona.name, [])
 
+    @property
+    def has_episodes(self) -> bool:
+        """Whether the demonstrations hold sampled episodes (sequential game, sample method)."""
+        return bool(self._episodes) or bool(self._abandoned)
+
+    def episodes(self, persona: Persona) -> list[Trajectory]:
+        """The LLM's own completed sampled episodes of ``persona`` (every wording and order).
+
+        Episodes abandoned after unparseable answers are left out (counted by
+        :meth:`abandoned`). Rewards are those the game paid when the episode was played.
+        """
+        return list(self._episodes.get(persona.name, []))
+
+    def abandoned(self, persona: Persona) -> int:
+        """Sampled episodes of ``persona`` given up because no answer parsed."""
+        return self._abandoned.get(persona.name, 0)
+
     def action_probs(self, state: Any, persona: Persona) -> np.ndarray:
-        """Averaged LLM distribution for this persona and state."""
+        """Pooled LLM distribution for this persona and state; NaN where it never answered."""
         probs = self.table.get((persona.name, state_key(state)))
-        return probs if probs is not None else np.full(self.n_actions, 1.0 / self.n_actions)
+        return probs if probs is not None else np.full(self.n_actions, np.nan)
 
 
 def _spread(values: pd.Series, by: list[pd.Series]) -> pd.Series:

@@ -4,8 +4,9 @@ from .elicit import METHODS, Cell, DemoRow, SampleSettings, elicit, plan_size, w
 from .noise import NOISE_PROMPTS, noise_requests, numerical_noise
 from .parsing import ParseResult, parse_answer
 from .prompts import PROMPT_VERSION, option_orders, render
-from .smoothing import jeffreys, kde_ordinal
+from .smoothing import SMOOTHINGS, jeffreys, kde_ordinal, smooth
 
 __all__ = ["METHODS", "NOISE_PROMPTS", "PROMPT_VERSION", "Cell", "DemoRow", "ParseResult",
-           "SampleSettings", "elicit", "jeffreys", "kde_ordinal", "noise_requests",
-           "numerical_noise", "option_orders", "parse_answer", "plan_size", "render", "wordings"]
+           "SMOOTHINGS", "SampleSettings", "elicit", "jeffreys", "kde_ordinal", "noise_requests",
+           "numerical_noise", "option_orders", "parse_answer", "plan_size", "render", "smooth",
+           "wordings"]

@@ -4,12 +4,16 @@
   log-probabilities are normalised over the options. The *option mass* (probability on all options
   before normalising) says whether the model answers the question at all.
 * ``sample`` (the paper's): N chain-of-thought completions per persona x state x option order at
-  temperature 1, parsed tolerantly; unparseable draws are counted, never guessed; frequencies are
-  smoothed (Jeffreys, or a KDE for ordinal actions). For a sequential game (several decisions per
+  temperature 1, parsed tolerantly; unparseable draws are counted, never guessed. Each row keeps
+  its raw ``counts`` and its frequencies as ``probs`` (NaN when no draw parsed): smoothing is
+  applied to the targets only, after pooling the counts over wordings and orders
+  (:mod:`.smoothing`). For a sequential game (several decisions per
   episode) the persona instead plays N episodes per option order: each sampled answer is the
   action taken, so states are asked about as often as the persona's own choices reach them, as in
   the paper. An unparseable answer is asked again (a new draw, up to ``MAX_ATTEMPTS``) and the
-  episode is abandoned, never guessed, when every attempt fails.
+  episode is abandoned, never guessed, when every attempt fails. Every row records which
+  episodes answered in it (``episode_steps``: episode index, step, action, reward; action -1
+  where the episode was abandoned), so the episodes themselves can be put back together.
 
 Each call's seed is derived from the run seed and the cell, so draw ``i`` of a cell is the same
 call in every run with that seed, and the cache serves it.
@@ -32,14 +36,17 @@ from ..experiments.core import Experiment, Persona, state_key
 from ..seeding import derive_seed, derived_rng
 from .parsing import parse_answer
 from .prompts import option_orders, render
-from .smoothing import jeffreys, kde_ordinal
+from .smoothing import frequencies
 
-__all__ = ["METHODS", "Cell", "DemoRow", "SampleSettings", "elicit", "plan_size", "wordings"]
+__all__ = ["ABANDONED", "METHODS", "Cell", "DemoRow", "SampleSettings", "elicit", "plan_size",
+           "wordings"]
 
 METHODS = ("choice-probs", "sample")
 MAX_ATTEMPTS = 3
 """Draws asked at one step of a sampled episode before the episode is abandoned."""
 MAX_EPISODE_STEPS = 1000
+ABANDONED = -1
+"""The action recorded in ``episode_steps`` where every attempt at a step failed to parse."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,11 @@ class DemoRow:
         texts: Sampled texts (sample).
         failures: Parse failure reasons with counts (sample).
         status: ``ok`` or ``failed``.
+        paraphrase: Index of the instructions' wording.
+        counts: Parsed draws per action (sample), in the experiment's action order.
+        episode_steps: (episode index, step, action, reward) of every episode that answered
+            here (sequential sample; action ``ABANDONED``, reward NaN, where the episode was
+            given up).
     """
 
     persona: str
@@ -83,6 +95,8 @@ class DemoRow:
     failures: dict[str, int] = field(default_factory=dict)
     status: str = "ok"
     paraphrase: int = 0
+    counts: tuple[int, ...] = ()
+    episode_steps: tuple[tuple[int, int, int, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -167,7 +181,6 @@ def _sample(experiment: Experiment, personas: Sequence[Persona], backend: Cached
                                 options=experiment.actions)
                 for c in cells for d in range(n)]
     texts = backend.generate(requests)
-    smooth = kde_ordinal if experiment.ordinal_actions else jeffreys
     rows = []
     for c, cell in enumerate(cells):
         draws = texts[c * n:(c + 1) * n]
@@ -177,10 +190,10 @@ def _sample(experiment: Experiment, personas: Sequence[Persona], backend: Cached
         failures = Counter(p.reason for p in parsed if p.option is None)
         n_failed = sum(failures.values())
         rows.append(DemoRow(cell.persona.name, cell.state, _variant(experiment, cell.order),
-                            "sample", tuple(float(p) for p in smooth(counts)), n_draws=n,
+                            "sample", tuple(float(p) for p in frequencies(counts)), n_draws=n,
                             n_failed=n_failed, texts=tuple(draws), failures=dict(failures),
                             status="ok" if n_failed < n else "failed",
-                            paraphrase=cell.paraphrase))
+                            paraphrase=cell.paraphrase, counts=tuple(int(x) for x in counts)))
     return rows
 
 
@@ -208,6 +221,7 @@ class _Tally:
     texts: list[str] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
     failures: Counter = field(default_factory=Counter)
+    steps: list[tuple[int, int, int, float]] = field(default_factory=list)
 
 
 def _episode_rng(seed: int, persona: str, wording: tuple[int, tuple[int, ...]],
@@ -235,9 +249,13 @@ def _advance(experiment: Experiment, ep: _Episode, text: str, cell: _Tally) -> b
     if parsed.option is None:
         cell.failures[parsed.reason] += 1
         ep.attempt += 1
-        return ep.attempt < MAX_ATTEMPTS
+        if ep.attempt >= MAX_ATTEMPTS:
+            cell.steps.append((ep.index, ep.steps, ABANDONED, math.nan))
+            return False
+        return True
     cell.counts[parsed.option] += 1
     result = experiment.sample_step(ep.state, parsed.option, ep.persona, rng=ep.rng)
+    cell.steps.append((ep.index, ep.steps, parsed.option, float(result.reward)))
     ep.state, ep.steps, ep.attempt = result.next_state, ep.steps + 1, 0
     return not result.terminated and ep.steps < MAX_EPISODE_STEPS
 
@@ -267,7 +285,6 @@ def _sample_rollouts(experiment: Experiment, personas: Sequence[Persona], backen
 
 def _rollout_rows(experiment: Experiment, personas: Sequence[Persona],
                   tallies: list[tuple[Cell, _Tally]]) -> list[DemoRow]:
-    smooth = kde_ordinal if experiment.ordinal_actions else jeffreys
     n = len(experiment.actions)
     rows = []
     grid = {state: i for i, state in enumerate(experiment.states())}
@@ -281,11 +298,12 @@ def _rollout_rows(experiment: Experiment, personas: Sequence[Persona],
     for key, cell in sorted(tallies, key=position):
         counts = np.array([cell.counts[i] for i in range(n)])
         rows.append(DemoRow(key.persona.name, key.state, _variant(experiment, key.order),
-                            "sample", tuple(float(p) for p in smooth(counts)),
+                            "sample", tuple(float(p) for p in frequencies(counts)),
                             n_draws=len(cell.texts), n_failed=sum(cell.failures.values()),
                             texts=tuple(cell.texts), failures=dict(cell.failures),
                             status="ok" if counts.sum() else "failed",
-                            paraphrase=key.paraphrase))
+                            paraphrase=key.paraphrase, counts=tuple(int(x) for x in counts),
+                            episode_steps=tuple(cell.steps)))
     return rows
 
 

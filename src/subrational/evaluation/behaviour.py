@@ -7,6 +7,11 @@ Each (source, persona) pair gets its own generator derived from the run seed, so
 not depend on which sources are present or in which order they are simulated, and a replay gives
 identical statistics. Policies are memoised per state: the games have few states and a rollout
 visits them many times.
+
+The sample method of a sequential game is the exception: its episode statistics come from the
+LLM's own sampled episodes (:func:`episodes`), never from rollouts of a lookup of them, and each
+share carries a Wilson interval and the number of episodes behind it. A rollout that reaches a
+state a policy has no answer for gives no statistic (:func:`episodes` returns ``None``: unknown).
 """
 
 from __future__ import annotations
@@ -19,11 +24,14 @@ import numpy as np
 from ..errors import ConfigError
 from ..experiments.core import Experiment, Persona, Policy
 from ..experiments.env import GameEnv
-from ..experiments.rollout import Trajectory, rollout
+from ..experiments.rollout import Trajectory, UnknownStateError, rollout
 from ..seeding import derived_rng
 from .records import LEARNED_SOURCES
 
-__all__ = ["EvalSettings", "MemoPolicy", "simulate", "source_rng", "LEARNED_SOURCES"]
+__all__ = ["EvalSettings", "Episodes", "MemoPolicy", "episodes", "simulate", "source_rng",
+           "LEARNED_SOURCES", "SAMPLED", "ROLLOUTS"]
+
+SAMPLED, ROLLOUTS = "sampled episodes", "rollouts"
 
 
 
@@ -81,3 +89,39 @@ def simulate(experiment: Experiment, policy: Policy, persona: Persona, *, source
     return rollout(env, policy if isinstance(policy, MemoPolicy) else MemoPolicy(policy),
                    episodes=settings.episodes, rng=source_rng(settings, source, persona),
                    start_state=start_state)
+
+
+@dataclass(frozen=True)
+class Episodes:
+    """Episodes behind a statistic: the LLM's own (``SAMPLED``) or simulated (``ROLLOUTS``)."""
+
+    trajectories: list[Trajectory]
+    origin: str
+    abandoned: int = 0
+
+
+def _sampled(policy: Any) -> Any:
+    inner = policy.policy if isinstance(policy, MemoPolicy) else policy
+    return inner if getattr(inner, "has_episodes", False) else None
+
+
+def episodes(experiment: Experiment, policy: Policy, persona: Persona, *, source: str,
+             settings: EvalSettings, start_state: Any = None,
+             keep: Any = None) -> Episodes | None:
+    """The episodes a behaviour statistic of ``policy`` for ``persona`` is computed from.
+
+    Sampled demonstrations give the LLM's own episodes (those whose first state passes
+    ``keep`` when given, e.g. the odds they were played at); any other policy is rolled out
+    ``settings.episodes`` times from ``start_state``. ``None`` when the rollouts reach a state
+    the policy has no answer for: the statistic is unknown.
+    """
+    sampled = _sampled(policy)
+    if sampled is not None:
+        trajs = [t for t in sampled.episodes(persona)
+                 if t.states and (keep is None or keep(t.states[0]))]
+        return Episodes(trajs, SAMPLED, int(sampled.abandoned(persona)))
+    try:
+        return Episodes(simulate(experiment, policy, persona, source=source, settings=settings,
+                                 start_state=start_state), ROLLOUTS)
+    except UnknownStateError:
+        return None

@@ -10,7 +10,16 @@ import numpy as np
 from .core import Policy
 from .env import GameEnv
 
-__all__ = ["Trajectory", "rollout"]
+__all__ = ["Trajectory", "UnknownStateError", "rollout"]
+
+
+class UnknownStateError(ValueError):
+    """A rollout reached a state where the policy has no distribution (NaN): unknown."""
+
+    def __init__(self, state: Any, persona: str) -> None:
+        super().__init__(f"the policy has no answer for {persona} in state {state!r} (the LLM "
+                         "never answered there): a statistic that needs it is unknown")
+        self.state, self.persona = state, persona
 
 
 @dataclass(frozen=True)
@@ -30,7 +39,10 @@ class Trajectory:
 
 def rollout(env: GameEnv, policy: Policy, *, episodes: int, rng: np.random.Generator,
             start_state: Any = None) -> list[Trajectory]:
-    """Run ``episodes`` episodes of ``policy`` in ``env``, sampling actions with ``rng``."""
+    """Run ``episodes`` episodes of ``policy`` in ``env``, sampling actions with ``rng``.
+
+    Raises :class:`UnknownStateError` when the policy answers NaN in a state it reaches.
+    """
     trajectories = []
     for _ in range(episodes):
         options = {"state": start_state} if start_state is not None else None
@@ -40,6 +52,8 @@ def rollout(env: GameEnv, policy: Policy, *, episodes: int, rng: np.random.Gener
         while not done:
             state = info["state"]
             probs = np.asarray(policy.action_probs(state, env.persona), dtype=float)
+            if not np.isfinite(probs).all():
+                raise UnknownStateError(state, env.persona.name)
             cumulative = np.cumsum(probs)  # inverse-CDF draw: a fraction of rng.choice's cost
             action = min(int(np.searchsorted(cumulative, rng.random() * cumulative[-1],
                                              side="right")), len(probs) - 1)

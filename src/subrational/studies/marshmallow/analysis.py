@@ -20,7 +20,8 @@ import numpy as np
 from scipy.special import expit
 from scipy.stats import spearmanr
 
-from ...evaluation.behaviour import LEARNED_SOURCES, EvalSettings, simulate
+from ...elicitation.smoothing import wilson
+from ...evaluation.behaviour import LEARNED_SOURCES, EvalSettings, episodes
 from ...evaluation.records import Analysis, Curve, Finding
 from ...evaluation.structural import StructuralModel
 from ...experiments.core import Persona, Policy
@@ -46,25 +47,50 @@ class WaitStats:
         full_wait: P(the marshmallow is still there when the adult comes back).
         mean_wait: Mean minutes waited as a share of the horizon.
         eat_at_once: P(eat at minute 0).
+        n_episodes: Episodes behind the shares (0: unknown, every share NaN).
+        full_wait_interval: 95 % Wilson interval of ``full_wait`` over the episodes.
+        survival_interval: 95 % Wilson interval of each entry of ``survival`` (low, high).
+        origin: ``sampled episodes`` (the LLM's own) or ``rollouts``; ``""`` when unknown.
     """
 
     survival: np.ndarray
     full_wait: float
     mean_wait: float
     eat_at_once: float
+    n_episodes: int = 0
+    full_wait_interval: tuple[float, float] = (math.nan, math.nan)
+    survival_interval: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
+    origin: str = ""
 
     def as_metrics(self, age: float) -> dict[str, Any]:
         """JSON-safe dict for ``Analysis.metrics``."""
         return {"age": age, "survival": self.survival.tolist(), "full_wait": self.full_wait,
-                "mean_wait_share": self.mean_wait, "eat_at_once": self.eat_at_once}
+                "mean_wait_share": self.mean_wait, "eat_at_once": self.eat_at_once,
+                "full_wait_interval": list(self.full_wait_interval),
+                "survival_interval": [list(x) for x in self.survival_interval],
+                "episodes": self.n_episodes, "episodes_from": self.origin or "unknown"}
 
 
-def wait_stats(trajectories: Sequence[Trajectory], horizon: int) -> WaitStats:
-    """Survival curve, full-wait share, mean wait and P(eat at once) of some episodes."""
+def wait_stats(trajectories: Sequence[Trajectory], horizon: int, *,
+               origin: str = "") -> WaitStats:
+    """Survival curve, full-wait share, mean wait and P(eat at once) of some episodes.
+
+    Every share has a Wilson interval over the episodes; with no episode every value is NaN.
+    """
+    n = len(trajectories)
+    if n == 0:
+        nan = np.full(horizon + 1, math.nan)
+        return WaitStats(nan, math.nan, math.nan, math.nan, 0, (math.nan, math.nan),
+                         (tuple(nan), tuple(nan)), origin)
     waits = np.array([sum(a == WAIT for a in t.actions) for t in trajectories])
-    survival = (waits[:, None] >= np.arange(horizon + 1)).mean(axis=0)
+    still = (waits[:, None] >= np.arange(horizon + 1)).sum(axis=0)
+    survival = still / n
+    bounds = [wilson(float(k), n) for k in still]
     return WaitStats(survival=survival, full_wait=float(survival[-1]),
-                     mean_wait=float(waits.mean() / horizon), eat_at_once=float(1 - survival[1]))
+                     mean_wait=float(waits.mean() / horizon), eat_at_once=float(1 - survival[1]),
+                     n_episodes=n, full_wait_interval=bounds[-1],
+                     survival_interval=(tuple(b[0] for b in bounds), tuple(b[1] for b in bounds)),
+                     origin=origin)
 
 
 def _age(persona: Persona) -> float:
@@ -89,11 +115,18 @@ def _rises(ages: Sequence[float], values: Sequence[float],
     return rho, rho > 0 and values[-1] - values[0] > margin
 
 
+def _wait_stats(experiment: Any, policy: Policy, persona: Persona, source: str,
+                settings: EvalSettings) -> WaitStats:
+    """From the LLM's own sampled episodes for sampled demonstrations, else from rollouts."""
+    got = episodes(experiment, policy, persona, source=source, settings=settings)
+    if got is None:  # a rollout reached a state the policy never answered in: unknown
+        return wait_stats([], experiment.horizon)
+    return wait_stats(got.trajectories, experiment.horizon, origin=got.origin)
+
+
 def _simulate_ages(experiment: Any, policy: Policy, personas: Sequence[Persona], source: str,
                    settings: EvalSettings) -> dict[float, WaitStats]:
-    return {_age(p): wait_stats(simulate(experiment, policy, p, source=source,
-                                         settings=settings), experiment.horizon)
-            for p in personas}
+    return {_age(p): _wait_stats(experiment, policy, p, source, settings) for p in personas}
 
 
 def _paper_findings(source: str, stats: Mapping[float, WaitStats],
