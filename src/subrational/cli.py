@@ -39,6 +39,8 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--samples", type=int, help="draws per cell for --method sample (10)")
     run.add_argument("--temperature", type=float, help="sampling temperature (1.0)")
     run.add_argument("--max-tokens", type=int, help="tokens per sampled answer (160)")
+    run.add_argument("--smoothing", help="targets of --method sample: jeffreys (default: 1/2 "
+                     "pseudo-draw per action, after pooling wordings and orders) or none")
     run.add_argument("--persona", action="append", dest="personas",
                      help="persona to elicit (repeatable; each study takes its own names and "
                      "keeps its defaults when none is its own)")

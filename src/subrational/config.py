@@ -26,6 +26,7 @@ else:  # pragma: no cover - Python 3.10
 from .backends.hf import DTYPES
 from .backends.registry import DEFAULT_MODEL, parse_model
 from .elicitation.elicit import METHODS
+from .elicitation.smoothing import SMOOTHINGS
 from .errors import ConfigError, UnknownNameError
 from .learning.losses import LOSSES
 
@@ -67,6 +68,9 @@ class RunConfig(BaseModel):
         samples: Draws per cell for ``sample``.
         temperature: Sampling temperature for ``sample``.
         max_tokens: Token budget per sampled answer.
+        smoothing: How the sample method's pooled counts become training targets:
+            ``jeffreys`` (1/2 pseudo-draw per action, spread by a kernel for ordinal actions) or
+            ``none`` (the frequencies). Statistics a user reads are never smoothed.
         seed: Seed of sampling, training and the evaluation rollouts.
         episodes: Rollouts per policy and persona behind the behaviour statistics.
         options: Constructor options per experiment name, e.g.
@@ -97,6 +101,7 @@ class RunConfig(BaseModel):
     samples: StrictInt = 10
     temperature: float = 1.0
     max_tokens: StrictInt = 160
+    smoothing: str = "jeffreys"
     seed: StrictInt = 0
     episodes: StrictInt = 2000
     paraphrases: StrictInt | None = None
@@ -115,6 +120,13 @@ class RunConfig(BaseModel):
     def _method(cls, v: str) -> str:
         if v not in METHODS:
             raise UnknownNameError("method", v, METHODS)
+        return v
+
+    @field_validator("smoothing")
+    @classmethod
+    def _smoothing(cls, v: str) -> str:
+        if v not in SMOOTHINGS:
+            raise UnknownNameError("smoothing", v, SMOOTHINGS)
         return v
 
     @field_validator("loss")

@@ -36,6 +36,7 @@ from .demonstrations import (
 )
 from .elicitation import PROMPT_VERSION, SampleSettings, elicit, plan_size
 from .elicitation.noise import numerical_noise
+from .elicitation.smoothing import describe
 from .errors import ConfigError, LogprobsUnavailableError, UnknownNameError
 from .evaluation.behaviour import EvalSettings
 from .evaluation.generic import analyse_study
@@ -202,12 +203,15 @@ def _generalisation(experiment: Experiment, all_targets: list[Target], config: R
 def _learn(experiment: Experiment, frame: Any, config: RunConfig, folder: Path,
            notes: list[str]) -> tuple[Policy, dict[str, Any]]:
     """Train and save the policy on every persona; refit without the held-out ones."""
-    all_targets = targets(experiment, frame)
+    all_targets = targets(experiment, frame, smoothing=config.smoothing)
     trained = _train(experiment, all_targets, config, notes, "policy")
     trained.policy.save(folder / "policy.pt")
     return trained.policy, {
         "loss": config.loss, "epochs": trained.epochs, "final_loss": trained.final_loss,
         **trained.summary(), "policy_file": f"{experiment.name}/policy.pt",
+        "target_smoothing": (describe(config.smoothing, ordinal=experiment.ordinal_actions)
+                             if (frame["method"] == "sample").any()
+                             else "none: choice-probs distributions averaged over orders"),
         "generalisation": _generalisation(experiment, all_targets, config, frame, notes)}
 
 

@@ -32,7 +32,8 @@ import numpy as np
 from scipy.special import expit
 from scipy.stats import spearmanr
 
-from ...evaluation.behaviour import LEARNED_SOURCES, EvalSettings, MemoPolicy, simulate
+from ...elicitation.smoothing import wilson
+from ...evaluation.behaviour import LEARNED_SOURCES, EvalSettings, MemoPolicy, episodes
 from ...evaluation.records import Analysis, Curve, Finding
 from ...evaluation.structural import StructuralModel
 from ...experiments.core import Persona, Policy
@@ -65,6 +66,9 @@ class GambleStats:
         p_all_flips: Share of rollouts that took every flip allowed.
         p_all_flips_given_wins: Product of ``p_gamble_by_round`` (the all-win path).
         mean_payout: Mean money taken home in the rollouts.
+        n_episodes: Episodes behind the shares: the LLM's own sampled episodes at these odds
+            for sampled demonstrations, else rollouts (0: unknown, shares NaN).
+        p_all_flips_interval: 95 % Wilson interval of ``p_all_flips``.
     """
 
     p_gamble_by_round: tuple[float, ...]
@@ -74,6 +78,8 @@ class GambleStats:
     p_all_flips: float
     p_all_flips_given_wins: float
     mean_payout: float
+    n_episodes: int = 0
+    p_all_flips_interval: tuple[float, float] = (math.nan, math.nan)
 
     @property
     def p_gamble_round0(self) -> float:
@@ -93,13 +99,21 @@ def gamble_stats(experiment: Any, policy: Policy, persona: Persona, *, source: s
                    else math.nan for k in range(experiment.max_flips))
     by_odds = {q: float(policy.action_probs(DoubleState(0, q), persona)[GAMBLE])
                for q in experiment.win_probs}
-    trajs = simulate(experiment, policy, persona, source=source, settings=settings,
-                     start_state=DoubleState(0, win_prob))
+    # Sampled demonstrations: the LLM's own episodes played at these odds; else rollouts.
+    got = episodes(experiment, policy, persona, source=source, settings=settings,
+                   start_state=DoubleState(0, win_prob),
+                   keep=lambda s: math.isclose(s.win_prob, win_prob))
+    trajs = got.trajectories if got is not None else []
+    if not trajs:  # unknown: rollouts reached an unanswered state, or no episode at these odds
+        nan = (math.nan,) * (experiment.max_flips + 1)
+        return GambleStats(rounds, by_odds, math.nan, nan, math.nan, float(np.nanprod(rounds)),
+                           math.nan, 0, (math.nan, math.nan))
     flips = np.bincount([sum(a == GAMBLE for a in t.actions) for t in trajs],
                         minlength=experiment.max_flips + 1) / len(trajs)
     return GambleStats(rounds, by_odds, float(np.mean([t.actions[0] == GAMBLE for t in trajs])),
                        tuple(flips.tolist()), float(flips[-1]), float(np.nanprod(rounds)),
-                       float(np.mean([t.total_reward for t in trajs])))
+                       float(np.mean([t.total_reward for t in trajs])), len(trajs),
+                       wilson(float(flips[-1]) * len(trajs), len(trajs)))
 
 
 def _stats_by_persona(experiment: Any, policy: Policy, personas: Sequence[Persona], *,
@@ -116,7 +130,8 @@ def _metrics(ref: GambleStats, stake: float, ref_p: float) -> dict[str, Any]:
         "p_gamble_round0_rollouts": ref.p_gamble_round0_rollouts,
         "p_gamble_by_round": list(ref.p_gamble_by_round),
         "flips_distribution": list(ref.flips), "p_all_flips": ref.p_all_flips,
-        "p_all_flips_given_wins": ref.p_all_flips_given_wins, "mean_payout": ref.mean_payout}
+        "p_all_flips_given_wins": ref.p_all_flips_given_wins, "mean_payout": ref.mean_payout,
+        "p_all_flips_interval": list(ref.p_all_flips_interval), "episodes": ref.n_episodes}
     if len(ref.p_gamble_round0_by_win_prob) > 1:
         out["p_gamble_round0_by_win_prob"] = {f"{q:g}": v for q, v
                                               in ref.p_gamble_round0_by_win_prob.items()}

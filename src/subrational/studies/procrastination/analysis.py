@@ -22,7 +22,8 @@ import numpy as np
 from scipy.special import expit
 from scipy.stats import spearmanr
 
-from ...evaluation.behaviour import LEARNED_SOURCES, EvalSettings, simulate
+from ...elicitation.smoothing import wilson
+from ...evaluation.behaviour import LEARNED_SOURCES, EvalSettings, episodes
 from ...evaluation.records import Analysis, Curve, Finding
 from ...evaluation.structural import StructuralModel
 from ...experiments.core import Persona, Policy
@@ -64,17 +65,23 @@ class WorkTiming:
     @property
     def late_share(self) -> float:
         """Share of episodes that ended with the report unfinished."""
-        return float(self.late.mean())
+        return float(self.late.mean()) if len(self.late) else math.nan
 
     @property
     def mean_days_before(self) -> float:
         """Mean days before the deadline at completion (late = -1)."""
-        return float(self.days_before.mean())
+        return float(self.days_before.mean()) if len(self.days_before) else math.nan
 
 
 def work_timing(trajectories: Sequence[Trajectory], *, deadline: int, sessions: int,
                 last_days: int) -> WorkTiming:
-    """Work timing statistics of a set of episodes of the procrastination game."""
+    """Work timing statistics of a set of episodes of the procrastination game.
+
+    With no episode (unknown) the shares are NaN and the per-episode arrays empty.
+    """
+    if not trajectories:
+        return WorkTiming([math.nan] * (deadline + 1), 0, 0, np.zeros(0, dtype=bool),
+                          np.zeros(0))
     work_days, late, days_before = [], [], []
     for traj in trajectories:
         days = [s.day for s, a in zip(traj.states, traj.actions, strict=True) if a == WORK]
@@ -155,7 +162,11 @@ def _band_findings(source: str, timings: Sequence[tuple[Persona, WorkTiming]],
 def _metrics(persona: Persona, timing: WorkTiming) -> dict[str, Any]:
     return {"gpa": persona.values.get("gpa"), "cumulative_share": timing.cumulative,
             "last_two_days_share": timing.last_days_share, "late_share": timing.late_share,
-            "mean_days_before_deadline": timing.mean_days_before}
+            "mean_days_before_deadline": timing.mean_days_before,
+            "late_share_interval": list(wilson(float(timing.late.sum()), len(timing.late))),
+            "last_two_days_share_interval": list(wilson(float(timing.sessions_late_days),
+                                                        timing.sessions_done)),
+            "episodes": len(timing.late), "sessions_done": timing.sessions_done}
 
 
 def _cumulative_curve(label: str, source: str, persona: str, timing: WorkTiming) -> Curve:
@@ -187,7 +198,9 @@ def _gpa_curves(source: str, timings: Sequence[tuple[Persona, WorkTiming]]) -> l
 
 def _simulate_timing(experiment: Any, policy: Policy, persona: Persona, *, source: str,
                      settings: EvalSettings, last_days: int) -> WorkTiming:
-    trajectories = simulate(experiment, policy, persona, source=source, settings=settings)
+    # Sampled demonstrations: the LLM's own episodes; else rollouts; None: unknown (no episode).
+    got = episodes(experiment, policy, persona, source=source, settings=settings)
+    trajectories = got.trajectories if got is not None else []
     return work_timing(trajectories, deadline=experiment.deadline,
                        sessions=experiment.sessions, last_days=last_days)
 
