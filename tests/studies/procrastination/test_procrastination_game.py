@@ -177,9 +177,11 @@ def _verdicts(analysis, kind):
 
 def test_human_like_script_reproduces_findings_and_bands(exp):
     analysis = _analyse(exp, Scripted(exp), **exp.baselines())
-    paper, bands = _verdicts(analysis, "paper"), _verdicts(analysis, "human band")
-    assert len(paper) == 5 and all(paper.values())  # 2 findings x 2 sources + baseline sanity
-    assert len(bands) == 6 and all(bands.values())
+    # The three band checks are tolerances of our own around OULAD / Steel numbers, and the
+    # baseline sanity check too: all design choices.
+    paper, bands = _verdicts(analysis, "paper"), _verdicts(analysis, "design choice")
+    assert len(paper) == 4 and all(paper.values())  # 2 findings x 2 sources
+    assert len(bands) == 7 and all(bands.values())  # 3 bands x 2 sources + baseline sanity
     dist = analysis.metrics["distance_to_humans"]
     assert set(dist) == {"measure", "demonstrations", "policy"} and dist["policy"] < 0.05
     low, high = (analysis.metrics["per_persona"]["policy"][f"gpa-{g}"] for g in ("2.0", "4.0"))
