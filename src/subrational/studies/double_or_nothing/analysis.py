@@ -33,7 +33,15 @@ from scipy.special import expit
 from scipy.stats import spearmanr
 
 from ...evaluation.behaviour import LEARNED_SOURCES, EvalSettings, MemoPolicy, simulate
-from ...evaluation.records import DESIGN_CHOICE, HUMAN_BAND, PAPER_CLAIM, band_finding, Analysis, Curve, Finding
+from ...evaluation.records import (
+    DESIGN_CHOICE,
+    HUMAN_BAND,
+    PAPER_CLAIM,
+    Analysis,
+    Curve,
+    Finding,
+    band_finding,
+)
 from ...evaluation.structural import StructuralModel
 from ...experiments.core import Persona, Policy
 from ...experiments.study import HumanReference

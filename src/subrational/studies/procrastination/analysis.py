@@ -23,7 +23,7 @@ from scipy.special import expit
 from scipy.stats import spearmanr
 
 from ...evaluation.behaviour import LEARNED_SOURCES, EvalSettings, simulate
-from ...evaluation.records import DESIGN_CHOICE, PAPER_CLAIM, band_finding, Analysis, Curve, Finding
+from ...evaluation.records import DESIGN_CHOICE, PAPER_CLAIM, Analysis, Curve, Finding, band_finding
 from ...evaluation.structural import StructuralModel
 from ...experiments.core import Persona, Policy
 from ...experiments.rollout import Trajectory

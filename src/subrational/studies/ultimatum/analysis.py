@@ -15,8 +15,15 @@ from scipy.special import expit
 
 from ...evaluation.behaviour import LEARNED_SOURCES, EvalSettings
 from ...evaluation.fits import fit_logistic
-from ...evaluation.records import (DESIGN_CHOICE, PAPER_CLAIM, PER_PERSONA, Analysis, Curve,
-                                   Finding, band_finding)
+from ...evaluation.records import (
+    DESIGN_CHOICE,
+    PAPER_CLAIM,
+    PER_PERSONA,
+    Analysis,
+    Curve,
+    Finding,
+    band_finding,
+)
 from ...evaluation.structural import StructuralModel
 from ...experiments.core import Persona, Policy
 from ...experiments.study import HumanReference
