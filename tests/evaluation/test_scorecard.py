@@ -75,3 +75,15 @@ def test_an_own_study_is_judged_on_its_own_claims_and_bands():
     card = scorecard(claims)
     assert card["paper_findings"]["demonstrations"] == {"reproduced": 0, "checked": 1}
     assert card["verdict"] == "not human-like"
+
+
+def test_design_choices_are_pooled_with_human_bands_and_origin_follows_kind():
+    from subrational.evaluation.records import Finding
+    assert Finding("c", "policy", 0.0, "", True, origin="design choice").kind == "design choice"
+    assert Finding("c", "policy", 0.0, "", True, "human band").origin == "human band"
+    assert Finding("c", "policy", 0.0, "", True).origin == "paper claim"
+    findings = [_finding(s, True) for s in ("demonstrations", "policy")]
+    findings += [_finding(s, False, "design choice") for s in ("demonstrations", "policy")]
+    card = scorecard({"findings": findings})
+    assert card["design_choices"]["policy"] == {"passed": 0, "checked": 1}
+    assert card["verdict"] == "partly"

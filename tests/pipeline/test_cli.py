@@ -5,6 +5,8 @@ import pytest
 
 from subrational.cli import main
 
+UNFAIR = "fair persona rejects the most unfair offers more often than not"
+
 
 def run_cli(capsys, *args):
     code = main(["run", *args, "--no-progress"])
@@ -19,10 +21,10 @@ def test_scripted_run_writes_report_and_reproduces_known_findings(tmp_path, caps
     assert f"report: {tmp_path / 'r' / 'report.html'}" in out
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
     findings = summary["experiments"]["ultimatum-v2"]["findings"]
-    paper = {(f["claim"], f["source"]): f["reproduced"] for f in findings if f["kind"] == "paper"}
-    assert paper[("fair persona rejects offers below 30 % of the pie", "demonstrations")] is True
+    paper = {(f["claim"], f["source"]): f["reproduced"] for f in findings}
+    assert paper[(UNFAIR, "demonstrations")] is True
     assert paper[("fair persona accepts a 50/50 split", "demonstrations")] is True
-    assert paper[("fair persona rejects offers below 30 % of the pie", "policy")] is True
+    assert paper[(UNFAIR, "policy")] is True
     assert paper[("money-maximiser accepts every positive offer", "money-maximiser")] is True
     # The typical persona follows the human logistic curve exactly: close to humans.
     metrics = summary["experiments"]["ultimatum-v2"]["metrics"]

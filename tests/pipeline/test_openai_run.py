@@ -9,6 +9,8 @@ from scipy.special import expit
 from openai_server import FakeOpenAIServer
 from subrational.cli import main
 
+UNFAIR = "fair persona rejects the most unfair offers more often than not"
+
 
 def human_like(messages):
     """Next-token distribution of a 'capable' model: rejects low offers like people do."""
@@ -30,7 +32,7 @@ def test_run_on_an_openai_compatible_server_reproduces_the_finding(tmp_path, cap
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
     exp = summary["experiments"]["ultimatum-v2"]
     paper = {(f["claim"], f["source"]): f["reproduced"] for f in exp["findings"]}
-    assert paper[("fair persona rejects offers below 30 % of the pie", "demonstrations")] is True
+    assert paper[(UNFAIR, "demonstrations")] is True
     assert exp["diagnostics"]["option_mass_mean"] == __import__("pytest").approx(0.97, abs=1e-6)
     for name in ("summary.json", "manifest.json", "report.html"):
         assert "sk-test-secret-123" not in (tmp_path / "r" / name).read_text()

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["Curve", "Finding", "Analysis", "to_jsonable", "DEMONSTRATIONS", "POLICY",
-           "LEARNED_SOURCES", "PER_PERSONA"]
+           "LEARNED_SOURCES", "PER_PERSONA", "ORIGINS", "PAPER_CLAIM", "HUMAN_BAND",
+           "DESIGN_CHOICE", "threshold_origin", "band_finding"]
 
 DEMONSTRATIONS = "demonstrations"
 """Source name of the LLM's own answers (a lookup policy over the demonstrations)."""
@@ -23,6 +24,13 @@ LEARNED_SOURCES = (DEMONSTRATIONS, POLICY)
 """The two sources findings are checked on; every other source is a baseline."""
 PER_PERSONA = "per_persona"
 """Key of the per-persona statistics in :attr:`Analysis.metrics`."""
+PAPER_CLAIM, HUMAN_BAND, DESIGN_CHOICE = "paper claim", "human band", "design choice"
+ORIGINS = (PAPER_CLAIM, HUMAN_BAND, DESIGN_CHOICE)
+"""Where a check comes from: a claim of the paper (only where its wording is known), a band of
+human numbers with their citation, or a threshold of our own design, shown as such."""
+_KIND_OF_ORIGIN = {PAPER_CLAIM: "paper", HUMAN_BAND: "human band", DESIGN_CHOICE: "design choice"}
+_ORIGIN_OF_KIND = {"paper": PAPER_CLAIM, "claim": PAPER_CLAIM, "human band": HUMAN_BAND,
+                   "design choice": DESIGN_CHOICE}
 
 
 @dataclass(frozen=True)
@@ -68,8 +76,15 @@ class Finding:
         reproduced: Whether the statistic meets the criterion (``None`` when undefined).
         kind: ``"paper"`` for a published finding the study reproduces (the built-in studies:
             Coletta et al. 2024), ``"claim"`` for a claim of one's own study, ``"human band"``
-            for a check against the study's human reference numbers. The scorecard counts the
-            first two as claims and the last as bands; any other kind is shown, not counted.
+            for a check against the study's human reference numbers, ``"design choice"`` for a
+            check on a threshold of our own. The scorecard counts the first two as claims and
+            the last two as bands; any other kind is shown, not counted. Set from ``origin``
+            when only that is given (summaries written before ``origin`` existed have ``kind``
+            only, which is why the scorecard reads ``kind``).
+        origin: Where the check comes from, one of :data:`ORIGINS` (derived from ``kind`` when
+            not given).
+        source_ref: The citation behind the check and its threshold, or ``"design choice"``
+            (with the cited number the design choice is built around, if any).
     """
 
     claim: str
@@ -78,6 +93,41 @@ class Finding:
     criterion: str
     reproduced: bool | None
     kind: str = "paper"
+    origin: str = ""
+    source_ref: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.origin:
+            object.__setattr__(self, "origin", _ORIGIN_OF_KIND.get(self.kind, self.kind))
+        elif self.kind == "paper" and self.origin in _KIND_OF_ORIGIN:
+            object.__setattr__(self, "kind", _KIND_OF_ORIGIN[self.origin])
+        if not self.source_ref and self.origin == DESIGN_CHOICE:
+            object.__setattr__(self, "source_ref", DESIGN_CHOICE)
+
+
+def threshold_origin(bands: Mapping[str, Any], *keys: str) -> tuple[str, str]:
+    """(origin, source_ref) of a check built on the thresholds ``keys`` of a ``bands`` block.
+
+    Each threshold is tagged in ``bands["thresholds"][key]`` with its ``origin`` (``"human
+    band"``: a number from a cited source, or ``"design choice"``) and ``source_ref``. A check
+    is a design choice as soon as one of its thresholds is. Untagged thresholds (a study's own
+    ``human.json`` without tags) count as human bands citing the block's ``source``.
+    """
+    tags = bands.get("thresholds", {})
+    found = [tags.get(k, {}) for k in keys]
+    origin = DESIGN_CHOICE if any(t.get("origin") == DESIGN_CHOICE for t in found) \
+        else HUMAN_BAND
+    refs = list(dict.fromkeys(str(t.get("source_ref") or bands.get("source", ""))
+                              for t in found))
+    return origin, "; ".join(r for r in refs if r)
+
+
+def band_finding(claim: str, source: str, statistic: float | None, criterion: str,
+                 reproduced: bool | None, bands: Mapping[str, Any], *keys: str) -> Finding:
+    """A human-band or design-choice check, tagged from its thresholds' tags in ``bands``."""
+    origin, ref = threshold_origin(bands, *keys)
+    return Finding(claim, source, statistic, criterion, reproduced, origin=origin,
+                   source_ref=ref)
 
 
 @dataclass(frozen=True)

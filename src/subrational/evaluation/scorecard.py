@@ -5,7 +5,10 @@ training, robustness, ``from_paper``), so ``subrational compare`` can score old 
 way (a block without ``from_paper``, written before it was stored, is read as a paper study).
 
 The claims counted under ``paper_findings`` are a study's findings of kind ``"paper"`` (the
-published findings a study reproduces) or ``"claim"`` (a claim of one's own study). A study with
+published findings a study reproduces, origin ``"paper claim"``) or ``"claim"`` (a claim of one's
+own study). The checks counted under ``human_bands`` (origin ``"human band"``, a threshold from a
+cited human number) and ``design_choices`` (origin ``"design choice"``, a threshold of our own)
+are pooled for the three-quarters rule. A study with
 nothing checked (no claim and no human band defined on either source, or only undefined ones)
 is ``"not assessed"``, never given a verdict.
 """
@@ -15,23 +18,31 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["VERDICT_RULE", "NOT_ASSESSED", "CLAIM_KINDS", "scorecard"]
+__all__ = ["VERDICT_RULE", "NOT_ASSESSED", "CLAIM_KINDS", "BAND_KINDS", "scorecard"]
 
 LEARNED = ("demonstrations", "policy")
 CLAIM_KINDS = ("paper", "claim")
 """Finding kinds that are a study's claims (the rest, ``"human band"``, are bands)."""
+BAND_KINDS = ("human band", "design choice")
+"""Finding kinds pooled for the three-quarters rule: human bands and design choices."""
 NOT_ASSESSED = "not assessed"
 
 VERDICT_RULE = (
-    "human-like: every claim the study checks is reproduced by both the LLM demonstrations and "
-    "the learned policy (a study of a paper, such as the four built-in ones, must check the "
-    "paper's findings on both), at least three quarters of the human-band checks pass, and "
+    "Each check is tagged with where it comes from: a paper claim (the paper's own wording, its "
+    "threshold taken from the human data where there is any), a human band (a threshold from a "
+    "cited human number) or a design choice (a threshold of our own, shown as such). "
+    "human-like: every paper claim the study checks is reproduced by both the LLM demonstrations "
+    "and the learned policy (a study of a paper, such as the four built-in ones, must check the "
+    "paper's claims on both), at least three quarters of the other checks (human bands and design "
+    "choices pooled, on both sources) pass, and "
     "neither the wording nor the option order moves the answers more than the situation does. "
     "not human-like: the demonstrations reproduce none of the study's claims, or the wording or "
     "option order moves the answers more than the situation does. "
     "not assessed: nothing was checked (no claim or human band defined, or none defined on this "
     "model's answers); no verdict is given. "
-    "partly: everything in between.")
+    "partly: everything in between. "
+    "Each check is decided on its own point estimate; no correction for the number of checks "
+    "(family-wise error control) is made yet.")
 
 
 def _count(findings: list[Mapping[str, Any]], kinds: tuple[str, ...],
@@ -72,12 +83,16 @@ def scorecard(exp: Mapping[str, Any]) -> dict[str, Any]:
     generalisation = training.get("generalisation") or {}
     paper = {s: _count(findings, CLAIM_KINDS, s) for s in LEARNED}
     band_counts = [_count(findings, ("human band",), s) for s in LEARNED]
-    bands = (sum(h for h, _ in band_counts), sum(t for _, t in band_counts))
+    design_counts = [_count(findings, ("design choice",), s) for s in LEARNED]
+    pooled = band_counts + design_counts
+    bands = (sum(h for h, _ in pooled), sum(t for _, t in pooled))
     flagged = (exp.get("robustness") or {}).get("form_beats_state", [])
     return {
         "paper_findings": {s: {"reproduced": h, "checked": t} for s, (h, t) in paper.items()},
         "human_bands": {s: {"passed": h, "checked": t}
                         for s, (h, t) in zip(LEARNED, band_counts, strict=True)},
+        "design_choices": {s: {"passed": h, "checked": t}
+                           for s, (h, t) in zip(LEARNED, design_counts, strict=True)},
         "distance_to_humans": {k: v for k, v in exp.get("metrics", {})
                                .get("distance_to_humans", {}).items() if k in LEARNED},
         "fits_inside_human_range": {s: dict(zip(("inside", "ranged"), _fits_inside(fits, s),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from ..experiments import study
 from ..paths import write_text_atomic
 from .figures import plot_analysis
 
-__all__ = ["write_report"]
+__all__ = ["write_report", "threshold_rows"]
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("subrational", "reporting/templates"),
                           autoescape=True, trim_blocks=True, lstrip_blocks=True)
@@ -95,6 +96,24 @@ def persona_table(metrics: dict[str, Any]) -> dict[str, Any]:
     return {"columns": columns, "rows": rows}
 
 
+def threshold_rows(bands: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The "Thresholds" table of a study: each number of its ``bands`` with its origin.
+
+    A threshold tagged in ``bands["thresholds"]`` shows that tag (``human band`` with its
+    citation, or ``design choice``); an untagged one is shown as ``untagged``, citing the
+    block's source.
+    """
+    tags = bands.get("thresholds", {})
+    rows = []
+    for name, value in bands.items():
+        if name in ("source", "thresholds") or isinstance(value, str):
+            continue
+        tag = tags.get(name, {})
+        rows.append({"name": name, "value": value, "origin": tag.get("origin", "untagged"),
+                     "source_ref": tag.get("source_ref", bands.get("source", ""))})
+    return rows
+
+
 def _embed(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
@@ -111,6 +130,7 @@ def write_report(out: Path, results: list[Any], summary: dict[str, Any],
         sections.append({"id": exp.id, "title": exp.title, "data": data,
                          "from_paper": composed.from_paper,
                          "references": composed.human.references(),
+                         "thresholds": threshold_rows(composed.human.bands),
                          "personas": persona_table(data["metrics"]),
                          "figures": [{"panel": panel, "src": _embed(p),
                                       "file": f"figures/{p.name}"}

@@ -177,9 +177,11 @@ def _verdicts(analysis, kind):
 
 def test_human_like_script_reproduces_findings_and_bands(exp):
     analysis = _analyse(exp, Scripted(exp), **exp.baselines())
-    paper, bands = _verdicts(analysis, "paper"), _verdicts(analysis, "human band")
-    assert len(paper) == 5 and all(paper.values())  # 2 findings x 2 sources + baseline sanity
-    assert len(bands) == 6 and all(bands.values())
+    # The three band checks are tolerances of our own around OULAD / Steel numbers, and the
+    # baseline sanity check too: all design choices.
+    paper, bands = _verdicts(analysis, "paper"), _verdicts(analysis, "design choice")
+    assert len(paper) == 4 and all(paper.values())  # 2 findings x 2 sources
+    assert len(bands) == 7 and all(bands.values())  # 3 bands x 2 sources + baseline sanity
     dist = analysis.metrics["distance_to_humans"]
     assert set(dist) == {"measure", "demonstrations", "policy"} and dist["policy"] < 0.05
     low, high = (analysis.metrics["per_persona"]["policy"][f"gpa-{g}"] for g in ("2.0", "4.0"))
@@ -241,3 +243,22 @@ def test_human_data_file_carries_sources_tags_and_bands():
     assert len(ref["facts"]) == 6 and all(b["source"] and b["tag"] for b in blocks)
     assert ref["bands"]["last_days_share"] == [0.3, 0.7]
     assert ref["bands"]["late_share_max"] == 0.25
+
+
+def _scorecard_verdict(analysis):
+    from subrational.evaluation.records import to_jsonable
+    from subrational.evaluation.scorecard import scorecard
+    return scorecard({"findings": to_jsonable(analysis.findings), "from_paper": True})["verdict"]
+
+
+def test_human_identical_student_is_judged_human_like(exp):
+    # The human reference has no policy of its own: the scripted student above matches the
+    # OULAD last-two-days share (52 %, distance < 0.05) and works later at a lower GPA. A
+    # beta-delta student with a GPA-dependent beta is not built here (not done).
+    analysis = _analyse(exp, Scripted(exp))
+    assert analysis.metrics["distance_to_humans"]["policy"] < 0.05
+    assert _scorecard_verdict(analysis) == "human-like"
+
+
+def test_flat_student_is_not_human_like(exp):
+    assert _scorecard_verdict(_analyse(exp, Flat())) != "human-like"

@@ -79,3 +79,51 @@ def test_env_passes_gymnasium_checker_and_rolls_out(rng):
     # The money-maximiser earns the offer whenever it is positive.
     assert all(t.total_reward == pytest.approx(t.states[0].offer * 10) for t in trajs
                if t.states[0].offer > 0)
+
+
+def _scorecard_verdict(analysis):
+    from subrational.evaluation.records import to_jsonable
+    from subrational.evaluation.scorecard import scorecard
+    return scorecard({"findings": to_jsonable(analysis.findings), "from_paper": True})["verdict"]
+
+
+class HumanCurve:
+    """The Heffner & FeldmanHall (2022) per-offer rejection curve, interpolated, for every persona
+    (flat outside 0.05-0.50, as the data's first and last offer)."""
+
+    def __init__(self):
+        from subrational.studies.ultimatum import HUMAN
+        rc = HUMAN["rejection_curve"]
+        self.offers, self.rej = np.asarray(rc["offer"]), np.asarray(rc["p_reject"])
+
+    def action_probs(self, state, persona):
+        r = float(np.interp(state.offer, self.offers, self.rej))
+        return np.array([1 - r, r])
+
+
+def test_human_identical_responder_is_judged_human_like():
+    # Before the claim took its threshold from the human data, this responder failed "rejects
+    # every offer below 30 %" (humans reject 0.29 at s = 0.25) and was judged "partly".
+    from subrational.evaluation import analyse_study
+    from subrational.evaluation.behaviour import EvalSettings
+    exp = Ultimatum()
+    analysis = analyse_study(exp, {"demonstrations": HumanCurve(), "policy": HumanCurve()},
+                             list(exp.personas.values()), settings=EvalSettings(episodes=10))
+    learned = [f for f in analysis.findings if f.source in ("demonstrations", "policy")]
+    assert {f.origin for f in learned} == {"paper claim", "human band", "design choice"}
+    assert all(f.reproduced for f in learned), [f for f in learned if not f.reproduced]
+    assert _scorecard_verdict(analysis) == "human-like"
+
+
+def test_flat_responder_is_not_human_like():
+    from subrational.evaluation import analyse_study
+    from subrational.evaluation.behaviour import EvalSettings
+
+    class Flat:
+        def action_probs(self, state, persona):
+            return np.array([0.5, 0.5])
+
+    exp = Ultimatum()
+    analysis = analyse_study(exp, {"demonstrations": Flat(), "policy": Flat()},
+                             list(exp.personas.values()), settings=EvalSettings(episodes=10))
+    assert _scorecard_verdict(analysis) == "not human-like"

@@ -22,7 +22,7 @@ from scipy.stats import spearmanr
 
 from ...elicitation.smoothing import wilson
 from ...evaluation.behaviour import LEARNED_SOURCES, EvalSettings, episodes
-from ...evaluation.records import Analysis, Curve, Finding
+from ...evaluation.records import DESIGN_CHOICE, PAPER_CLAIM, Analysis, Curve, Finding, band_finding
 from ...evaluation.structural import StructuralModel
 from ...experiments.core import Persona, Policy
 from ...experiments.rollout import Trajectory
@@ -34,7 +34,8 @@ __all__ = ["WaitStats", "wait_stats", "analyse", "structural_models", "PANEL_SUR
 
 PANEL_SURVIVAL = "Survival: P(still waiting)"
 PANEL_FULL_WAIT = "Full wait by age"
-PAPER_YOUNG, PAPER_OLD = 2, 5  # the paper's "2-year-olds eat, 5-year-olds wait"
+PAPER_YOUNG, PAPER_OLD = 2, 5  # our paraphrase of "delayed gratification in children"
+PAPER_REF = "Coletta et al. 2024 (abstract): delayed gratification in children"
 
 
 @dataclass(frozen=True)
@@ -129,21 +130,38 @@ def _simulate_ages(experiment: Any, policy: Policy, personas: Sequence[Persona],
     return {_age(p): _wait_stats(experiment, policy, p, source, settings) for p in personas}
 
 
-def _paper_findings(source: str, stats: Mapping[float, WaitStats],
+def _paper_findings(source: str, stats: Mapping[float, WaitStats], bands: Mapping[str, Any],
                     margin: float) -> list[Finding]:
+    """The paper's "delayed gratification in children": older children wait, and wait longer.
+
+    "5-year-olds wait" is checked against the lower end of the human band for ages 4-5 (a child
+    like Lamm et al.'s German 4-year-olds, 28 % full wait, waits), not "more than half": a
+    human-like 5-year-old sits anywhere in [0.2, 0.7]. "2-year-olds take the immediate reward"
+    has no human number behind it and is a design choice.
+    """
     out = []
+    flo = bands["full_wait"][0]
     if PAPER_YOUNG in stats:
         p = stats[PAPER_YOUNG].full_wait
         out.append(Finding("2-year-olds take the immediate reward", source, p,
-                           "P(full wait | age 2) < 0.5", p < 0.5))
+                           "P(full wait | age 2) < 0.5", p < 0.5, origin=DESIGN_CHOICE,
+                           source_ref=f"{DESIGN_CHOICE}; no cited number for 2-year-olds"))
     if PAPER_OLD in stats:
         p = stats[PAPER_OLD].full_wait
-        out.append(Finding("5-year-olds wait", source, p, "P(full wait | age 5) > 0.5", p > 0.5))
+        ref = bands.get("thresholds", {}).get("full_wait", {}).get("source_ref",
+                                                                    bands.get("source", ""))
+        out.append(Finding("5-year-olds wait", source, p,
+                           f"P(full wait | age 5) >= {flo} (the lower end of the human band "
+                           "for ages 4-5)", p >= flo, origin=PAPER_CLAIM,
+                           source_ref=f"{PAPER_REF}; threshold: {ref}"))
     ages = sorted(stats)
     rho, ok = _rises(ages, [stats[a].mean_wait for a in ages], margin)
     out.append(Finding("waiting rises with age", source, rho,
                        f"Spearman rho(age, mean wait) > 0 over ages present (>= 3) and oldest - "
-                       f"youngest mean wait share > {margin:.3f} (3 Monte Carlo SE)", ok))
+                       f"youngest mean wait share > {margin:.3f} (3 Monte Carlo SE)", ok,
+                       origin=PAPER_CLAIM,
+                       source_ref=f"{PAPER_REF}; direction: Imuta, Hayne & Scarf 2014, "
+                                  "Carlson et al. 2018"))
     return out
 
 
@@ -154,9 +172,9 @@ def _rise_bands(source: str, stats: Mapping[float, WaitStats], bands: Mapping[st
     out = []
     for what, key in (("full-wait probability", "full_wait"), ("mean wait", "mean_wait")):
         rho, ok = _rises(ages, [getattr(stats[a], key) for a in ages], margin)
-        out.append(Finding(f"{what} does not fall from age {lo} to {hi}", source, rho,
-                           f"Spearman rho(age, {what}) > 0 on ages {lo}-{hi} present (>= 3) and "
-                           f"a rise > {margin:.3f}", ok, "human band"))
+        out.append(band_finding(f"{what} does not fall from age {lo} to {hi}", source, rho,
+                                f"Spearman rho(age, {what}) > 0 on ages {lo}-{hi} present "
+                                f"(>= 3) and a rise > {margin:.3f}", ok, bands, "rise_ages"))
     return out
 
 
@@ -167,18 +185,18 @@ def _band_findings(source: str, stats: Mapping[float, WaitStats], bands: Mapping
     mlo, mhi = bands["mean_wait_share"]
     for age in [a for a in bands["band_ages"] if a in stats]:
         full, mean = stats[age].full_wait, stats[age].mean_wait
-        out.append(Finding(f"age {age}: full-wait share like children's", source, full,
-                           f"P(full wait | age {age}) in [{flo}, {fhi}]", flo <= full <= fhi,
-                           "human band"))
-        out.append(Finding(f"age {age}: mean wait like children's", source, mean,
-                           f"mean wait / horizon at age {age} in [{mlo}, {mhi}]",
-                           mlo <= mean <= mhi, "human band"))
+        out.append(band_finding(f"age {age}: full-wait share like children's", source, full,
+                                f"P(full wait | age {age}) in [{flo}, {fhi}]",
+                                flo <= full <= fhi, bands, "full_wait", "band_ages"))
+        out.append(band_finding(f"age {age}: mean wait like children's", source, mean,
+                                f"mean wait / horizon at age {age} in [{mlo}, {mhi}]",
+                                mlo <= mean <= mhi, bands, "mean_wait_share", "band_ages"))
     young, least = bands["eat_at_once_age"], bands["eat_at_once_min"]
     if young in stats:
         p = stats[young].eat_at_once
-        out.append(Finding(f"a {young}-year-old mostly eats at once", source, p,
-                           f"P(eat at minute 0 | age {young}) > {least}", p > least,
-                           "human band"))
+        out.append(band_finding(f"a {young}-year-old mostly eats at once", source, p,
+                                f"P(eat at minute 0 | age {young}) > {least}", p > least,
+                                bands, "eat_at_once_age", "eat_at_once_min"))
     return out
 
 
@@ -226,7 +244,8 @@ def _baselines(out: Analysis, experiment: Any, policies: Mapping[str, Policy],
             both = first.eat_at_once + first.full_wait
             out.findings.append(Finding(
                 "exponential discounter is time-consistent: eats at once or waits to the end",
-                name, both, "P(eat at minute 0) + P(full wait) >= 0.95", both >= 0.95))
+                name, both, "P(eat at minute 0) + P(full wait) >= 0.95", both >= 0.95,
+                origin=DESIGN_CHOICE))
 
 
 def analyse(experiment: Any, policies: Mapping[str, Policy], personas: Sequence[Persona], *,
@@ -244,7 +263,7 @@ def analyse(experiment: Any, policies: Mapping[str, Policy], personas: Sequence[
         stats = _simulate_ages(experiment, policies[source], ordered, source, settings)
         out.curves.extend(_curves(source, source, stats, names, per_age=True))
         out.per_persona(source).update({names[a]: s.as_metrics(a) for a, s in stats.items()})
-        out.findings.extend(_paper_findings(source, stats, margin))
+        out.findings.extend(_paper_findings(source, stats, bands, margin))
         out.findings.extend(_band_findings(source, stats, bands, margin))
         if (gap := _distance(stats, bands)) is not None:
             distance[source] = gap

@@ -15,7 +15,15 @@ from scipy.special import expit
 
 from ...evaluation.behaviour import LEARNED_SOURCES, EvalSettings
 from ...evaluation.fits import fit_logistic
-from ...evaluation.records import PER_PERSONA, Analysis, Curve, Finding
+from ...evaluation.records import (
+    DESIGN_CHOICE,
+    PAPER_CLAIM,
+    PER_PERSONA,
+    Analysis,
+    Curve,
+    Finding,
+    band_finding,
+)
 from ...evaluation.structural import StructuralModel
 from ...experiments.core import Persona, Policy
 from ...experiments.study import HumanReference
@@ -47,14 +55,33 @@ def _human_curve(ref: Mapping[str, Any]) -> Curve:
                   y_high=(1 - np.asarray(rc["ci_low"])).tolist(), band_label="humans: 95 % CI")
 
 
-def _paper_findings(source: str, offers: np.ndarray, rej: np.ndarray) -> list[Finding]:
-    low = float(rej[offers < 0.3].min())
+PAPER_REF = "Coletta et al. 2024 (abstract): rejection of unfair offers"
+
+
+def _paper_findings(source: str, offers: np.ndarray, rej: np.ndarray,
+                    bands: Mapping[str, Any]) -> list[Finding]:
+    """The paper's "rejection of unfair offers", its threshold from the human curve.
+
+    Humans reject the two lowest offers of Heffner & FeldmanHall (2022), s = 0.05 and 0.10, more
+    often than not (0.717 and 0.601) but only 0.29 at s = 0.25, so "rejects every offer below
+    30 %" would fail a human; the claim checks the most unfair offers instead.
+    """
+    cut, least = bands.get("unfair_offer_max", 0.1), bands.get("unfair_reject_min", 0.5)
+    unfair = rej[(offers > 0) & (offers <= cut + 1e-9)]
+    low = float(unfair.mean()) if unfair.size else None
     half = float(1 - rej[np.isclose(offers, 0.5)][0])
+    ref = f"{PAPER_REF}; threshold: humans reject 0.717 at s = 0.05, 0.601 at s = 0.10 " \
+          "(Heffner & FeldmanHall 2022)"
     return [
-        Finding("fair persona rejects offers below 30 % of the pie", source, low,
-                f"min P(reject | s < 0.3) > 0.5 + {TIE_MARGIN}", low > 0.5 + TIE_MARGIN),
+        Finding("fair persona rejects the most unfair offers more often than not", source, low,
+                f"mean P(reject | 0 < s <= {cut:g}) > {least:g} + {TIE_MARGIN} (coin-toss "
+                "margin: design choice)",
+                None if low is None else low > least + TIE_MARGIN, origin=PAPER_CLAIM,
+                source_ref=ref),
         Finding("fair persona accepts a 50/50 split", source, half, "P(accept | s = 0.5) >= 0.9",
-                half >= 0.9),
+                half >= 0.9, origin=DESIGN_CHOICE,
+                source_ref=f"{DESIGN_CHOICE}; humans accept 0.991 at s = 0.5 (Heffner & "
+                           "FeldmanHall 2022)"),
     ]
 
 
@@ -63,7 +90,8 @@ def _band_findings(source: str, offers: np.ndarray, rej: np.ndarray, human: np.n
     at_human = np.interp(human_offers, offers, rej)
     mad = float(np.mean(np.abs(at_human - human)))
     rise = float(np.max(np.diff(rej))) if len(rej) > 1 else 0.0
-    high_half = float(rej[offers >= 0.5].max())
+    # Pooled, not the max over cells: a max of sampled shares grows with the number of cells.
+    high_half = float(rej[offers >= 0.5].mean())
     low_pool = float(rej[(offers > 0) & (offers <= bands["low_offer_max"])].mean())
     high_pool = float(rej[offers >= bands["high_offer_min"]].mean())
     thr = fit_logistic(offers, rej).threshold
@@ -71,24 +99,28 @@ def _band_findings(source: str, offers: np.ndarray, rej: np.ndarray, human: np.n
     tlo, thi = bands["threshold_range"]
     tag = "typical persona: "
     return [
-        Finding(tag + "rejection does not rise with the offer", source, rise,
-                f"max increase <= {bands['monotone_tolerance']}",
-                rise <= bands["monotone_tolerance"], "human band"),
-        Finding(tag + "rejects almost no fair split", source, high_half,
-                f"max P(reject | s >= 0.5) <= {bands['max_reject_at_half']}",
-                high_half <= bands["max_reject_at_half"], "human band"),
-        Finding(tag + "rejects low offers about half the time", source, low_pool,
-                f"pooled P(reject | 0 < s <= 0.2) in [{lo}, {hi}]", lo <= low_pool <= hi,
-                "human band"),
-        Finding(tag + "accepts generous offers", source, high_pool,
-                f"pooled P(reject | s >= 0.4) <= {bands['pooled_reject_high_offers_max']}",
-                high_pool <= bands["pooled_reject_high_offers_max"], "human band"),
-        Finding(tag + "50 % rejection point like humans", source, thr,
-                f"logistic 50 % point in [{tlo}, {thi}]",
-                None if thr is None else tlo <= thr <= thi, "human band"),
-        Finding(tag + "close to the human rejection curve", source, mad,
-                f"mean |diff| <= {bands['mad_acceptable']} (<= {bands['mad_close']} is close)",
-                mad <= bands["mad_acceptable"], "human band"),
+        band_finding(tag + "rejection does not rise with the offer", source, rise,
+                     f"max increase <= {bands['monotone_tolerance']}",
+                     rise <= bands["monotone_tolerance"], bands, "monotone_tolerance"),
+        band_finding(tag + "rejects almost no fair split", source, high_half,
+                     f"pooled P(reject | s >= 0.5) <= {bands['pooled_reject_at_half_max']}",
+                     high_half <= bands["pooled_reject_at_half_max"], bands,
+                     "pooled_reject_at_half_max"),
+        band_finding(tag + "rejects low offers about half the time", source, low_pool,
+                     f"pooled P(reject | 0 < s <= {bands['low_offer_max']}) in [{lo}, {hi}]",
+                     lo <= low_pool <= hi, bands, "pooled_reject_low_offers", "low_offer_max"),
+        band_finding(tag + "accepts generous offers", source, high_pool,
+                     f"pooled P(reject | s >= {bands['high_offer_min']}) <= "
+                     f"{bands['pooled_reject_high_offers_max']}",
+                     high_pool <= bands["pooled_reject_high_offers_max"], bands,
+                     "pooled_reject_high_offers_max", "high_offer_min"),
+        band_finding(tag + "50 % rejection point like humans", source, thr,
+                     f"logistic 50 % point in [{tlo}, {thi}]",
+                     None if thr is None else tlo <= thr <= thi, bands, "threshold_range"),
+        band_finding(tag + "close to the human rejection curve", source, mad,
+                     f"mean |diff| <= {bands['mad_acceptable']} (<= {bands['mad_close']} is "
+                     "close)", mad <= bands["mad_acceptable"], bands, "mad_acceptable",
+                     "mad_close"),
     ]
 
 
@@ -116,7 +148,7 @@ def analyse(experiment: Any, policies: Mapping[str, Policy], personas: Sequence[
                              "threshold": fit.threshold},
             }
         if "fair" in curves:
-            out.findings.extend(_paper_findings(source, offers, curves["fair"]))
+            out.findings.extend(_paper_findings(source, offers, curves["fair"], ref["bands"]))
         if "typical" in curves:
             out.findings.extend(_band_findings(source, offers, curves["typical"], human_rej,
                                                human_offers, ref["bands"]))
@@ -147,7 +179,8 @@ def _baselines(out: Analysis, experiment: Any, policies: Mapping[str, Policy],
         if name == "money-maximiser":
             worst = float(1 - rej[offers > 0].max())
             out.findings.append(Finding("money-maximiser accepts every positive offer", name,
-                                        worst, "min P(accept | s > 0) >= 0.99", worst >= 0.99))
+                                        worst, "min P(accept | s > 0) >= 0.99", worst >= 0.99,
+                                        origin=DESIGN_CHOICE))
 
 
 def _offers(states: Sequence[Any]) -> np.ndarray:
