@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +24,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..elicitation.elicit import DemoRow
+from ..elicitation.parsing import parse_answer
 from ..errors import ConfigError
 from ..experiments.core import Experiment, Persona, state_key
 from ..learning.dataset import Target
 from ..paths import write_bytes_atomic
 
 __all__ = ["DEMO_FORMAT", "to_frame", "write_demonstrations", "read_demonstrations",
-           "targets", "TablePolicy", "diagnostics"]
+           "targets", "TablePolicy", "ObservedRow", "diagnostics"]
 
 DEMO_FORMAT = 2
 
@@ -96,6 +98,40 @@ def targets(experiment: Experiment, frame: pd.DataFrame,
             for (p, s), probs in _mean_probs(frame).items()]
 
 
+@dataclass(frozen=True)
+class ObservedRow:
+    """One answered demonstration row, as structural fits read it.
+
+    Attributes:
+        state: The game state.
+        probs: The stored (smoothed, for sampled answers) distribution.
+        block: The wording x option order it was asked in (``"<paraphrase>|<variant>"``).
+        counts: Parsed draws per action (``sample``); ``None`` for ``choice-probs``.
+    """
+
+    state: Any
+    probs: np.ndarray
+    block: str
+    counts: np.ndarray | None = None
+
+
+def _counts(experiment: Experiment, row: Any) -> np.ndarray:
+    """Parsed draws per action of a sampled row.
+
+    The Jeffreys smoothing is inverted exactly; an ordinal game's KDE cannot be, so its stored
+    texts are parsed again.
+    """
+    k = len(experiment.actions)
+    n_ok = int(row.n_draws) - int(row.n_failed)
+    raw = np.asarray(row.probs, dtype=float) * (n_ok + 0.5 * k) - 0.5
+    counts = np.rint(raw)
+    if (not experiment.ordinal_actions and np.allclose(raw, counts, atol=1e-6)
+            and counts.min() >= 0 and counts.sum() == n_ok):
+        return counts.astype(int)
+    parsed = [parse_answer(t, experiment.actions) for t in json.loads(row.texts)]
+    return np.bincount([p.option for p in parsed if p.option is not None], minlength=k)
+
+
 class TablePolicy:
     """The LLM demonstrations as a policy: a lookup of the averaged distribution per cell.
 
@@ -107,9 +143,14 @@ class TablePolicy:
         self.table = _mean_probs(frame)
         ok = frame[frame["status"] == "ok"]
         self._rows: dict[str, list[tuple[Any, np.ndarray]]] = {}
-        for persona, state, probs in zip(ok["persona"], ok["state"], ok["probs"], strict=True):
-            self._rows.setdefault(str(persona), []).append(
-                (experiment.state_from_dict(json.loads(state)), np.asarray(probs, dtype=float)))
+        self._draws: dict[str, list[ObservedRow]] = {}
+        for row in ok.itertuples(index=False):
+            state = experiment.state_from_dict(json.loads(row.state))
+            probs = np.asarray(row.probs, dtype=float)
+            self._rows.setdefault(str(row.persona), []).append((state, probs))
+            counts = (_counts(experiment, row) if row.method == "sample" else None)
+            self._draws.setdefault(str(row.persona), []).append(
+                ObservedRow(state, probs, f"{row.paraphrase}|{row.variant}", counts))
 
     def observed(self, state: Any, persona: Persona) -> bool:
         """Whether the LLM answered in this cell (sampled episodes may never reach a state)."""
@@ -122,6 +163,14 @@ class TablePolicy:
         effects, not only the state grid.
         """
         return self._rows.get(persona.name, [])
+
+    def observed_rows(self, persona: Persona) -> list[ObservedRow]:
+        """Every answered row of ``persona`` with its wording x order block.
+
+        Sampled answers carry the raw counts of parsed draws per action, which structural fits
+        use for a binomial likelihood and to resample the draws.
+        """
+        return self._draws.get(persona.name, [])
 
     def action_probs(self, state: Any, persona: Persona) -> np.ndarray:
         """Averaged LLM distribution for this persona and state."""
