@@ -389,7 +389,7 @@ def calibrate(model: StructuralModel, obs: Observations, persona: Persona, *, so
                       starts or [model.x0, *model.extra_starts])
     point = model.values(theta)
     ys, ns, widen, interval, n_blocks = _replicates(obs, d, n_boot, rng)
-    draws = [model.values(_minimise(_nll(model, d.states, persona, y, n), model, [theta],
+    draws = [model.values(_minimise(_nll(model, d.states, persona, y, n), model, [list(theta)],
                                     xatol=1e-5, fatol=1e-7))
              for y, n in zip(ys, ns, strict=True)]
     tail = (1 - level) / 2 * 100
