@@ -38,7 +38,7 @@ CALLS = 2 * 21 * 2 + 2 * 15 * 2 + 2 * 5 * 2 + 2 * 21 * 2  # personas x states x 
 def _cli(*args: str) -> str:
     """``subrational ...`` in a fresh process, as a user runs it (only the built-in studies)."""
     done = subprocess.run([sys.executable, "-m", "subrational", *args], capture_output=True,
-                          text=True, timeout=900, env=os.environ.copy())
+                          text=True, timeout=2400, env=os.environ.copy())
     assert done.returncode == 0, done.stderr
     return done.stdout
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..elicitation.elicit import ABANDONED, DemoRow
+from ..elicitation.parsing import parse_answer
 from ..elicitation.smoothing import frequencies, smooth
 from ..errors import ConfigError
 from ..experiments.core import Experiment, Persona, state_key
@@ -39,7 +41,7 @@ from ..learning.dataset import Target
 from ..paths import write_bytes_atomic
 
 __all__ = ["DEMO_FORMAT", "to_frame", "write_demonstrations", "read_demonstrations",
-           "targets", "TablePolicy", "diagnostics"]
+           "targets", "TablePolicy", "ObservedRow", "diagnostics"]
 
 DEMO_FORMAT = 3
 READABLE_FORMATS = ("2", "3")
@@ -172,6 +174,44 @@ def _episodes(experiment: Experiment, frame: pd.DataFrame
     return episodes, abandoned
 
 
+@dataclass(frozen=True)
+class ObservedRow:
+    """One answered demonstration row, as structural fits read it.
+
+    Attributes:
+        state: The game state.
+        probs: The stored (smoothed, for sampled answers) distribution.
+        block: The wording x option order it was asked in (``"<paraphrase>|<variant>"``).
+        counts: Parsed draws per action (``sample``); ``None`` for ``choice-probs``.
+    """
+
+    state: Any
+    probs: np.ndarray
+    block: str
+    counts: np.ndarray | None = None
+
+
+def _counts(experiment: Experiment, row: Any) -> np.ndarray:
+    """Parsed draws per action of a sampled row.
+
+    Format 3 stores them (``counts``). For a format-2 row the Jeffreys smoothing of its stored
+    probabilities is inverted exactly; an ordinal game's KDE cannot be, so its texts are parsed
+    again.
+    """
+    k = len(experiment.actions)
+    stored = getattr(row, "counts", None)
+    if stored is not None and len(stored) == k:
+        return np.asarray(stored, dtype=int)
+    n_ok = int(row.n_draws) - int(row.n_failed)
+    raw = np.asarray(row.probs, dtype=float) * (n_ok + 0.5 * k) - 0.5
+    counts = np.rint(raw)
+    if (not experiment.ordinal_actions and np.allclose(raw, counts, atol=1e-6)
+            and counts.min() >= 0 and counts.sum() == n_ok):
+        return counts.astype(int)
+    parsed = [parse_answer(t, experiment.actions) for t in json.loads(row.texts)]
+    return np.bincount([p.option for p in parsed if p.option is not None], minlength=k)
+
+
 class TablePolicy:
     """The LLM demonstrations as a policy: a lookup of the pooled distribution per state.
 
@@ -195,9 +235,14 @@ class TablePolicy:
             self.table[key] = values
         ok = frame[frame["status"] == "ok"]
         self._rows: dict[str, list[tuple[Any, np.ndarray]]] = {}
-        for persona, state, probs in zip(ok["persona"], ok["state"], ok["probs"], strict=True):
-            self._rows.setdefault(str(persona), []).append(
-                (experiment.state_from_dict(json.loads(state)), np.asarray(probs, dtype=float)))
+        self._draws: dict[str, list[ObservedRow]] = {}
+        for row in ok.itertuples(index=False):
+            state = experiment.state_from_dict(json.loads(row.state))
+            probs = np.asarray(row.probs, dtype=float)
+            self._rows.setdefault(str(row.persona), []).append((state, probs))
+            counts = (_counts(experiment, row) if row.method == "sample" else None)
+            self._draws.setdefault(str(row.persona), []).append(
+                ObservedRow(state, probs, f"{row.paraphrase}|{row.variant}", counts))
         self._episodes, self._abandoned = _episodes(experiment, frame)
 
     def observed(self, state: Any, persona: Persona) -> bool:
@@ -228,6 +273,14 @@ class TablePolicy:
     def abandoned(self, persona: Persona) -> int:
         """Sampled episodes of ``persona`` given up because no answer parsed."""
         return self._abandoned.get(persona.name, 0)
+
+    def observed_rows(self, persona: Persona) -> list[ObservedRow]:
+        """Every answered row of ``persona`` with its wording x order block.
+
+        Sampled answers carry the raw counts of parsed draws per action, which structural fits
+        use for a binomial likelihood and to resample the draws.
+        """
+        return self._draws.get(persona.name, [])
 
     def action_probs(self, state: Any, persona: Persona) -> np.ndarray:
         """Pooled LLM distribution for this persona and state; NaN where it never answered."""

@@ -317,6 +317,7 @@ def structural_models(experiment: Any, human: HumanReference) -> list[Structural
         StructuralModel("hyperbolic discounting", ("k", "precision"), (0.1, 3.0),
                         ((0.0, 5.0), (0.01, 100.0)), predict, action=EAT,
                         report=("k", "switch_minute"), derived=derived,
+                        depends={"switch_minute": ("k",)},
                         human_source="no human range: HUMAN_DATA.md gives no hyperbolic "
                                      "discount rate for children (its bands are on the "
                                      "full-wait share and mean wait, not on k)",
