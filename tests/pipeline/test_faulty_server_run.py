@@ -116,6 +116,8 @@ def test_a_cli_run_with_a_password_a_timeout_and_faults(tmp_path, capsys, monkey
     assert retries["by_kind"]["http-503"] == retries["by_kind"]["non-json-body"] == 1
     assert retries["by_kind"]["timeout"] >= 1  # the hang (a loaded machine may add some)
     assert retries["total"] == sum(retries["by_kind"].values())
+    report = (tmp_path / "r" / "report.html").read_text()
+    assert f"The model server needed {retries['total']} retries" in report  # said in the report
     assert (f"subrational: the server at {srv.base_url} has not answered in 0.8 s; retrying "
             "(1 of 5)...") in captured.err
     assert f"subrational: {retries['total']} retries (1 http-503, 1 non-json-body, " \
