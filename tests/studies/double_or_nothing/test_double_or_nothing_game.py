@@ -232,6 +232,14 @@ def test_flat_policy_fails_the_paper_findings():
     assert found["gambles less as the stake grows"].reproduced is False
 
 
+def test_a_coin_toss_a_hair_below_one_half_is_not_risk_aversion():
+    # A policy imitating 50/50 answers lands at 0.4999 or 0.5001 by chance: neither is a finding.
+    found = _findings(_analyse(Scripted(-0.0004, b=-0.0002)))
+    assert 0.49 < found["risk averse at fair odds"].statistic < 0.5
+    assert found["risk averse at fair odds"].reproduced is False
+    assert found["gambles less as the stake grows"].reproduced is False
+
+
 def test_opposite_policy_fails_findings_and_bands():
     analysis = _analyse(OPPOSITE)
     found = _findings(analysis)
