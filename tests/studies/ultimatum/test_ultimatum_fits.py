@@ -1,5 +1,7 @@
 """Ultimatum structural fits recover what they simulate, with honest intervals."""
 
+import math
+
 import numpy as np
 import pytest
 from scipy.special import expit
@@ -72,3 +74,10 @@ def test_misfit_tells_a_described_curve_from_one_the_model_cannot_draw():
     bad = calibrate(LOGISTIC, v_shaped, TYPICAL, source="sim", n_boot=5,
                     rng=np.random.default_rng(7))
     assert good.misfit < 0.06 and bad.misfit > 0.2  # measured 0.018 and 0.263
+
+
+def test_a_flat_curve_has_no_fifty_percent_point():
+    # A uniform responder fits intercept ~0 and slope ~0: the "crossing" -a/b is anywhere.
+    assert math.isnan(LOGISTIC.values(np.array([1e-4, -3e-4]))["threshold"])
+    assert LOGISTIC.values(np.array([1.59, -10.42]))["threshold"] == pytest.approx(0.1526,
+                                                                                   abs=1e-3)

@@ -196,10 +196,17 @@ def _fehr_schmidt(theta: np.ndarray, states: Sequence[Any], persona: Persona) ->
     return expit(theta[1] * (s - theta[0] * np.maximum(1.0 - 2.0 * s, 0.0)))
 
 
+FLAT_CURVE = 0.01
+"""Design choice: a fitted curve whose P(reject) moves less than this between offers 0 and 1 has
+no 50 % point (a flat responder's "crossing" is wherever rounding puts it)."""
+
+
 def _threshold(theta: np.ndarray) -> dict[str, float]:
-    # Undefined (NaN) when the fitted curve does not cross 50 % between offers 0 and 1: an
-    # extrapolated crossing of a flat curve would be a meaningless number.
-    threshold = -theta[0] / theta[1] if abs(theta[1]) > 1e-9 else float("nan")
+    # Undefined (NaN) when the fitted curve does not cross 50 % between offers 0 and 1, or is
+    # flat: an extrapolated crossing, or the crossing of a flat curve, is a meaningless number.
+    if abs(float(expit(theta[0] + theta[1]) - expit(theta[0]))) < FLAT_CURVE:
+        return {"threshold": float("nan")}
+    threshold = -theta[0] / theta[1]
     return {"threshold": threshold if 0.0 <= threshold <= 1.0 else float("nan")}
 
 
