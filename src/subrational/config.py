@@ -55,6 +55,9 @@ MAX_TIMEOUT = 3600.0
 """Upper bound of ``timeout`` in seconds (design choice: an hour per request is never meant)."""
 
 
+_CHOICES = {"method": METHODS, "smoothing": SMOOTHINGS, "loss": LOSSES}
+"""Settings that name one of a fixed set (an unknown name gets a did-you-mean)."""
+
 class RunConfig(BaseModel):
     """Configuration of one ``subrational run``.
 
@@ -115,25 +118,12 @@ class RunConfig(BaseModel):
     dtype: str = "auto"
     imports: list[str] = Field(default_factory=list)
 
-    @field_validator("method")
+    @field_validator(*_CHOICES)
     @classmethod
-    def _method(cls, v: str) -> str:
-        if v not in METHODS:
-            raise UnknownNameError("method", v, METHODS)
-        return v
-
-    @field_validator("smoothing")
-    @classmethod
-    def _smoothing(cls, v: str) -> str:
-        if v not in SMOOTHINGS:
-            raise UnknownNameError("smoothing", v, SMOOTHINGS)
-        return v
-
-    @field_validator("loss")
-    @classmethod
-    def _loss(cls, v: str) -> str:
-        if v not in LOSSES:
-            raise UnknownNameError("loss", v, LOSSES)
+    def _one_of(cls, v: str, info: ValidationInfo) -> str:
+        choices = _CHOICES[info.field_name or ""]
+        if v not in choices:
+            raise UnknownNameError(info.field_name or "", v, choices)
         return v
 
     @field_validator("model")
