@@ -241,12 +241,21 @@ def _print_summary(result) -> None:
     for exp_id, exp in result.summary["experiments"].items():
         card = exp.get("scorecard", {})
         bands = card.get("human_bands", {}).get("demonstrations", {})
-        print(f"{exp_id}: {card.get('verdict', 'n/a')} (human bands passed by the LLM: "
-              f"{bands.get('passed', 0)}/{bands.get('checked', 0)}"
+        prob = card.get("verdict_probability")
+        gates = card.get("gates_failed") or []
+        print(f"{exp_id}: {card.get('verdict', 'n/a')}"
+              f"{f' (P = {prob:.2f})' if prob is not None else ''}"
+              f"{'; gate failed: ' + '; '.join(gates) if gates else ''} (human bands passed by "
+              f"the LLM: {bands.get('passed', 0)}/{bands.get('checked', 0)}"
               f"{'; form beats content' if card.get('form_beats_state') else ''})")
         for f in exp["findings"]:
             if f["kind"] in ("paper", "claim") and f["source"] in LEARNED_SOURCES:
-                print(f"  [{f['source']}] {f['claim']}: {marks[f['reproduced']]}")
+                interval = f.get("interval")
+                stat = f.get("statistic")
+                shown = "" if stat is None else f" {stat:.3f}" + (
+                    f" [{interval[0]:.3f}, {interval[1]:.3f}]" if interval else "")
+                how = f" ({f['outcome']})" if f.get("outcome") else ""
+                print(f"  [{f['source']}] {f['claim']}:{shown} {marks[f['reproduced']]}{how}")
     print(f"report: {result.out / 'report.html'}")
     retries = calls.get("retries") or {}
     if retries.get("total"):

@@ -39,10 +39,11 @@ from .elicitation.noise import numerical_noise
 from .elicitation.smoothing import describe
 from .errors import ConfigError, LogprobsUnavailableError, UnknownNameError
 from .evaluation.behaviour import EvalSettings
-from .evaluation.generic import analyse_study
+from .evaluation.generic import assess_study
 from .evaluation.records import DEMONSTRATIONS, POLICY, Analysis, to_jsonable
 from .evaluation.robustness import robustness
 from .evaluation.scorecard import VERDICT_RULE, scorecard
+from .evaluation.uncertainty import DECISION_RULE
 from .evaluation.structural import LeftOutFit, StructuralFit, fit_structural
 from .experiments import (
     Experiment,
@@ -254,8 +255,9 @@ def run_experiment(experiment: Experiment, config: RunConfig, cached: CachedBack
     policies: dict[str, Policy] = {DEMONSTRATIONS: TablePolicy(experiment, frame),
                                    POLICY: policy, **experiment.baselines()}
     composed = study(experiment.id)
-    analysis = analyse_study(experiment, policies, personas, study=composed,
-                             settings=EvalSettings(episodes=config.episodes, seed=config.seed))
+    analysis = assess_study(experiment, policies, personas, study=composed,
+                            settings=EvalSettings(episodes=config.episodes, seed=config.seed),
+                            n_boot=config.bootstrap, seed=config.seed)
     fits = fit_structural(experiment, composed.models(experiment), policies, personas,
                           n_boot=config.bootstrap, seed=config.seed)
     robust = robustness(frame, seed=config.seed)
@@ -295,6 +297,7 @@ def _summary(config: RunConfig, results: list[ExperimentResult], *,
         "method": config.method,
         "seed": config.seed,
         "verdict_rule": VERDICT_RULE,
+        "decision_rule": DECISION_RULE,
         "experiments": {r.experiment.id: _block(r) for r in results},
     })
     for block in summary["experiments"].values():

@@ -223,6 +223,7 @@ class TablePolicy:
     """
 
     def __init__(self, experiment: Experiment, frame: pd.DataFrame) -> None:
+        self.experiment, self.frame = experiment, frame
         self.n_actions = len(experiment.actions)
         self.table: dict[tuple[str, str], np.ndarray] = {}
         self.draws: dict[tuple[str, str], int] = {}
@@ -244,6 +245,14 @@ class TablePolicy:
             self._draws.setdefault(str(row.persona), []).append(
                 ObservedRow(state, probs, f"{row.paraphrase}|{row.variant}", counts))
         self._episodes, self._abandoned = _episodes(experiment, frame)
+
+    def subset(self, **columns: Any) -> TablePolicy:
+        """The demonstrations asked in one wording or option order only, e.g.
+        ``subset(paraphrase=0)`` or ``subset(variant="reversed")``."""
+        keep = np.ones(len(self.frame), dtype=bool)
+        for name, value in columns.items():
+            keep &= (self.frame[name] == value).to_numpy()
+        return TablePolicy(self.experiment, self.frame[keep])
 
     def observed(self, state: Any, persona: Persona) -> bool:
         """Whether the LLM answered in this cell (sampled episodes may never reach a state)."""

@@ -5,7 +5,7 @@ analysis. Each study's own analysis lives in its package under :mod:`subrational
 """
 
 from .fits import LogisticFit, fit_logistic
-from .generic import analyse_generic, analyse_study
+from .generic import analyse_generic, analyse_study, assess_study
 from .records import (
     DEMONSTRATIONS,
     LEARNED_SOURCES,
@@ -17,4 +17,5 @@ from .records import (
 )
 
 __all__ = ["DEMONSTRATIONS", "LEARNED_SOURCES", "POLICY", "Analysis", "Curve", "Finding",
-           "LogisticFit", "analyse_generic", "analyse_study", "fit_logistic", "to_jsonable"]
+           "LogisticFit", "analyse_generic", "analyse_study", "assess_study", "fit_logistic",
+           "to_jsonable"]

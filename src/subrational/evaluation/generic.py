@@ -16,8 +16,9 @@ from ..experiments.registry import study as registered_study
 from ..experiments.study import HumanReference, Study
 from .behaviour import LEARNED_SOURCES, EvalSettings
 from .records import Analysis, Curve
+from .uncertainty import assess
 
-__all__ = ["analyse_generic", "analyse_study"]
+__all__ = ["analyse_generic", "analyse_study", "assess_study"]
 
 
 def analyse_generic(experiment: Any, policies: Mapping[str, Policy],
@@ -47,3 +48,16 @@ def analyse_study(experiment: Experiment, policies: Mapping[str, Policy],
     analyse = study.analysis or analyse_generic
     return analyse(experiment, policies, personas, settings=settings or EvalSettings(),
                    human=study.human)
+
+
+def assess_study(experiment: Experiment, policies: Mapping[str, Policy],
+                 personas: Sequence[Persona], *, settings: EvalSettings | None = None,
+                 study: Study | None = None, n_boot: int = 200, seed: int = 0) -> Analysis:
+    """:func:`analyse_study` with every demonstrations check decided on its bootstrap interval.
+
+    See :func:`~subrational.evaluation.uncertainty.assess`.
+    """
+    study = study or registered_study(experiment.id)
+    return assess(study.analysis or analyse_generic, experiment, policies, personas,
+                  settings=settings or EvalSettings(), human=study.human, n_boot=n_boot,
+                  seed=seed)

@@ -85,6 +85,27 @@ class Finding:
             not given).
         source_ref: The citation behind the check and its threshold, or ``"design choice"``
             (with the cited number the design choice is built around, if any).
+        direction: ``"persona"`` or ``"state"`` for a check of a direction over personas or
+            states (e.g. "waiting rises with age"), which is always a claim to confirm; ``""``
+            for a level check.
+
+    The rest is set by :func:`~subrational.evaluation.uncertainty.assess` (absent in
+    summaries written before it existed):
+
+    Attributes:
+        interval: 95 % bootstrap interval of ``statistic`` over the LLM's own variability.
+        p_holds: Share of bootstrap replicates in which the check holds.
+        p_value: Holm-adjusted bootstrap p-value of a claim.
+        draws: How many units (draws, episodes, blocks) the replicates resample.
+        resampled: What the replicates resample.
+        n_boot: Bootstrap replicates behind ``interval`` and ``p_holds``.
+        replicates: The check in each replicate: ``1`` holds, ``0`` fails, ``-`` undefined.
+        point_reproduced: The check decided on the point estimate alone.
+        agreement: How often the check, re-run on the answers of one wording (one option
+            order) alone, decides as on all answers: ``{"wording": [agree, n], "order": [...]}``.
+        outcome: How it was decided: ``confirmed`` / ``not confirmed`` (claims), ``inside`` /
+            ``consistent`` / ``outside`` (level checks), ``exact: holds`` / ``exact: fails``
+            (no data behind the source), ``not assessed``.
     """
 
     claim: str
@@ -95,6 +116,17 @@ class Finding:
     kind: str = "paper"
     origin: str = ""
     source_ref: str = ""
+    direction: str = ""
+    interval: tuple[float, float] | None = None
+    p_holds: float | None = None
+    p_value: float | None = None
+    draws: int | None = None
+    resampled: str = ""
+    n_boot: int = 0
+    replicates: str = ""
+    point_reproduced: bool | None = None
+    agreement: dict[str, list[int]] | None = None
+    outcome: str = ""
 
     def __post_init__(self) -> None:
         if not self.origin:
@@ -123,11 +155,12 @@ def threshold_origin(bands: Mapping[str, Any], *keys: str) -> tuple[str, str]:
 
 
 def band_finding(claim: str, source: str, statistic: float | None, criterion: str,
-                 reproduced: bool | None, bands: Mapping[str, Any], *keys: str) -> Finding:
+                 reproduced: bool | None, bands: Mapping[str, Any], *keys: str,
+                 direction: str = "") -> Finding:
     """A human-band or design-choice check, tagged from its thresholds' tags in ``bands``."""
     origin, ref = threshold_origin(bands, *keys)
     return Finding(claim, source, statistic, criterion, reproduced, origin=origin,
-                   source_ref=ref)
+                   source_ref=ref, direction=direction)
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ def _front_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
                    and (f["kind"] == "paper" or not from_paper)]
         claims = list(dict.fromkeys((f["claim"], f["kind"]) for f in checked))
         findings = [{"claim": claim, "kind": _kind(kind, from_paper),
-                     **{f["source"]: f["reproduced"] for f in checked
+                     **{f["source"]: f for f in checked
                         if (f["claim"], f["kind"]) == (claim, kind)}}
                     for claim, kind in claims] or [{"claim": "(no finding defined)"}]
         rows.append({"study": exp["title"], "id": exp_id, "findings": findings,
@@ -60,8 +60,12 @@ def _kind(kind: str, from_paper: bool) -> str:
     return "claim" if kind == "paper" and not from_paper else kind
 
 
+def _holds(finding: Mapping[str, Any] | None) -> bool | None:
+    return None if finding is None else finding.get("reproduced")
+
+
 def _reproduced_any(rows: list[dict[str, Any]]) -> bool:
-    return any(f.get("demonstrations") or f.get("policy") for r in rows for f in r["findings"])
+    return any(_holds(f.get(s)) for r in rows for f in r["findings"] for s in LEARNED_SOURCES)
 
 
 def _headline(front: list[dict[str, Any]]) -> dict[str, Any]:
@@ -69,8 +73,8 @@ def _headline(front: list[dict[str, Any]]) -> dict[str, Any]:
     paper = [r for r in front if r["from_paper"]]
     own = [r for r in front if not r["from_paper"]]
     own_failed = [r["study"] for r in own
-                  if any(f.get("demonstrations") is not None or f.get("policy") is not None
-                         for f in r["findings"]) and not _reproduced_any([r])]
+                  if any(_holds(f.get(s)) is not None for f in r["findings"]
+                         for s in LEARNED_SOURCES) and not _reproduced_any([r])]
     return {"paper_run": bool(paper), "all_paper": bool(front) and not own,
             "paper_reproduced_any": _reproduced_any(paper), "own_titles": [r["study"] for r in own],
             "own_failed": own_failed}
