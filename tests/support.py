@@ -89,3 +89,31 @@ def bus_truth(persona, state) -> list[float]:
     """P(wait | minute, patience) = sigmoid(-1 + 0.8 patience + 0.3 minute)."""
     p_wait = float(expit(-1.0 + 0.8 * persona.values["patience"] + 0.3 * state.minute))
     return [1.0 - p_wait, p_wait]
+
+
+UNPARSEABLE = "I would rather not say."
+"""A sampled answer with no ``Answer:`` line: the strict parser counts it as a failure."""
+
+
+def failing_texts(fail_rate):
+    """A ``texts_fn`` that answers :data:`UNPARSEABLE` with probability ``fail_rate(persona,
+    state)`` (drawn with the request's own generator) and ``Answer: <option>`` otherwise."""
+
+    def texts(persona, state, option, rng):
+        return UNPARSEABLE if rng.random() < fail_rate(persona, state) else f"Answer: {option}"
+
+    return texts
+
+
+def sample_frame(game, personas, probs_fn, fail_rate, *, samples, seed=0):
+    """Sampled demonstrations (first wording only) of a scripted truth with injected failures."""
+    from subrational.backends.scripted import ScriptedBackend
+    from subrational.cache import Cache, CachedBackend
+    from subrational.demonstrations import to_frame
+    from subrational.elicitation import SampleSettings, elicit
+
+    backend = ScriptedBackend("x", probs_fn=probs_fn, texts_fn=failing_texts(fail_rate))
+    rows = elicit(game, [game.persona(p) for p in personas], CachedBackend(backend, Cache()),
+                  method="sample", settings=SampleSettings(samples=samples), seed=seed,
+                  paraphrases=1)
+    return to_frame(game, rows, {})

@@ -35,6 +35,7 @@ def test_the_noise_floor_is_in_the_summary_and_the_report_and_replays_offline(tm
     report = (tmp_path / "a" / "report.html").read_text()
     assert "Numerical noise floor: max |ΔP(first action)|\n0.000,\nmean 0.000 over 16" in report
     assert "<th>numerical_noise</th>" not in report  # one sentence, not a raw dict
+    assert "parse failures per persona" not in report  # choice-probs: no draw to fail
     replay_backend = CacheableScripted.make(human_logistic)
     replay = run(_config(tmp_path, offline=True), out=tmp_path / "b", backend=replay_backend)
     assert replay_backend.calls == 0
@@ -91,6 +92,12 @@ def test_sample_method_counts_draws_and_parse_failures(tmp_path):
     diag = result.summary["experiments"]["ultimatum-v2"]["diagnostics"]
     assert diag["draws"] == 21 * 2 * 20 and diag["wordings"] == 1
     assert 0.12 < diag["parse_failure_rate"] < 0.28
+    typical = diag["parse_failures_by_persona"]["typical"]
+    assert (typical["draws"], typical["failed"]) == (diag["draws"], diag["parse_failures"])
+    report = (tmp_path / "a" / "report.html").read_text()
+    assert "<th>parse failures per persona</th>" in report
+    assert f'<td>typical</td><td class="num">{diag["draws"]}</td>' in report
+    assert "parse_failures_by_state" not in report  # a table, not raw dicts
     frame = pd.read_parquet(tmp_path / "a" / "ultimatum" / "demonstrations.parquet")
     row = frame.iloc[0]
     assert row["n_draws"] == 20 and len(json.loads(row["texts"])) == 20

@@ -15,6 +15,7 @@ orders first and smoothed once (``smoothing``: :data:`~subrational.elicitation.s
 SMOOTHINGS`); for ``choice-probs`` the rows' distributions are averaged, so the order and
 wording effects cancel to first order (they are reported as diagnostics). A state the LLM never
 answered in has no target and the lookup policy answers NaN there: unknown, never 50/50.
+Parse failures, and the world that counts them as one action: :mod:`.failures`.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from ..experiments.core import Experiment, Persona, state_key
 from ..experiments.rollout import Trajectory
 from ..learning.dataset import Target
 from ..paths import write_bytes_atomic
+from .failures import complete_abandoned, failure_rates
 
 __all__ = ["DEMO_FORMAT", "to_frame", "write_demonstrations", "read_demonstrations",
            "targets", "TablePolicy", "ObservedRow", "diagnostics"]
@@ -147,9 +149,13 @@ def targets(experiment: Experiment, frame: pd.DataFrame,
     return out
 
 
-def _episodes(experiment: Experiment, frame: pd.DataFrame
+def _episodes(experiment: Experiment, frame: pd.DataFrame, *, complete_with: int | None = None
               ) -> tuple[dict[str, list[Trajectory]], dict[str, int]]:
-    """Sampled episodes per persona, put back together from the rows' ``episode_steps``."""
+    """Sampled episodes per persona, put back together from the rows' ``episode_steps``.
+
+    An abandoned episode is counted (second value) and left out, unless ``complete_with`` is
+    an action: then it is finished with that action (:func:`.failures.complete_abandoned`).
+    """
     steps: dict[tuple[str, int, str, int], list[tuple[int, Any, int, float]]] = {}
     for persona, state, k, variant, cell in zip(frame["persona"], frame["state"],
                                                 frame["paraphrase"], frame["variant"],
@@ -163,10 +169,15 @@ def _episodes(experiment: Experiment, frame: pd.DataFrame
                 (int(t), obj, int(a), math.nan if w is None else float(w)))
     episodes: dict[str, list[Trajectory]] = {}
     abandoned: dict[str, int] = {}
-    for (persona, *_), seq in sorted(steps.items(), key=lambda kv: kv[0]):
+    for (persona, *episode), seq in sorted(steps.items(), key=lambda kv: kv[0]):
         seq.sort(key=lambda x: x[0])
         if any(a == ABANDONED for _, _, a, _ in seq):
-            abandoned[persona] = abandoned.get(persona, 0) + 1
+            if complete_with is None:
+                abandoned[persona] = abandoned.get(persona, 0) + 1
+            else:
+                episodes.setdefault(persona, []).append(complete_abandoned(
+                    experiment, seq, persona=persona, action=complete_with,
+                    episode=tuple(episode)))
             continue
         episodes.setdefault(persona, []).append(Trajectory(
             persona, [s for _, s, _, _ in seq], [a for _, _, a, _ in seq],
@@ -212,6 +223,27 @@ def _counts(experiment: Experiment, row: Any) -> np.ndarray:
     return np.bincount([p.option for p in parsed if p.option is not None], minlength=k)
 
 
+def _failures_as(experiment: Experiment, frame: pd.DataFrame, action: int) -> pd.DataFrame:
+    """``frame`` with every failed draw of a sampled row counted as ``action``.
+
+    Each sampled row's counts gain its ``n_failed`` at ``action`` (a format-2 row gets its
+    recovered counts first, so its cells are then pooled as counts too); its ``probs`` become
+    the new frequencies and a row in which no draw parsed is answered. ``n_failed`` is kept:
+    the draws did fail. Choice-probs rows are unchanged.
+    """
+    out = frame.copy()
+    counts, probs, status = list(out["counts"]), list(out["probs"]), list(out["status"])
+    for i, row in enumerate(out.itertuples(index=False)):
+        if row.method != "sample":
+            continue
+        c = _counts(experiment, row).astype(int)
+        c[action] += int(row.n_failed)
+        counts[i], probs[i] = [int(x) for x in c], list(frequencies(c))
+        status[i] = "ok" if c.sum() else "failed"
+    out["counts"], out["probs"], out["status"] = counts, probs, status
+    return out
+
+
 class TablePolicy:
     """The LLM demonstrations as a policy: a lookup of the pooled distribution per state.
 
@@ -220,10 +252,20 @@ class TablePolicy:
     sampled episodes, or every draw failed) answers NaN: unknown, never a made-up 50/50, so a
     rollout that reaches it fails with :class:`~subrational.experiments.rollout.UnknownState`.
     With sequential sampled demonstrations, :meth:`episodes` gives the LLM's own episodes.
+
+    Args:
+        experiment: The game.
+        frame: The demonstrations table.
+        failures_as: ``None`` for the demonstrations as they are; an action index for the
+            world of :meth:`with_failures_as`, in which every failed draw is that action.
     """
 
-    def __init__(self, experiment: Experiment, frame: pd.DataFrame) -> None:
-        self.experiment, self.frame = experiment, frame
+    def __init__(self, experiment: Experiment, frame: pd.DataFrame, *,
+                 failures_as: int | None = None) -> None:
+        self._experiment, self._frame = experiment, frame
+        self.failures_as = failures_as
+        if failures_as is not None:
+            frame = _failures_as(experiment, frame, failures_as)
         self.n_actions = len(experiment.actions)
         self.table: dict[tuple[str, str], np.ndarray] = {}
         self.draws: dict[tuple[str, str], int] = {}
@@ -244,15 +286,37 @@ class TablePolicy:
             counts = (_counts(experiment, row) if row.method == "sample" else None)
             self._draws.setdefault(str(row.persona), []).append(
                 ObservedRow(state, probs, f"{row.paraphrase}|{row.variant}", counts))
-        self._episodes, self._abandoned = _episodes(experiment, frame)
+        self._episodes, self._abandoned = _episodes(experiment, frame,
+                                                    complete_with=failures_as)
+
+    @property
+    def failed_draws(self) -> int:
+        """Draws of the demonstrations that did not parse (always 0 for ``choice-probs``)."""
+        return int(self._frame["n_failed"].sum())
+
+    def with_failures_as(self, action: int) -> TablePolicy:
+        """The same demonstrations with every failed draw counted as ``action``.
+
+        Each cell's counts gain its failed draws at ``action``, so a cell in which no draw
+        parsed now answers ``action``; an abandoned sampled episode is finished with
+        ``action`` from its failed step on (:mod:`.failures` says why). With no failed draw
+        (always for ``choice-probs``) this policy itself is returned: the world is the same.
+        """
+        if isinstance(action, bool) or not isinstance(action, (int, np.integer)) \
+                or not 0 <= action < self.n_actions:
+            raise ConfigError(f"with_failures_as({action!r}): give an action index from 0 to "
+                              f"{self.n_actions - 1} ({', '.join(self._experiment.actions)})")
+        if not self.failed_draws:
+            return self
+        return TablePolicy(self._experiment, self._frame, failures_as=int(action))
 
     def subset(self, **columns: Any) -> TablePolicy:
         """The demonstrations asked in one wording or option order only, e.g.
         ``subset(paraphrase=0)`` or ``subset(variant="reversed")``."""
-        keep = np.ones(len(self.frame), dtype=bool)
+        keep = np.ones(len(self._frame), dtype=bool)
         for name, value in columns.items():
-            keep &= (self.frame[name] == value).to_numpy()
-        return TablePolicy(self.experiment, self.frame[keep])
+            keep &= (self._frame[name] == value).to_numpy()
+        return TablePolicy(self._experiment, self._frame[keep])
 
     def observed(self, state: Any, persona: Persona) -> bool:
         """Whether the LLM answered in this cell (sampled episodes may never reach a state)."""
@@ -304,6 +368,9 @@ def _spread(values: pd.Series, by: list[pd.Series]) -> pd.Series:
 def diagnostics(frame: pd.DataFrame) -> dict[str, Any]:
     """Option mass, order and wording effects, parse failures and failed cells.
 
+    Sampled demonstrations add their parse failures per persona, per state and in the worst
+    cell (:func:`.failures.failure_rates`).
+
     Effects are on P(first action): the order effect is its range over option orders within a
     persona x state x wording; the wording effect its range over wordings of the order-averaged
     answer; the state effect its range over states of the persona-averaged answer. An effect
@@ -336,4 +403,5 @@ def diagnostics(frame: pd.DataFrame) -> dict[str, Any]:
         out["draws"] = draws
         out["parse_failures"] = int(frame["n_failed"].sum())
         out["parse_failure_rate"] = float(frame["n_failed"].sum() / draws)
+        out.update(failure_rates(frame))
     return out

@@ -246,7 +246,7 @@ def _agreement(analyse: Callable[..., Analysis], experiment: Any, demos: Any,
                personas: Sequence[Persona], findings: Sequence[Finding], *, settings: Any,
                human: Any) -> dict[tuple[str, str], dict[str, list[int]]]:
     """Per finding: [agree, n] over the wordings and over the option orders asked alone."""
-    frame = getattr(demos, "frame", None)
+    frame = getattr(demos, "_frame", None)
     out: dict[tuple[str, str], dict[str, list[int]]] = {_key(f): {} for f in findings}
     if frame is None or not hasattr(demos, "subset"):
         return out

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from ..elicitation.smoothing import wilson
 from ..evaluation.records import LEARNED_SOURCES, PER_PERSONA
 from ..experiments import study
 from ..paths import write_text_atomic
 from .figures import plot_analysis
 
-__all__ = ["write_report", "threshold_rows"]
+__all__ = ["write_report", "threshold_rows", "parse_failure_rows"]
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("subrational", "reporting/templates"),
                           autoescape=True, trim_blocks=True, lstrip_blocks=True)
@@ -118,6 +120,48 @@ def threshold_rows(bands: Mapping[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _state_label(key: str) -> str:
+    """A state's canonical JSON as the report names it: ``offer = 0.05``."""
+    try:
+        fields = json.loads(key)
+    except (TypeError, ValueError):
+        return str(key)
+    if not isinstance(fields, dict):
+        return str(key)
+    return ", ".join(f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}"
+                     for k, v in fields.items())
+
+
+def _failure_row(name: str, entry: Mapping[str, Any], worst: Mapping[str, Any] | None,
+                 *, with_persona: bool = False) -> dict[str, Any]:
+    draws, failed = int(entry["draws"]), int(entry["failed"])
+    low, high = wilson(failed, draws)
+    where = "none failed"
+    if worst:
+        who = f"{worst['persona']} · " if with_persona else ""
+        where = (f"{who}{_state_label(worst['state'])} ({worst['failed']}/{worst['draws']}, "
+                 f"{_fmt(float(worst['rate']))})")
+    return {"name": name, "draws": draws, "failed": failed,
+            "rate": failed / draws if draws else None, "low": low, "high": high, "worst": where}
+
+
+def parse_failure_rows(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The "Parse failures" table of a study: one row per persona, then all of them.
+
+    Each row: draws asked, draws that did not parse, their share with a 95 % Wilson interval,
+    and the worst state (highest share, with its counts). Empty unless the study was elicited
+    with ``sample`` and asked at least one draw.
+    """
+    diag = data.get("diagnostics", {})
+    per = diag.get("parse_failures_by_persona")
+    if data.get("method") != "sample" or not diag.get("draws") or not per:
+        return []
+    rows = [_failure_row(name, e, e.get("worst_state")) for name, e in per.items()]
+    total = {"draws": diag["draws"], "failed": diag["parse_failures"]}
+    return [*rows, _failure_row("all personas", total, diag.get("parse_failures_worst_cell"),
+                                with_persona=True)]
+
+
 def _embed(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
@@ -136,6 +180,7 @@ def write_report(out: Path, results: list[Any], summary: dict[str, Any],
                          "references": composed.human.references(),
                          "thresholds": threshold_rows(composed.human.bands),
                          "personas": persona_table(data["metrics"]),
+                         "parse_failures": parse_failure_rows(data),
                          "figures": [{"panel": panel, "src": _embed(p),
                                       "file": f"figures/{p.name}"}
                                      for panel, p in figures.items()]})
