@@ -103,6 +103,10 @@ class Finding:
         point_reproduced: The check decided on the point estimate alone.
         agreement: How often the check, re-run on the answers of one wording (one option
             order) alone, decides as on all answers: ``{"wording": [agree, n], "order": [...]}``.
+        failure_bound: The statistic's range when every unparseable answer is taken as one
+            action, then as another (``[low, high]``; sample method).
+        failure_robust: Whether the check decides the same in all those worlds (``None``:
+            undefined in one of them).
         outcome: How it was decided: ``confirmed`` / ``not confirmed`` (claims), ``inside`` /
             ``consistent`` / ``outside`` (level checks), ``exact: holds`` / ``exact: fails``
             (no data behind the source), ``not assessed``.
@@ -126,6 +130,8 @@ class Finding:
     replicates: str = ""
     point_reproduced: bool | None = None
     agreement: dict[str, list[int]] | None = None
+    failure_bound: tuple[float | None, float | None] | None = None
+    failure_robust: bool | None = None
     outcome: str = ""
 
     def __post_init__(self) -> None:

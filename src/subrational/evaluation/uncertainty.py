@@ -44,6 +44,7 @@ from ..experiments.core import Persona, Policy, state_key
 from ..experiments.rollout import Trajectory
 from ..seeding import derived_rng
 from .records import DEMONSTRATIONS, HUMAN_BAND, Analysis, Finding
+from .sensitivity import failure_sensitivity
 
 __all__ = ["ALPHA", "DECISION_RULE", "SCHEME_BLOCKS", "SCHEME_DRAWS", "SCHEME_EPISODES",
            "Replicates", "assess", "decide", "is_claim"]
@@ -305,11 +306,26 @@ def assess(analyse: Callable[..., Analysis], experiment: Any, policies: Mapping[
                      alpha=alpha)
     agree = _agreement(analyse, experiment, demos, personas, mine, settings=settings,
                        human=human)
-    decided = [dataclasses.replace(f, agreement=agree.get(_key(f)) or None) for f in decided]
+    bounds = (failure_sensitivity(analyse, experiment, demos, personas, settings=settings,
+                                  human=human, point=point)
+              if hasattr(demos, "with_failures_as") else {})
+
+    def _bounded(f: Finding) -> Finding:
+        b = bounds.get(f.claim)
+        if b is None:
+            return f
+        robust = None if b.reproduced_all is None or b.reproduced_any is None \
+            else b.reproduced_all == b.reproduced_any
+        return dataclasses.replace(f, failure_bound=(b.low, b.high), failure_robust=robust)
+
+    decided = [_bounded(dataclasses.replace(f, agreement=agree.get(_key(f)) or None))
+               for f in decided]
     point.findings[:] = decided + _exact(others)
     distance = point.metrics.get("distance_to_humans")
     if isinstance(distance, dict) and DEMONSTRATIONS in distance:
         distance[f"{DEMONSTRATIONS}_interval"] = _percentiles(distances)
+        if (b := bounds.get("distance_to_humans")) is not None:
+            distance[f"{DEMONSTRATIONS}_failure_bound"] = [b.low, b.high]
     point.metrics["uncertainty"] = {
         "resampled": reps.scheme.name, "units": reps.scheme.units, "n_boot": n_boot,
         "alpha": alpha, "rule": DECISION_RULE,
