@@ -76,13 +76,16 @@ def test_the_default_method_falls_back_to_sampling_and_the_report_says_why(tmp_p
     assert "Messages API has none for any Claude model" in report.replace("&#39;", "'")
 
 
-def test_a_sampled_sequential_study_runs_to_a_report(tmp_path, capsys):
+@pytest.mark.parametrize(("study", "persona"), [("marshmallow", "age-4"),
+                                                ("double_or_nothing", "stake-100"),
+                                                ("procrastination", "gpa-3.0")])
+def test_a_sampled_sequential_study_runs_to_a_report(tmp_path, capsys, study, persona):
     with FakeAnthropicServer(api_key=KEY) as srv:  # uniform over the options it is offered
-        code = _run(srv, tmp_path / "r", "marshmallow", "--persona", "age-4", "--method",
-                    "sample", "--samples", "2")
+        code = _run(srv, tmp_path / "r", study, "--persona", persona, "--method", "sample",
+                    "--samples", "2")
         assert code == 0, capsys.readouterr().err
         sent = srv.requests
-    exp = _experiment(tmp_path / "r", "marshmallow")
+    exp = _experiment(tmp_path / "r", study)
     assert exp["method"] == "sample"
     manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
     assert manifest["calls"]["model_calls"] == sent > 2
