@@ -40,7 +40,8 @@ def _experiment(out, name):
     return exp
 
 
-def test_a_sampled_ultimatum_run_reproduces_a_known_responder(tmp_path, capsys, isolated_cache):
+def test_a_sampled_ultimatum_run_reproduces_a_known_responder(tmp_path, capsys, monkeypatch,
+                                                              isolated_cache):
     with FakeAnthropicServer(rejects_below_3, api_key=KEY) as srv:
         code = _run(srv, tmp_path / "r", "ultimatum", "--persona", "fair", "--method", "sample",
                     "--samples", "2")
@@ -60,6 +61,14 @@ def test_a_sampled_ultimatum_run_reproduces_a_known_responder(tmp_path, capsys, 
     for path in isolated_cache.rglob("*"):
         if path.is_file():
             assert KEY.encode() not in path.read_bytes(), path
+    # A replay needs neither the key nor the server, and gives the same summary.
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    capsys.readouterr()
+    code = _run(srv, tmp_path / "replay", "ultimatum", "--persona", "fair", "--method", "sample",
+                "--samples", "2", "--offline")
+    assert code == 0, capsys.readouterr().err
+    assert re.search(r"^0 model calls \(.*\), 84 from the cache", capsys.readouterr().out, re.M)
+    assert _experiment(tmp_path / "replay", "ultimatum")["findings"] == exp["findings"]
 
 
 def test_the_default_method_falls_back_to_sampling_and_the_report_says_why(tmp_path, capsys):
