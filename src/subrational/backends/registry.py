@@ -1,7 +1,8 @@
 """Model strings ``backend:name`` and the factories behind them.
 
-Optional SDKs (transformers, openai) are imported inside the factories, so ``import subrational``
-never needs them and a missing extra is reported with the pip line that installs it.
+Optional SDKs (transformers, openai, anthropic) are imported inside the factories, so
+``import subrational`` never needs them and a missing extra is reported with the pip line that
+installs it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ BACKENDS: dict[str, tuple[str, str, str]] = {
                      "or a model dir"),
     "openai": ("subrational.backends.openai_api", "OpenAIBackend",
                "any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server, ...)"),
+    "anthropic": ("subrational.backends.anthropic_api", "AnthropicBackend",
+                  "Claude through Anthropic's Messages API (official anthropic SDK)"),
     "scripted": ("subrational.backends.scripted", "ScriptedBackend",
                  "deterministic backend driven by a registered Python function (tests)"),
 }
