@@ -78,7 +78,9 @@ class RunConfig(BaseModel):
         episodes: Rollouts per policy and persona behind the behaviour statistics.
         options: Constructor options per experiment name, e.g.
             ``{"double_or_nothing": {"win_probs": [0.5, 0.8]}}`` (the optional axes).
-        bootstrap: Bootstrap replications behind each structural fit's confidence interval.
+        bootstrap: Bootstrap replications behind each structural fit's confidence interval and
+            behind the findings' intervals and decisions (Holm over m claims needs at least
+            m / 0.05 - 1 of them to confirm any).
         paraphrases: Use only the first N wordings of each study's instructions (all when
             unset); fewer wordings cost fewer calls but the report cannot separate the
             wording's effect.
