@@ -5,6 +5,8 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 from scipy.special import expit
 
+from inference_sim import HUMAN_GAMBLER as HUMAN_LIKE
+from inference_sim import LogisticGambler as Scripted
 from subrational.errors import ConfigError
 from subrational.evaluation import analyse_study
 from subrational.evaluation.behaviour import EvalSettings
@@ -26,20 +28,6 @@ SETTINGS = EvalSettings(episodes=400, seed=3)
 ODDS = (0.5, 0.6, 0.7, 0.8)
 
 
-class Scripted:
-    """P(gamble) = sigmoid(a + b * (log10 w0 - 1) + c * round + d * (p - 0.5))."""
-
-    def __init__(self, a: float, b: float = 0.0, c: float = 0.0, d: float = 0.0) -> None:
-        self.a, self.b, self.c, self.d = a, b, c, d
-
-    def action_probs(self, state, persona):
-        logit = (self.a + self.b * (persona.values["log_stake"] - 1) + self.c * state.round
-                 + self.d * (state.win_prob - 0.5))
-        g = float(expit(logit))
-        return np.array([1 - g, g])
-
-
-HUMAN_LIKE = Scripted(0.5, b=-0.5, c=-0.3, d=8.0)  # fair odds: 0.62, 0.50, 0.38, 0.27 by stake
 FLAT = Scripted(0.0)
 OPPOSITE = Scripted(0.5, b=0.5, d=-8.0)  # risk seeking, more so as stakes grow and odds worsen
 ALWAYS = Scripted(8.0)

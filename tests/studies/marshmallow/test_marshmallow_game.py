@@ -6,6 +6,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 from scipy.special import expit
 
+from inference_sim import HumanChild
 from subrational.errors import ConfigError, UnknownNameError
 from subrational.evaluation import analyse_study
 from subrational.evaluation.behaviour import EvalSettings
@@ -314,29 +315,6 @@ def test_human_data_file_has_every_number_with_source_and_tag():
     assert {12.0, 3.0, 0.28, 0.70} <= values
     assert data["bands"]["full_wait"] == [0.2, 0.7]
     assert data["bands"]["mean_wait_share"] == [0.2, 0.8]
-
-
-FULL_WAIT_TARGET = {2: 0.05, 3: 0.2, 4: 0.45, 5: 0.45, 6: 0.55, 7: 0.6, 8: 0.65}
-"""P(full wait) of the human-identical child: the centre of the human band [0.2, 0.7] at ages
-4-5 (Lamm et al. 2018; Bing), rising with age (Carlson et al. 2018), low at 2."""
-
-
-class HumanChild:
-    """Bimodal, as children are (Watts et al. 2018): eats at once with P(e_age), then a constant
-    hazard per minute chosen so that P(full wait) hits :data:`FULL_WAIT_TARGET`."""
-
-    def __init__(self, horizon):
-        self.horizon = horizon
-
-    def action_probs(self, state, persona):
-        age = int(persona.values["age"])
-        at_once = max(0.7 - 0.15 * (age - 2), 0.1)
-        full = FULL_WAIT_TARGET[age]
-        hazard = at_once if state.minute == 0 else \
-            1 - (full / (1 - at_once)) ** (1 / (self.horizon - 1))
-        p = np.zeros(2)
-        p[EAT], p[WAIT] = hazard, 1 - hazard
-        return p
 
 
 def _scorecard_verdict(analysis):

@@ -5,6 +5,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 from scipy.special import expit
 
+from inference_sim import DeadlineStudent as Scripted
 from subrational.errors import ConfigError
 from subrational.evaluation import analyse_study
 from subrational.evaluation.behaviour import EvalSettings
@@ -147,19 +148,6 @@ def test_work_timing_on_hand_made_episodes():
     assert timing.mean_days_before == pytest.approx((1 + -1) / 2)
 
 
-class Scripted:
-    """Works when the deadline is close, and more the higher the GPA (``sign`` flips that)."""
-
-    def __init__(self, game, sign=1.0):
-        self.game, self.sign = game, sign
-
-    def action_probs(self, state, persona):
-        slack = (self.game.deadline - state.day + 1) - (self.game.sessions - state.done)
-        z = -0.5 + self.sign * 1.2 * (persona.values["gpa"] - 3.0) - 0.5 * slack
-        work = float(expit(z + 3.0 * (slack <= 0)))
-        return np.array([work, 1.0 - work])
-
-
 class Flat:
     def action_probs(self, state, persona):
         return np.array([0.5, 0.5])
@@ -252,7 +240,7 @@ def _scorecard_verdict(analysis):
 
 
 def test_human_identical_student_is_judged_human_like(exp):
-    # The human reference has no policy of its own: the scripted student above matches the
+    # The human reference has no policy of its own: the scripted student (inference_sim) matches the
     # OULAD last-two-days share (52 %, distance < 0.05) and works later at a lower GPA. A
     # beta-delta student with a GPA-dependent beta is not built here (not done).
     analysis = _analyse(exp, Scripted(exp))

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
+from inference_sim import HumanCurve
 from subrational.errors import ConfigError, UnknownNameError
 from subrational.experiments import GameEnv, make, names, rollout
 from subrational.studies.ultimatum.game import (
@@ -85,20 +86,6 @@ def _scorecard_verdict(analysis):
     from subrational.evaluation.records import to_jsonable
     from subrational.evaluation.scorecard import scorecard
     return scorecard({"findings": to_jsonable(analysis.findings), "from_paper": True})["verdict"]
-
-
-class HumanCurve:
-    """The Heffner & FeldmanHall (2022) per-offer rejection curve, interpolated, for every persona
-    (flat outside 0.05-0.50, as the data's first and last offer)."""
-
-    def __init__(self):
-        from subrational.studies.ultimatum import HUMAN
-        rc = HUMAN["rejection_curve"]
-        self.offers, self.rej = np.asarray(rc["offer"]), np.asarray(rc["p_reject"])
-
-    def action_probs(self, state, persona):
-        r = float(np.interp(state.offer, self.offers, self.rej))
-        return np.array([1 - r, r])
 
 
 def test_human_identical_responder_is_judged_human_like():
