@@ -14,7 +14,8 @@ from typing import Any
 
 __all__ = ["Curve", "Finding", "Analysis", "to_jsonable", "DEMONSTRATIONS", "POLICY",
            "LEARNED_SOURCES", "PER_PERSONA", "ORIGINS", "PAPER_CLAIM", "HUMAN_BAND",
-           "DESIGN_CHOICE", "threshold_origin", "band_finding"]
+           "DESIGN_CHOICE", "CONFIRM", "CONSISTENT", "TESTS", "threshold_origin",
+           "band_finding"]
 
 DEMONSTRATIONS = "demonstrations"
 """Source name of the LLM's own answers (a lookup policy over the demonstrations)."""
@@ -26,6 +27,9 @@ PER_PERSONA = "per_persona"
 """Key of the per-persona statistics in :attr:`Analysis.metrics`."""
 PAPER_CLAIM, HUMAN_BAND, DESIGN_CHOICE = "paper claim", "human band", "design choice"
 ORIGINS = (PAPER_CLAIM, HUMAN_BAND, DESIGN_CHOICE)
+CONFIRM, CONSISTENT = "confirm", "consistent"
+TESTS = (CONFIRM, CONSISTENT)
+"""How a check is decided on the LLM's variability (see :class:`Finding`)."""
 """Where a check comes from: a claim of the paper (only where its wording is known), a band of
 human numbers with their citation, or a threshold of our own design, shown as such."""
 _KIND_OF_ORIGIN = {PAPER_CLAIM: "paper", HUMAN_BAND: "human band", DESIGN_CHOICE: "design choice"}
@@ -87,7 +91,12 @@ class Finding:
             (with the cited number the design choice is built around, if any).
         direction: ``"persona"`` or ``"state"`` for a check of a direction over personas or
             states (e.g. "waiting rises with age"), which is always a claim to confirm; ``""``
-            for a level check.
+            otherwise.
+        test: How the check is decided on the LLM's variability: ``"confirm"`` (the model
+            must show it with 95 % confidence: paper claims, directions, thresholds of our
+            own) or ``"consistent"`` (it passes unless it fails with 95 % confidence: a human
+            level, or a tolerance such as "rejection does not rise with the offer"). Derived
+            from ``origin`` and ``direction`` when not given.
 
     The rest is set by :func:`~subrational.evaluation.uncertainty.assess` (absent in
     summaries written before it existed):
@@ -121,6 +130,7 @@ class Finding:
     origin: str = ""
     source_ref: str = ""
     direction: str = ""
+    test: str = ""
     interval: tuple[float, float] | None = None
     p_holds: float | None = None
     p_value: float | None = None
@@ -141,6 +151,11 @@ class Finding:
             object.__setattr__(self, "kind", _KIND_OF_ORIGIN[self.origin])
         if not self.source_ref and self.origin == DESIGN_CHOICE:
             object.__setattr__(self, "source_ref", DESIGN_CHOICE)
+        if not self.test:
+            object.__setattr__(self, "test", CONSISTENT if self.origin == HUMAN_BAND
+                               and not self.direction else CONFIRM)
+        if self.test not in TESTS:
+            raise ValueError(f"Finding.test must be one of {TESTS}; got {self.test!r}")
 
 
 def threshold_origin(bands: Mapping[str, Any], *keys: str) -> tuple[str, str]:
@@ -162,11 +177,11 @@ def threshold_origin(bands: Mapping[str, Any], *keys: str) -> tuple[str, str]:
 
 def band_finding(claim: str, source: str, statistic: float | None, criterion: str,
                  reproduced: bool | None, bands: Mapping[str, Any], *keys: str,
-                 direction: str = "") -> Finding:
+                 direction: str = "", test: str = "") -> Finding:
     """A human-band or design-choice check, tagged from its thresholds' tags in ``bands``."""
     origin, ref = threshold_origin(bands, *keys)
     return Finding(claim, source, statistic, criterion, reproduced, origin=origin,
-                   source_ref=ref, direction=direction)
+                   source_ref=ref, direction=direction, test=test)
 
 
 @dataclass(frozen=True)

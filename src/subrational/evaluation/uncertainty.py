@@ -23,9 +23,10 @@ so rollout Monte Carlo error does not enter.
 Decisions (:data:`DECISION_RULE`): a *claim* (a paper claim, a direction over personas or
 states, or a threshold of our own) is confirmed when its bootstrap p-value, ``(1 + replicates
 where it fails) / (1 + replicates)``, is at most 0.05 after Holm's correction over the study's
-claims on the demonstrations; a *level* check against a human number (a human band) passes
-unless the bootstrap shows with 95 % confidence that it fails: the model is not shown to differ
-from humans there. A replicate in which a statistic is undefined counts as a failure of it.
+claims on the demonstrations; a *level* check against a human number (a human band) or a
+tolerance ("rejection does not rise with the offer") passes unless the bootstrap shows with
+95 % confidence that it fails: the model is not shown to differ from humans there. Which kind a
+check is, is its :attr:`~subrational.evaluation.records.Finding.test`. A replicate in which a statistic is undefined counts as a failure of it.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from statsmodels.stats.multitest import multipletests
 from ..experiments.core import Persona, Policy, state_key
 from ..experiments.rollout import Trajectory
 from ..seeding import derived_rng
-from .records import DEMONSTRATIONS, HUMAN_BAND, Analysis, Finding
+from .records import CONFIRM, DEMONSTRATIONS, Analysis, Finding
 from .sensitivity import failure_sensitivity
 
 __all__ = ["ALPHA", "DECISION_RULE", "SCHEME_BLOCKS", "SCHEME_DRAWS", "SCHEME_EPISODES",
@@ -63,7 +64,8 @@ DECISION_RULE = (
     "states, or a threshold of our own design) is reproduced when its bootstrap p-value "
     "(1 + replicates where it fails) / (1 + replicates) is at most 0.05 after Holm's "
     "correction over the study's claims; a level check against a human number (a human band) "
-    "passes unless it fails with 95 % confidence (p_holds <= 0.05, the model is not shown to "
+    "or a tolerance (e.g. \"rejection does not rise with the offer\") passes unless it fails "
+    "with 95 % confidence (p_holds <= 0.05, the model is not shown to "
     "differ from humans there). A statistic undefined in a replicate counts as failing there. "
     "Checks of a policy without data behind it (the learned network) are decided on the point "
     "estimate: they are the imitation check, not evidence about the LLM.")
@@ -179,8 +181,8 @@ class Replicates:
 
 
 def is_claim(finding: Finding) -> bool:
-    """Whether a check is a claim (confirmed with confidence) rather than a level check."""
-    return finding.origin != HUMAN_BAND or bool(finding.direction)
+    """Whether a check is a claim to confirm with confidence (``test == "confirm"``)."""
+    return finding.test == CONFIRM
 
 
 def _key(f: Finding) -> tuple[str, str]:
