@@ -14,6 +14,24 @@ def test_recovers_the_human_logistic_curve():
     assert fit.threshold == pytest.approx(1.59 / 10.42, abs=1e-4)
 
 
+def test_the_irls_fit_is_statsmodels_fractional_logit():
+    # fit_logistic runs its own IRLS (statsmodels' set-up cost dominated the findings'
+    # bootstrap); it must give statsmodels' estimates on noisy, flat and steep curves.
+    import statsmodels.api as sm
+    rng = np.random.default_rng(0)
+    curves = [np.clip(expit(a + b * S) + rng.normal(0, 0.05, S.size), 0, 1)
+              for a, b in rng.normal([0, -5], [2, 5], size=(40, 2))]
+    curves += [np.full(21, 0.4), expit(3 - 30 * S), np.r_[np.ones(10), np.zeros(11)] * 0.9]
+    for p in curves:
+        ours = fit_logistic(S, p)
+        ref = sm.GLM(p, sm.add_constant(S), family=sm.families.Binomial()).fit().params
+        if ours.slope is None:
+            assert abs(ref[1]) > 1e3 or not np.isfinite(ref).all()
+            continue
+        assert ours.intercept == pytest.approx(ref[0], abs=1e-6)
+        assert ours.slope == pytest.approx(ref[1], abs=1e-6)
+
+
 def test_flat_curve_has_no_threshold():
     fit = fit_logistic(S, np.full(21, 0.4))
     assert fit.threshold is None and fit.slope == pytest.approx(0.0, abs=1e-6)

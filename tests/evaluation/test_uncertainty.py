@@ -18,6 +18,7 @@ from subrational.evaluation.uncertainty import (
     SCHEME_EPISODES,
     Replicates,
     decide,
+    holm,
 )
 from subrational.experiments.core import state_key
 from subrational.experiments.registry import make
@@ -119,3 +120,12 @@ def test_an_undefined_statistic_counts_as_failing_in_its_replicate():
                   n, units=10, scheme="x")[0]
     assert none.outcome == "not assessed" and none.reproduced is None
     assert json.dumps(none.interval) == "null"
+
+
+def test_holm_is_statsmodels_holm():
+    from statsmodels.stats.multitest import multipletests
+    rng = np.random.default_rng(0)
+    for m in (1, 2, 5, 12):
+        for _ in range(20):
+            p = rng.uniform(0, 0.2, m) ** 2
+            assert holm(p) == pytest.approx(multipletests(p, method="holm")[1])

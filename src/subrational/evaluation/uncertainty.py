@@ -39,7 +39,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from statsmodels.stats.multitest import multipletests
 
 from ..experiments.core import Persona, Policy, state_key
 from ..experiments.rollout import Trajectory
@@ -48,7 +47,7 @@ from .records import CONFIRM, DEMONSTRATIONS, Analysis, Finding
 from .sensitivity import failure_sensitivity
 
 __all__ = ["ALPHA", "DECISION_RULE", "SCHEME_BLOCKS", "SCHEME_DRAWS", "SCHEME_EPISODES",
-           "Replicates", "assess", "decide", "is_claim"]
+           "Replicates", "assess", "decide", "holm", "is_claim"]
 
 ALPHA = 0.05
 """Family-wise error rate of a study's claims, and the level of the level checks."""
@@ -180,6 +179,22 @@ class Replicates:
         return rep
 
 
+def holm(p_values: Sequence[float]) -> np.ndarray:
+    """Holm's step-down adjusted p-values (Holm 1979).
+
+    The same numbers as statsmodels' ``multipletests(p, method="holm")[1]`` (a test checks
+    it), which also runs a full garbage collection on every call: a quarter of a second, paid
+    once per study and replicate study in the simulations.
+    """
+    p = np.asarray(p_values, dtype=float)
+    order = np.argsort(p)
+    m = len(p)
+    stepped = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    out = np.empty(m)
+    out[order] = np.minimum(stepped, 1.0)
+    return out
+
+
 def is_claim(finding: Finding) -> bool:
     """Whether a check is a claim to confirm with confidence (``test == "confirm"``)."""
     return finding.test == CONFIRM
@@ -230,9 +245,9 @@ def decide(findings: Sequence[Finding], replicates: Mapping[tuple[str, str], lis
         out.append(g)
     if claim_p:
         idx = list(claim_p)
-        reject, adjusted, *_ = multipletests([claim_p[i] for i in idx], alpha=alpha,
-                                             method="holm")
-        for i, ok, p in zip(idx, reject, adjusted, strict=True):
+        adjusted = holm([claim_p[i] for i in idx])
+        for i, p in zip(idx, adjusted, strict=True):
+            ok = p <= alpha
             out[i] = dataclasses.replace(out[i], reproduced=bool(ok), p_value=float(p),
                                          outcome="confirmed" if ok else "not confirmed")
     return out
