@@ -17,6 +17,11 @@ Modes beyond a plain chat server (all off by default):
   ``reasoning_effort``, bills ``reasoning_tokens`` hidden tokens per answer out of the budget
   (an answer cut off by the budget comes back empty with ``finish_reason`` "length") and
   reports them in ``usage.completion_tokens_details``.
+* ``local_reasoning=True``: a reasoning model on vLLM or llama.cpp. It takes every setting,
+  writes ``reasoning_tokens`` of reasoning before the answer, in ``message.reasoning_content``,
+  out of ``max_tokens`` (an answer cut off by it comes back empty with ``finish_reason``
+  "length"), and does not count them in ``usage``; its first token is reasoning.
+* ``max_context=N``: refuses a budget that does not fit N tokens with vLLM's HTTP 400.
 * ``json_schema=True``: honours ``response_format`` of type ``json_schema`` and answers
   ``{"reasoning": ..., "answer": ...}`` with the answer drawn among the schema's enum;
   ``reject_response_format=True`` refuses it with a 400 instead.
@@ -100,6 +105,8 @@ class FakeOpenAIServer:
         max_logprobs: Most ``top_logprobs`` allowed (vLLM's HTTP 400 above it).
         reject_fields: Request fields refused with HTTP 400.
         usage_details: Report cached and reasoning tokens in ``usage``.
+        local_reasoning: Behave like a reasoning model on a local server (module docstring).
+        max_context: The model's context length in tokens (vLLM's HTTP 400 beyond it).
 
     Attributes:
         requests: Chat requests received (429s and errors included).
@@ -121,7 +128,8 @@ class FakeOpenAIServer:
                  model_info: dict[str, Any] | None = None, reasoning: bool = False,
                  reasoning_tokens: int = 48, json_schema: bool = False,
                  reject_response_format: bool = False, max_logprobs: int | None = None,
-                 reject_fields: Sequence[str] = (), usage_details: bool = False) -> None:
+                 reject_fields: Sequence[str] = (), usage_details: bool = False,
+                 local_reasoning: bool = False, max_context: int | None = None) -> None:
         unknown = set(faults) - set(FAULTS)
         assert not unknown, f"unknown fault kinds {unknown}; choose from {FAULTS}"
         self.handler = handler
@@ -149,6 +157,8 @@ class FakeOpenAIServer:
         self.max_logprobs = max_logprobs
         self.reject_fields = tuple(reject_fields)
         self.usage_details = usage_details or reasoning
+        self.local_reasoning = local_reasoning
+        self.max_context = max_context
         self.listings = 0
         self._seen_prefixes: set[str] = set()
         self.injected: Counter[str] = Counter()
@@ -237,6 +247,8 @@ class FakeOpenAIServer:
         n = int(body.get("n") or 1)
         hidden = self._hidden_tokens(body)
         choices = [self._choice(body, dist, ranked, i, hidden, fault) for i in range(n)]
+        if self.local_reasoning:
+            choices = [self._reasoned(body, c) for c in choices]
         prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in body["messages"])
         completion_tokens = sum(len(c["message"]["content"].split()) for c in choices) \
             + hidden * n
@@ -259,6 +271,17 @@ class FakeOpenAIServer:
             "choices": [] if fault == "empty-choices" else choices,
             "usage": usage,
         }
+
+    def _reasoned(self, body: dict[str, Any], choice: dict[str, Any]) -> dict[str, Any]:
+        """A choice of a local reasoning model: reasoning first, out of ``max_tokens``."""
+        budget = int(body.get("max_tokens") or body.get("max_completion_tokens") or 10**9)
+        message = choice["message"]
+        answer = message["content"]
+        thought = min(budget, self.reasoning_tokens)
+        message["reasoning_content"] = " ".join(["think"] * thought)
+        if _scoring(body) or budget < self.reasoning_tokens + len(answer.split()):
+            message["content"], choice["finish_reason"] = "", "length"
+        return choice
 
     def _hidden_tokens(self, body: dict[str, Any]) -> int:
         if not self.reasoning:
@@ -322,6 +345,13 @@ class FakeOpenAIServer:
         if self.max_logprobs is not None and body.get("logprobs") and asked > self.max_logprobs:
             return (f"Requested sample logprobs of {asked}, which is greater than max allowed: "
                     f"{self.max_logprobs}")
+        budget = body.get("max_tokens") or body.get("max_completion_tokens") or 0
+        prompt = sum(len(str(m.get("content", "")).split()) for m in body.get("messages", []))
+        if self.max_context is not None and budget + prompt > self.max_context:
+            return (f"'max_tokens' or 'max_completion_tokens' is too large: {budget}. This "
+                    f"model's maximum context length is {self.max_context} tokens and your "
+                    f"request has {prompt} input tokens ({budget} > {self.max_context} - "
+                    f"{prompt}).")
         if self.reasoning:
             return _reasoning_refusal(body)
         return None

@@ -204,3 +204,32 @@ def test_openai_hosts_keep_their_old_cache_identity():
     structured = OpenAIBackend("gpt-4o-mini", base_url="https://api.openai.com/v1",
                                offline=True)
     assert structured.fingerprint()["answers"] == "json-schema"  # auto: the table says so
+
+
+def test_a_local_reasoning_model_is_found_out_from_its_reply_and_given_the_budget():
+    notices: list[str] = []
+    with FakeOpenAIServer(lambda m: EVEN, local_reasoning=True, reasoning_tokens=300) as srv:
+        b = make(srv, "qwen3-8b", notices, max_concurrency=1, answers="text")
+        texts = b.generate(draws(3))
+        budgets = [body["max_tokens"] for body in srv.bodies]
+        with pytest.raises(LogprobsUnavailableError, match="its first token is reasoning"):
+            b.score([ScoreRequest(prompt(), OPTIONS)])
+    assert budgets == [160] + [160 + DEFAULT_REASONING_BUDGET] * 3  # asked again at once
+    assert all(t.splitlines()[-1] in ("Answer: Accept", "Answer: Reject") for t in texts)
+    assert notices == [f"qwen3-8b reasons before it answers (its replies say so): its "
+                       f"completion budget gets {DEFAULT_REASONING_BUDGET} tokens on top of "
+                       "max_tokens"]
+    assert b.retry_counts() == {}
+
+
+def test_a_budget_beyond_the_context_is_not_taken_for_a_reasoning_model():
+    with FakeOpenAIServer(lambda m: EVEN, local_reasoning=True, reasoning_tokens=300,
+                          max_context=4096) as srv:
+        b = make(srv, "qwen3-8b", max_concurrency=1, answers="text")
+        with pytest.raises(BackendError) as info:
+            b.generate(draws(1))
+        assert [body["max_tokens"] for body in srv.bodies] == [160, 8352]
+    text = str(info.value)
+    assert "'max_tokens' or 'max_completion_tokens' is too large: 8352" in text
+    assert text.endswith("; lower --max-tokens or --reasoning-budget (now 8192) to fit the "
+                         "model's context")

@@ -65,8 +65,10 @@ from .openai_loop import MAX_BACKOFF, RequestLoop, Slot, openai_sdk, run_sync
 from .openai_settings import RequestSettings
 from .replies import (
     BadReply,
+    answer_cut_off,
     first_choice,
     first_token_candidates,
+    hidden_reasoning,
     option_logprobs,
     reasons_first,
     reply_json,
@@ -445,7 +447,9 @@ class OpenAIBackend(Backend):
         """The texts of a job's requests: one request with ``n``, or one per draw.
 
         A server that returns fewer choices than ``n`` is asked for the rest with the next
-        draw's seed (and is then asked one draw at a time).
+        draw's seed (and is then asked one draw at a time). A reply that shows hidden reasoning
+        from a model not known to reason teaches the settings so (said once); if that
+        reasoning left no room for the answer, the request is sent again with the budget.
         """
         texts: list[str] = []
         while len(texts) < len(job):
@@ -455,6 +459,10 @@ class OpenAIBackend(Backend):
                 temperature=request.temperature, max_tokens=request.max_tokens,
                 seed=request.seed, n=n, options=request.options)
             data = await self._post(client, request, slot, **params)
+            if not self.settings.caps.reasoning and hidden_reasoning(data):
+                self.settings.learn_reasoning()
+                if answer_cut_off(data):
+                    continue  # asked again at once, with the reasoning budget
             got = reply_texts(data, n, structured="response_format" in params,
                               reasoning=self.settings.caps.reasoning)
             if n > 1 and len(got) < n:

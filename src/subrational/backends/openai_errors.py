@@ -9,6 +9,7 @@ echoes it back.
 from __future__ import annotations
 
 import os
+import re
 from typing import TYPE_CHECKING, Any
 
 from ..errors import (
@@ -95,4 +96,9 @@ def translate(exc: Exception, backend: OpenAIBackend, *, attempts: int = 1,
     if status == 400 and "logprob" in detail.lower():
         evidence = f"{url} refused log-probabilities with HTTP 400 ({detail})"
         return LogprobsUnavailableError(f"{evidence}; use --method sample", evidence=evidence)
-    return BackendError(f"{url} refused the request (HTTP {status}): {detail}")
+    hint = ""
+    if status == 400 and re.search(r"context length|too large|maximum context", detail, re.I):
+        budget = backend.settings.reasoning_budget if backend.settings.caps.reasoning else 0
+        hint = ("; lower --max-tokens" + (f" or --reasoning-budget (now {budget})" if budget
+                                          else "") + " to fit the model's context")
+    return BackendError(f"{url} refused the request (HTTP {status}): {detail}{hint}")

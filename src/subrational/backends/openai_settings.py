@@ -47,6 +47,7 @@ EXTRAS: dict[str, dict[str, float]] = {
 disables it on that server)."""
 
 _CANONICAL = {"repeat_penalty": "repetition_penalty"}  # llama.cpp's name of the same setting
+_UNSUPPORTED = re.compile(r"\b(?:not |un)supported\b|\binstead\b", re.IGNORECASE)
 _LIMIT = re.compile(r"max(?:imum)?\s+allowed\W*(\d+)", re.IGNORECASE)
 _DROPPABLE = {"top_p", "presence_penalty", "frequency_penalty", "seed", "reasoning_effort",
               *(k for extras in EXTRAS.values() for k in extras)}
@@ -198,6 +199,8 @@ class RequestSettings:
                       f"alternative log-probabilities (asked for {asked}); scoring with "
                       f"{self.top_logprobs}: an option outside them gets no probability")
             return True
+        if name == "max_tokens" and not _UNSUPPORTED.search(message):
+            return False  # a budget too large for the context, say: not a refusal of the name
         if name == "max_tokens":
             # Only OpenAI's reasoning models refuse max_tokens, and they refuse a temperature,
             # top_p and penalties too: one refusal instead of four.
@@ -234,6 +237,14 @@ class RequestSettings:
                       "default applies)")
             return True
         return False
+
+    def learn_reasoning(self) -> None:
+        """The replies show hidden reasoning: give the completion budget the reasoning budget."""
+        if not self.caps.reasoning:
+            self.caps = replace(self.caps, reasoning=True)
+            self._say("reasoning", f"{self.model} reasons before it answers (its replies say "
+                      f"so): its completion budget gets {self.reasoning_budget} tokens on top "
+                      "of max_tokens")
 
     def unscorable(self, why: str) -> LogprobsUnavailableError:
         """The error that sends a study to the sample method, saying why."""

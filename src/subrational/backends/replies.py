@@ -23,7 +23,8 @@ from typing import Any
 
 __all__ = ["BadReply", "reply_json", "first_choice", "first_token_candidates", "option_logprobs",
            "reasons_first", "reply_text",
-           "reply_texts", "answer_format", "structured_text", "reply_usage", "USAGE_KEYS"]
+           "reply_texts", "answer_format", "structured_text", "reply_usage", "hidden_reasoning",
+           "answer_cut_off", "USAGE_KEYS"]
 
 USAGE_KEYS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens")
 CUT_OFF = "(the answer was cut off at the token limit)"
@@ -139,8 +140,7 @@ def reasons_first(choice: dict[str, Any]) -> bool:
     message = choice.get("message")
     if not isinstance(message, dict):
         return False
-    if any(isinstance(message.get(k), str) and message[k].strip()
-           for k in ("reasoning_content", "reasoning")):
+    if _reasoning_part(message):
         return True
     content = message.get("content")
     return isinstance(content, str) and content.lstrip().startswith("<think")
@@ -183,6 +183,33 @@ def reply_texts(data: dict[str, Any], n: int, *, structured: bool = False,
         text = reply_text(choice)
         texts.append(structured_text(text) if structured else text)
     return texts
+
+
+def hidden_reasoning(data: dict[str, Any]) -> bool:
+    """Whether a reply shows the model reasoning before it answers.
+
+    Reasoning tokens in ``usage``, or a ``reasoning_content`` (vLLM, DeepSeek) or ``reasoning``
+    part in a choice's message.
+    """
+    if reply_usage(data)["reasoning_tokens"] > 0:
+        return True
+    choices = data.get("choices")
+    return isinstance(choices, list) and any(
+        isinstance(c, dict) and _reasoning_part(c.get("message")) for c in choices)
+
+
+def answer_cut_off(data: dict[str, Any]) -> bool:
+    """Whether a choice came back empty because the token limit was reached."""
+    choices = data.get("choices")
+    return isinstance(choices, list) and any(
+        isinstance(c, dict) and c.get("finish_reason") == "length" and not _content(c)
+        for c in choices)
+
+
+def _reasoning_part(message: Any) -> bool:
+    return isinstance(message, dict) and any(
+        isinstance(message.get(k), str) and message[k].strip()
+        for k in ("reasoning_content", "reasoning"))
 
 
 def _content(choice: dict[str, Any]) -> str:
