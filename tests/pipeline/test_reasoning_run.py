@@ -71,3 +71,16 @@ def test_an_unknown_reasoning_model_falls_back_to_sampling_and_the_report_says_w
     [note] = [n for n in exp["notes"] if "fell back" in n]
     assert "acme-thinker cannot be scored: it refuses max_tokens" in note
     assert note in (tmp_path / "r" / "report.html").read_text()
+
+
+def test_a_model_the_server_does_not_serve_stops_the_run_before_any_call(tmp_path, capsys):
+    with FakeOpenAIServer(human_like, models=("SmolLM2-135M-Instruct",),
+                          owned_by="llamacpp") as srv:
+        code = main(["run", "ultimatum", "--model", "openai:gpt-4o", "--base-url",
+                     srv.base_url, "--persona", "fair", *SMALL, "--out", str(tmp_path / "r")])
+        assert srv.requests == 0
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert err == (f"subrational: error: the server at {srv.base_url} does not serve 'gpt-4o'; "
+                   "it lists SmolLM2-135M-Instruct: use --model openai:<one of them>\n")
+    assert not (tmp_path / "r").exists()  # refused before the run directory was claimed

@@ -26,7 +26,7 @@ pipeline does so before any call), and reads the listing here:
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,7 +170,3 @@ def write_record(base_url: str, model: str, served: ServedModel) -> None:
     except (OSError, PathError):
         pass
 
-
-def listed_ids(body: Any) -> Sequence[str]:
-    """The model ids of a ``GET /models`` reply (for messages and tests)."""
-    return [e["id"] for e in _entries(body)]
