@@ -41,7 +41,8 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--max-tokens", type=int, help="tokens per sampled answer (160)")
     run.add_argument("--answers", help="API models, --method sample: structured (a JSON "
                      "schema with the options as an enum), text (the paper's free text) or auto "
-                     "(default: structured where the model or server is known to support it)")
+                     "(default: structured for reasoning models known to take it, and on vLLM "
+                     "and SGLang)")
     run.add_argument("--reasoning-effort", help="reasoning models: reasoning_effort to send "
                      "(none, minimal, low, medium, high, xhigh; default: the model's own)")
     run.add_argument("--reasoning-budget", type=int, help="reasoning models: completion tokens "

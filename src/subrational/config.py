@@ -102,8 +102,8 @@ class RunConfig(BaseModel):
         imports: Python files or modules to import first (they register your own experiments).
         answers: How the sample method asks an API model for its answer: ``structured`` (a
             JSON schema ``{reasoning, answer}`` with the options as an enum), ``text`` (the
-            free text of the paper, read by the strict parser) or ``auto`` (structured where
-            the model or server is known to support it).
+            free text of the paper, read by the strict parser) or ``auto`` (structured for
+            reasoning models known to take the schema, and on vLLM and SGLang).
         reasoning_effort: ``reasoning_effort`` sent to reasoning models that take it
             (``none`` to ``xhigh``); unset: the model's own default.
         reasoning_budget: Completion tokens a reasoning model gets on top of ``max_tokens``

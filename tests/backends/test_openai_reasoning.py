@@ -201,9 +201,10 @@ def test_openai_hosts_keep_their_old_cache_identity():
                       answers="text")
     assert b.fingerprint() == {"backend": "openai", "model": "gpt-4o-mini",
                                "base_url": "https://api.openai.com/v1"}
-    structured = OpenAIBackend("gpt-4o-mini", base_url="https://api.openai.com/v1",
-                               offline=True)
-    assert structured.fingerprint()["answers"] == "json-schema"  # auto: the table says so
+    auto = OpenAIBackend("gpt-4o-mini", base_url="https://api.openai.com/v1", offline=True)
+    assert "answers" not in auto.fingerprint()  # auto: a scorable model keeps free text
+    reasoning = OpenAIBackend("o3-mini", base_url="https://api.openai.com/v1", offline=True)
+    assert reasoning.fingerprint()["answers"] == "json-schema"  # auto: its only path
 
 
 def test_a_local_reasoning_model_is_found_out_from_its_reply_and_given_the_budget():

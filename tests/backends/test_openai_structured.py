@@ -55,7 +55,7 @@ def make(srv: FakeOpenAIServer, model: str = "m", notices: list[str] | None = No
 
 def test_structured_answers_send_the_options_as_an_enum_and_parse_strictly():
     with FakeOpenAIServer(lambda m: STRAY, json_schema=True) as srv:
-        structured = make(srv, "gpt-4o-mini").generate(draws(20))  # auto: the table says so
+        structured = make(srv, "gpt-4o-mini", answers="structured").generate(draws(20))
         schema = srv.bodies[0]["response_format"]["json_schema"]["schema"]
         free = make(srv, "gpt-4o-mini", answers="text").generate(draws(20))
         assert "response_format" not in srv.bodies[-1]
@@ -159,3 +159,17 @@ def test_backends_without_an_api_report_zeros_per_request():
     assert scripted.last_usage() == [dict.fromkeys(USAGE_KEYS, 0)] * 3
     assert scripted.usage_totals() == {**dict.fromkeys(USAGE_KEYS, 0), "calls": 0}
     assert json.dumps(scripted.diagnostics()) == "{}"
+
+
+@pytest.mark.parametrize(("model", "owned_by", "structured"), [
+    ("o3-mini", "fake", True),  # a reasoning model that takes the schema: sampling is its path
+    ("gpt-4o-mini", "fake", False),  # scorable: its sampled answers keep the free text
+    ("local-model", "vllm", True),  # vLLM and SGLang enforce the schema
+    ("local-model", "llamacpp", False),
+])
+def test_auto_answers_are_structured_where_they_help(model, owned_by, structured):
+    with FakeOpenAIServer(models=(model,), owned_by=owned_by) as srv:
+        b = make(srv, model)
+        b.fingerprint()
+        b.generate(draws(1))
+        assert ("response_format" in srv.bodies[0]) is structured

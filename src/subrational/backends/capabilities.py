@@ -30,8 +30,10 @@ __all__ = ["ModelCapabilities", "CHAT_MODEL", "SHIPPED", "ANSWER_MODES", "REASON
 
 ANSWER_MODES = ("auto", "structured", "text")
 """How sampled answers are asked for: ``structured`` (a JSON schema with the options as an
-enum), ``text`` (the free text the prompt asks for) or ``auto`` (structured where the table
-says the model supports it)."""
+enum), ``text`` (the free text the prompt asks for) or ``auto``: structured for a model the
+table says takes the schema but cannot be scored (a reasoning model, whose only path is the
+sample method), and on vLLM and SGLang; text elsewhere, so that a scorable model's sampled
+answers keep the paper's free text and their cache keys."""
 
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 """Values of ``reasoning_effort`` (sent only when chosen; each model accepts some of them)."""
@@ -59,7 +61,7 @@ class ModelCapabilities:
             gets the reasoning budget on top of ``max_tokens``.
         reasoning_effort: Accepts ``reasoning_effort``.
         structured_answers: Accepts ``response_format`` of type ``json_schema`` (``auto``
-            answers are structured).
+            answers of a model that cannot be scored are then structured).
     """
 
     max_completion_tokens: bool = False

@@ -118,8 +118,8 @@ class OpenAIBackend(Backend):
         retry_backoff: Seconds before the first retry; doubled each time, at most 8.
         top_logprobs: Alternatives asked for when scoring (0 to 20).
         answers: Sampled answers as ``structured`` JSON, free ``text``, or ``auto``
-            (structured where the capability table says the model takes a JSON schema, or the
-            server is vLLM or SGLang).
+            (structured for a reasoning model the table says takes a JSON schema, and on vLLM
+            and SGLang: :data:`.capabilities.ANSWER_MODES`).
         reasoning_effort: ``reasoning_effort`` sent to models that take it (default: none
             sent, the model's own default applies).
         reasoning_budget: Completion tokens a reasoning model gets on top of the answer's

@@ -96,8 +96,9 @@ class RequestSettings:
     def set_kind(self, kind: str) -> None:
         """The server's kind (before the first request); resolves ``auto`` answers."""
         self.kind = kind
-        if self.answers == "auto":
-            self.structured = self.caps.structured_answers or kind in ("vllm", "sglang")
+        if self.answers == "auto":  # see capabilities.ANSWER_MODES
+            self.structured = (self.caps.structured_answers and not self.caps.logprobs) or \
+                kind in ("vllm", "sglang")
 
     # --- what is sent ---------------------------------------------------------------------
 
