@@ -39,6 +39,17 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--samples", type=int, help="draws per cell for --method sample (10)")
     run.add_argument("--temperature", type=float, help="sampling temperature (1.0)")
     run.add_argument("--max-tokens", type=int, help="tokens per sampled answer (160)")
+    run.add_argument("--answers", help="API models, --method sample: structured (a JSON "
+                     "schema with the options as an enum), text (the paper's free text) or auto "
+                     "(default: structured for reasoning models known to take it, and on vLLM "
+                     "and SGLang)")
+    run.add_argument("--reasoning-effort", help="reasoning models: reasoning_effort to send "
+                     "(none, minimal, low, medium, high, xhigh; default: the model's own)")
+    run.add_argument("--reasoning-budget", type=int, help="reasoning models: completion tokens "
+                     "for hidden reasoning on top of --max-tokens (8192; unused ones are free)")
+    run.add_argument("--draws-per-request", type=int, help="API models, --method sample: draws "
+                     "of one cell per request with the API's n (1: one request and seed per "
+                     "draw)")
     run.add_argument("--smoothing", help="targets of --method sample: jeffreys (default: 1/2 "
                      "pseudo-draw per action, after pooling wordings and orders) or none")
     run.add_argument("--persona", action="append", dest="personas",

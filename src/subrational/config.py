@@ -23,6 +23,12 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
+from .backends.capabilities import (
+    ANSWER_MODES,
+    DEFAULT_REASONING_BUDGET,
+    REASONING_EFFORTS,
+    parse_table,
+)
 from .backends.hf import DTYPES
 from .backends.registry import DEFAULT_MODEL, parse_model
 from .elicitation.elicit import METHODS
@@ -43,6 +49,8 @@ LIMITS: dict[str, tuple[int, int, str]] = {
     "bootstrap": (1, 10_000, " replications"),
     "max_concurrency": (1, 1_024, " requests at once"),
     "paraphrases": (1, 100, " wordings"),
+    "reasoning_budget": (0, 131_072, " tokens of hidden reasoning on top of --max-tokens"),
+    "draws_per_request": (1, 128, " draws in one request (the API's n)"),
 }
 """(lowest, highest, unit) of each integer setting: the upper bounds keep a run within what one
 machine can hold and finish (a million samples per cell would build every request first)."""
@@ -55,7 +63,7 @@ MAX_TIMEOUT = 3600.0
 """Upper bound of ``timeout`` in seconds (design choice: an hour per request is never meant)."""
 
 
-_CHOICES = {"method": METHODS, "smoothing": SMOOTHINGS, "loss": LOSSES}
+_CHOICES = {"method": METHODS, "smoothing": SMOOTHINGS, "loss": LOSSES, "answers": ANSWER_MODES}
 """Settings that name one of a fixed set (an unknown name gets a did-you-mean)."""
 
 class RunConfig(BaseModel):
@@ -94,6 +102,20 @@ class RunConfig(BaseModel):
             rounding is as large as the effects; bfloat16 on a GPU or for larger models),
             ``float32`` or ``bfloat16``.
         imports: Python files or modules to import first (they register your own experiments).
+        answers: How the sample method asks an API model for its answer: ``structured`` (a
+            JSON schema ``{reasoning, answer}`` with the options as an enum), ``text`` (the
+            free text of the paper, read by the strict parser) or ``auto`` (structured for
+            reasoning models known to take the schema, and on vLLM and SGLang).
+        reasoning_effort: ``reasoning_effort`` sent to reasoning models that take it
+            (``none`` to ``xhigh``); unset: the model's own default.
+        reasoning_budget: Completion tokens a reasoning model gets on top of ``max_tokens``
+            for its hidden reasoning (8192; tokens not used are not billed).
+        draws_per_request: Draws of one cell asked for in one API request (``n``); 1 keeps
+            one request, and one seed, per draw.
+        model_capabilities: Entries of the per-model capability table, ``{pattern: {field:
+            bool}}``, consulted before the shipped table (see
+            :mod:`subrational.backends.capabilities`), e.g. ``{"my-reasoner*": {"logprobs":
+            false, "max_completion_tokens": true}}``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -119,6 +141,11 @@ class RunConfig(BaseModel):
     timeout: float = 60.0
     dtype: str = "auto"
     imports: list[str] = Field(default_factory=list)
+    answers: str = "auto"
+    reasoning_effort: str | None = None
+    reasoning_budget: StrictInt = DEFAULT_REASONING_BUDGET
+    draws_per_request: StrictInt = 1
+    model_capabilities: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator(*_CHOICES)
     @classmethod
@@ -163,6 +190,19 @@ class RunConfig(BaseModel):
     def _dtype(cls, v: str) -> str:
         if v not in DTYPES:
             raise ValueError(f"must be one of {', '.join(DTYPES)}; got {v!r}")
+        return v
+
+    @field_validator("reasoning_effort")
+    @classmethod
+    def _reasoning_effort(cls, v: str | None) -> str | None:
+        if v is not None and v not in REASONING_EFFORTS:
+            raise ValueError(f"must be one of {', '.join(REASONING_EFFORTS)}; got {v!r}")
+        return v
+
+    @field_validator("model_capabilities", mode="before")
+    @classmethod
+    def _model_capabilities(cls, v: Any) -> Any:
+        parse_table(v)  # one line naming the pattern and the field
         return v
 
     @field_validator("temperature")

@@ -96,19 +96,23 @@ class RunResult:
 def build_backend(config: RunConfig) -> Backend:
     """The backend for ``config.model``, checked cheaply (model file, key) but not loaded.
 
-    Settings the user chose (``--base-url``, a ``--dtype`` other than auto, a ``--timeout``
-    other than the default) must be ones the backend takes; run-wide ones (concurrency, offline)
-    go to each backend that uses them.
+    Settings the user chose (``--base-url``, a ``--dtype`` other than auto, a ``--timeout``,
+    ``--answers`` or reasoning setting other than the default) must be ones the backend takes;
+    run-wide ones (concurrency, offline, the capability table) go to each backend that uses
+    them.
     """
     chosen: dict[str, Any] = {}
     if config.base_url:
         chosen["base_url"] = config.base_url
     if config.dtype != "auto":
         chosen["dtype"] = config.dtype
-    if config.timeout != RunConfig.model_fields["timeout"].default:
-        chosen["timeout"] = config.timeout
+    for key in ("timeout", "answers", "reasoning_effort", "reasoning_budget",
+                "draws_per_request"):
+        if getattr(config, key) != RunConfig.model_fields[key].default:
+            chosen[key] = getattr(config, key)
     shared = {"max_concurrency": config.max_concurrency, "batch_size": config.max_concurrency,
-              "offline": config.offline, "timeout": config.timeout}
+              "offline": config.offline, "timeout": config.timeout,
+              "model_capabilities": config.model_capabilities}
     backend = create_backend(config.model, shared=shared, **chosen)
     backend.fingerprint()  # fail fast on a missing model file before any work
     return backend

@@ -193,12 +193,17 @@ def test_key_never_leaks_into_identity(monkeypatch: pytest.MonkeyPatch) -> None:
         assert srv.requests == 1
     for text in (repr(b), json.dumps(b.fingerprint()), b.describe(), str(vars(b))):
         assert SECRET not in text
+    # A server of unknown kind is sent OpenAI's neutral sampling settings, which are part of
+    # the identity (its own defaults may differ); its listing adds nothing to the identity.
     assert b.fingerprint() == {"backend": "openai", "model": "fake-model",
-                               "base_url": srv.base_url}
+                               "base_url": srv.base_url,
+                               "sampling": {"frequency_penalty": 0.0, "presence_penalty": 0.0,
+                                            "top_p": 1.0}}
 
 
 def test_fingerprint_strips_credentials_from_url() -> None:
-    b = OpenAIBackend("m", base_url="https://user:pa55@example.com:8443/v1/?token=x")
+    b = OpenAIBackend("m", base_url="https://user:pa55@example.com:8443/v1/?token=x",
+                      offline=True)  # offline: the fingerprint asks no server
     assert b.fingerprint()["base_url"] == "https://example.com:8443/v1"
     assert "pa55" not in repr(b)
 

@@ -9,15 +9,27 @@ What counts as an answer is decided in one place, :func:`invalid_scores` and :fu
 a backend retries a reply they reject, and the cache never stores one. A backend whose batch
 fails part-way attaches the results that did finish to the error it raises
 (:func:`attach_completed`), so that the cache keeps them.
+
+**Usage contract** (the same for every backend). :meth:`Backend.last_usage` is one dict per
+request of the most recent ``score`` or ``generate`` call, in request order, with exactly the
+keys :data:`USAGE_KEYS`: ``input_tokens`` (prompt tokens billed), ``cached_input_tokens`` (the
+part of them a prompt cache served), ``output_tokens`` (every generated token billed as
+output, hidden reasoning included) and ``reasoning_tokens`` (the hidden part of them); 0 where
+the API reports none. The tokens of every attempt that got an answer from the API are counted
+(a retried reply that was no answer was still billed); a request that several draws shared
+(``n`` > 1) carries them all on its first request. :meth:`Backend.usage_totals` adds them up
+over the backend's life, plus ``calls``: requests sent to the API (a retried request counts
+once). Backends without a billed API (in-process, scripted) report zeros.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 __all__ = [
     "Message",
@@ -31,7 +43,30 @@ __all__ = [
     "invalid_text",
     "attach_completed",
     "completed_results",
+    "USAGE_KEYS",
+    "zero_usage",
 ]
+
+USAGE_KEYS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens")
+"""The keys of one request's usage (see the module docstring)."""
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def zero_usage() -> dict[str, int]:
+    """One request's usage when nothing was billed: every key of :data:`USAGE_KEYS` at 0."""
+    return dict.fromkeys(USAGE_KEYS, 0)
+
+
+def _counting_requests(method: F) -> F:
+    """``method`` that first notes how many requests it was given (for the zero usage)."""
+    @functools.wraps(method)
+    def counted(self: Backend, requests: Sequence[Any]) -> Any:
+        self._requests_in_last_call = len(requests)
+        return method(self, requests)
+
+    counted._counts_requests = True  # type: ignore[attr-defined]
+    return counted  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -129,6 +164,16 @@ class Backend(ABC):
     """Base class of model backends. Subclasses set :attr:`name` and implement two methods."""
 
     name: ClassVar[str]
+    _requests_in_last_call = 0
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A subclass's score and generate note their request count, so that the default
+        # last_usage() has one zero dict per request without each backend's help.
+        super().__init_subclass__(**kwargs)
+        for method in ("score", "generate"):
+            own = cls.__dict__.get(method)
+            if callable(own) and not getattr(own, "_counts_requests", False):
+                setattr(cls, method, _counting_requests(own))
 
     def __init__(self, model: str) -> None:
         self.model = model
@@ -162,6 +207,25 @@ class Backend(ABC):
 
     def retry_counts(self) -> dict[str, int]:
         """Retries so far by kind (``http-503``, ``timeout``, ``invalid-json``, ...); none here."""
+        return {}
+
+    def last_usage(self) -> list[dict[str, int]]:
+        """Tokens of each request of the last ``score``/``generate`` call (module docstring).
+
+        Zeros here: a backend without a billed API.
+        """
+        return [zero_usage() for _ in range(self._requests_in_last_call)]
+
+    def usage_totals(self) -> dict[str, int]:
+        """The :data:`USAGE_KEYS` summed over the backend's life, plus ``calls``; zeros here."""
+        return {**zero_usage(), "calls": 0}
+
+    def diagnostics(self) -> dict[str, Any]:
+        """What the backend learnt about the model and the server while it ran, JSON-safe.
+
+        Not part of the fingerprint (it changes as calls are made); for the manifest and for
+        a user who wants to know what was sent. Empty here.
+        """
         return {}
 
 

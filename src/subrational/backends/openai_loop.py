@@ -1,0 +1,203 @@
+"""The request loop of the openai backend: requests in flight, retries, adaptations.
+
+Design:
+
+* **One async core, a thin sync entry point.** :meth:`RequestLoop.run` runs one ``asyncio``
+  gather of jobs over an ``AsyncOpenAI`` client, bounded by a semaphore of
+  ``max_concurrency``. The client is created inside each event-loop run and closed at its
+  end, because an async HTTP client is bound to the loop that created it; this keeps repeated
+  sync calls safe.
+* **Retries are ours, and counted.** The SDK's own retries are off; the loop retries 408, 409,
+  429, 5xx, timeouts, dropped connections *and* 200 replies that are not answers (an HTML page,
+  invalid JSON, an empty body, no ``choices``, a NaN log-probability, an empty text; see
+  :mod:`.replies`), with exponential back-off and jitter, honouring ``Retry-After``. Each retry
+  is counted by kind (:attr:`RequestLoop.retries`, shown in the manifest); the first timeout is
+  announced on stderr. What is left after the retries becomes the caller's one-line error.
+* **A refusal that names a setting is not a fault.** Before a failure counts as one, the
+  caller may adapt to it (a 400 naming ``max_tokens``, say): the job is then sent again at
+  once, uncounted, at most :data:`MAX_ADAPTATIONS` times.
+* **A batch keeps what finished.** Jobs of a batch run to their own end; when some fail, the
+  error raised carries the others (:func:`~.base.attach_completed`) so the cache stores them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ..errors import MissingDependencyError
+from .base import attach_completed, zero_usage
+from .endpoints import protocol_mismatch, redact_url
+from .replies import BadReply
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
+__all__ = ["RequestLoop", "Slot", "run_sync", "gather_all", "openai_sdk", "MAX_BACKOFF",
+           "MAX_ADAPTATIONS"]
+
+MAX_BACKOFF = 8.0  # seconds, as the SDK's own back-off
+MAX_ADAPTATIONS = 8
+"""Settings one request may drop or change before its refusal is an error (each is learnt
+once per backend, so a request meets at most a few)."""
+_MAX_RETRY_AFTER = 60.0  # a server asking for longer is not waited for
+_RETRIED_STATUS = {408, 409, 429}
+
+T = TypeVar("T")
+
+
+def openai_sdk() -> Any:
+    """The ``openai`` module, or the pip line that installs it."""
+    try:
+        import openai
+    except ImportError:
+        raise MissingDependencyError(
+            "the openai backend needs the openai SDK: pip install 'subrational[openai]'"
+        ) from None
+    return openai
+
+
+def run_sync(make: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine to completion from sync code, even inside a running loop (notebooks)."""
+    async def main() -> T:
+        return await make()
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(main())
+    # asyncio.run refuses to nest, so a caller that already runs a loop gets a worker thread.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, main()).result()
+
+
+async def gather_all(jobs: Sequence[Awaitable[T]]) -> list[T]:
+    """Gather ``jobs`` in order, each to its own end; then raise the first failure.
+
+    The failure carries the results that finished (:func:`~.base.attach_completed`), so that
+    one bad request does not throw away the rest of its batch.
+    """
+    outcomes = await asyncio.gather(*jobs, return_exceptions=True)
+    failures = [o for o in outcomes if isinstance(o, BaseException)]
+    if not failures:
+        return list(outcomes)  # type: ignore[arg-type]
+    first = next((f for f in failures if not isinstance(f, Exception)), failures[0])
+    done = {i: o for i, o in enumerate(outcomes) if not isinstance(o, BaseException)}
+    raise attach_completed(first, done)
+
+
+@dataclass
+class Slot:
+    """One job's usage (tokens of every answered attempt) and whether it was sent at all."""
+
+    usage: dict[str, int] = field(default_factory=zero_usage)
+    sent: bool = False
+
+
+Job = Callable[["AsyncOpenAI", Any, Slot], Awaitable[Any]]
+
+
+class RequestLoop:
+    """Runs jobs against one server with bounded concurrency, adaptations and retries.
+
+    Args:
+        base_url: The API root.
+        api_key: Returns the key when a client is made (it is never kept).
+        timeout: Seconds per HTTP request.
+        max_retries: Retries per job of transient faults.
+        retry_backoff: Seconds before the first retry; doubled each time, at most 8.
+        max_concurrency: Jobs in flight at once.
+        notify: Where the first-timeout notice goes.
+        adapt: ``(error, request) -> bool``: the caller changed its settings for this
+            refusal; send the job again.
+        fail: ``(error, attempts) -> error``: the one-line error raised after the retries.
+    """
+
+    def __init__(self, *, base_url: str, api_key: Callable[[], str], timeout: float,
+                 max_retries: int, retry_backoff: float, max_concurrency: int,
+                 notify: Callable[[str], None], adapt: Callable[[Exception, Any], bool],
+                 fail: Callable[[Exception, int], BaseException]) -> None:
+        self.base_url, self.api_key, self.timeout = base_url, api_key, timeout
+        self.max_retries, self.retry_backoff = max_retries, retry_backoff
+        self.max_concurrency = max_concurrency
+        self.notify, self.adapt, self.fail = notify, adapt, fail
+        self.retries: Counter[str] = Counter()
+        self._jitter = random.Random()
+        self._timed_out = False
+
+    def run(self, one: Job, requests: Sequence[Any], slots: Sequence[Slot]) -> list[Any]:
+        """``one(client, request, slot)`` for every request, results in request order."""
+        return run_sync(lambda: self._map(one, requests, slots))
+
+    async def _map(self, one: Job, requests: Sequence[Any],
+                   slots: Sequence[Slot]) -> list[Any]:
+        if not requests:
+            return []
+        openai = openai_sdk()
+        semaphore = asyncio.Semaphore(self.max_concurrency)
+
+        async def bounded(client: AsyncOpenAI, request: Any, slot: Slot) -> Any:
+            async with semaphore:
+                return await self._with_retries(one, client, request, slot)
+
+        async with openai.AsyncOpenAI(api_key=self.api_key(), base_url=self.base_url,
+                                      timeout=self.timeout, max_retries=0) as client:
+            return await gather_all([bounded(client, r, s)
+                                     for r, s in zip(requests, slots, strict=True)])
+
+    async def _with_retries(self, one: Job, client: AsyncOpenAI, request: Any,
+                            slot: Slot) -> Any:
+        """``one(client, request, slot)``, adapted and retried; else one clear error."""
+        openai = openai_sdk()
+        attempt = adapted = 0
+        while True:
+            try:
+                return await one(client, request, slot)
+            except (openai.OpenAIError, BadReply) as exc:
+                if adapted < MAX_ADAPTATIONS and self.adapt(exc, request):
+                    adapted += 1  # the settings changed: not a fault, not counted as a retry
+                    continue
+                kind = self._retry_kind(exc)
+                if kind is None or attempt >= self.max_retries:
+                    raise self.fail(exc, attempt + 1) from None
+                attempt += 1
+                self.retries[kind] += 1
+                if kind.endswith("timeout") and not self._timed_out:
+                    self._timed_out = True
+                    self.notify(f"the server at {redact_url(self.base_url)} has not answered "
+                                f"in {self.timeout:g} s; retrying ({attempt} of "
+                                f"{self.max_retries})...")
+                await asyncio.sleep(self._delay(attempt, exc))
+
+    def _retry_kind(self, exc: Exception) -> str | None:
+        """What kind of transient fault ``exc`` is (the retry counter's key); None: do not retry."""
+        openai = openai_sdk()
+        if isinstance(exc, BadReply):
+            return exc.kind if exc.retry else None
+        if isinstance(exc, openai.APITimeoutError):
+            connect = type(exc.__cause__).__name__ == "ConnectTimeout"
+            return "connect-timeout" if connect else "timeout"
+        if isinstance(exc, openai.APIConnectionError):
+            return None if protocol_mismatch(exc) else "connection"
+        status = getattr(exc, "status_code", None)
+        if isinstance(status, int) and (status in _RETRIED_STATUS or status >= 500):
+            return f"http-{status}"
+        return None
+
+    def _delay(self, attempt: int, exc: Exception) -> float:
+        """Seconds before retry ``attempt``: the server's Retry-After, else back-off with jitter."""
+        headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+        for header, scale in (("retry-after-ms", 1e-3), ("retry-after", 1.0)):
+            try:
+                wait = float(headers.get(header) or "") * scale
+            except (TypeError, ValueError):
+                continue
+            if 0 < wait <= _MAX_RETRY_AFTER:
+                return wait
+        backoff = min(self.retry_backoff * 2.0 ** (attempt - 1), MAX_BACKOFF)
+        return backoff * (1 - 0.25 * self._jitter.random())
