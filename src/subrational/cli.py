@@ -63,7 +63,7 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--bootstrap", type=int, help="bootstrap replications per structural fit "
                      "and behind the findings' intervals (200)")
     run.add_argument("--episodes", type=int, help="rollouts per policy and persona for the "
-                     "behaviour statistics of a game too large to enumerate (2000)")
+                     "behaviour statistics of a game too large to enumerate exactly (2000)")
     run.add_argument("--loss", help="imitation loss: kl (default) or paper (squared error on "
                      "softmax outputs)")
     run.add_argument("--seed", type=int, help="seed for sampling and training (0)")

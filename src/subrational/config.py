@@ -83,7 +83,9 @@ class RunConfig(BaseModel):
             ``jeffreys`` (1/2 pseudo-draw per action, spread by a kernel for ordinal actions) or
             ``none`` (the frequencies). Statistics a user reads are never smoothed.
         seed: Seed of sampling, training and the evaluation rollouts.
-        episodes: Rollouts per policy and persona behind the behaviour statistics.
+        episodes: Rollouts per policy and persona behind the behaviour statistics of a game too
+            large to enumerate every episode exactly (the built-in games at their default
+            options are enumerated: this setting does not change their statistics).
         options: Constructor options per experiment name, e.g.
             ``{"double_or_nothing": {"win_probs": [0.5, 0.8]}}`` (the optional axes).
         bootstrap: Bootstrap replications behind each structural fit's confidence interval and

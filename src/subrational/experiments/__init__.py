@@ -7,7 +7,7 @@ one package each; they are registered here by versioned id the first time the ca
 from .core import Experiment, Persona, Policy, Step, state_key, state_to_dict
 from .env import GameEnv
 from .registry import import_plugins, latest_ids, make, names, register, split_id, study
-from .rollout import Trajectory, rollout
+from .rollout import Trajectory, enumerate_episodes, rollout
 from .study import Citation, HumanReference, Study
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "Step",
     "Study",
     "Trajectory",
+    "enumerate_episodes",
     "import_plugins",
     "latest_ids",
     "make",

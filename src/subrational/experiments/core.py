@@ -169,6 +169,16 @@ class Experiment(ABC):
     def initial_state(self, persona: Persona, *, rng: np.random.Generator) -> Any:
         """Draw the first state of an episode."""
 
+    def initial_states(self, persona: Persona) -> Sequence[tuple[float, Any]] | None:
+        """The distribution :meth:`initial_state` draws from: (probability, state) pairs.
+
+        Exact behaviour statistics enumerate every episode from these states; ``None`` (the
+        default) says the distribution is not known, and the statistics then come from
+        rollouts. A game that overrides it must keep it equal to what :meth:`initial_state`
+        draws (the conformance tests of the built-in studies check theirs).
+        """
+        return None
+
     def step(self, state: Any, action: int, persona: Persona) -> Step:
         """Apply ``action`` (an index into :attr:`actions`) in ``state`` (deterministic games).
 

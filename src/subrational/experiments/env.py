@@ -13,7 +13,11 @@ import numpy as np
 
 from .core import Experiment, Persona
 
-__all__ = ["GameEnv"]
+__all__ = ["GameEnv", "MAX_STEPS"]
+
+MAX_STEPS = 1000
+"""Decisions after which an episode that has not ended is truncated (a game that never ends
+cannot hang a rollout; exact enumeration truncates at the same step)."""
 
 
 class GameEnv(gym.Env[np.ndarray, np.int64]):
@@ -25,7 +29,7 @@ class GameEnv(gym.Env[np.ndarray, np.int64]):
     metadata = {"render_modes": ["ansi"]}
 
     def __init__(self, experiment: Experiment, persona: Persona | str,
-                 render_mode: str | None = None, max_steps: int = 1000) -> None:
+                 render_mode: str | None = None, max_steps: int = MAX_STEPS) -> None:
         self.experiment = experiment
         self.persona = experiment.persona(persona) if isinstance(persona, str) else persona
         self._persona_part = experiment.persona_vector(self.persona)  # fixed for this env

@@ -188,16 +188,17 @@ def test_env_passes_gymnasium_checker_and_pays_consistently(rng):
 # -- evaluation ------------------------------------------------------------------------------
 def test_flips_distribution_matches_the_exact_one():
     exp = DoubleOrNothing()
+    # Every episode weighted by its probability (exact): no Monte Carlo tolerance needed.
     stats = gamble_stats(exp, FLAT, exp.persona("stake-10"), source="policy",
-                         settings=EvalSettings(episodes=4000), win_prob=0.5)
+                         settings=EvalSettings(), win_prob=0.5)
     # P(n flips) = g^n p^(n-1) (1 - p g) for 1 <= n < 5, with g = p = 0.5; P(5) = g^5 p^4.
     exact = [0.5] + [0.5**n * 0.5 ** (n - 1) * 0.75 for n in range(1, 5)] + [0.5**9]
-    np.testing.assert_allclose(stats.flips, exact, atol=0.03)
-    assert sum(stats.flips) == pytest.approx(1.0)
+    np.testing.assert_allclose(stats.flips, exact, rtol=1e-12)
+    assert sum(stats.flips) == pytest.approx(1.0, abs=1e-12)
     assert stats.p_gamble_by_round == (0.5,) * 5
     assert stats.p_all_flips_given_wins == pytest.approx(0.5**5)
-    assert stats.p_gamble_round0_rollouts == pytest.approx(0.5, abs=0.03)
-    assert stats.mean_payout == pytest.approx(10.0, abs=2.0)  # a fair game: EV = stake
+    assert stats.p_gamble_round0_rollouts == pytest.approx(0.5, abs=1e-12)
+    assert stats.mean_payout == pytest.approx(10.0, rel=1e-12)  # a fair game: EV = stake
 
 
 def test_human_like_policy_reproduces_the_findings_and_bands():

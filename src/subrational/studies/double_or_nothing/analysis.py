@@ -9,13 +9,17 @@ learned network) and the experiment's baselines. Their statistics, per stake per
   exactly 0.5 and the paper's strict inequalities cannot pass by sampling luck; and it exists for
   late rounds, which rollouts of a cautious agent almost never reach.
 * The flips taken (0 .. ``max_flips``, however the last flip went), P(taking all flips) and the
-  mean payout come from :func:`~subrational.evaluation.behaviour.simulate` rollouts from round
-  0 at fair odds, as does a rollout estimate of P(gamble | round 0) kept as a cross-check.
+  mean payout come from the episodes from round 0 at fair odds that
+  :func:`~subrational.evaluation.behaviour.episodes` gives: every episode weighted by its
+  probability (exact; the game has ``2 * max_flips + 1`` of them), rollouts where a policy has
+  too many, or the LLM's own sampled episodes. So does an episode estimate of
+  P(gamble | round 0), kept as a cross-check (exact episodes reproduce the policy's own).
 * "Eventually stops" uses P(taking every flip | winning every flip), the product of the
   per-round P(gamble) along the win path.
 
-Rollouts are run at fair odds (or at the grid's first win probability when it has none), with
-one generator per (source, persona) as :func:`simulate` derives it. The paper's findings and most
+Episodes are played at fair odds (or at the grid's first win probability when it has none);
+rollouts with one generator per (source, persona) as :func:`simulate` derives it. The paper's
+findings and most
 human bands are stated at fair odds (p = 0.5) and round 0 and are skipped when the grid has no
 fair odds; findings that compare stakes are undefined (``None``) with one stake.
 """
@@ -33,7 +37,13 @@ from scipy.special import expit
 from scipy.stats import spearmanr
 
 from ...elicitation.smoothing import wilson
-from ...evaluation.behaviour import LEARNED_SOURCES, EvalSettings, MemoPolicy, episodes
+from ...evaluation.behaviour import (
+    LEARNED_SOURCES,
+    EvalSettings,
+    MemoPolicy,
+    episode_weights,
+    episodes,
+)
 from ...evaluation.records import (
     DESIGN_CHOICE,
     HUMAN_BAND,
@@ -73,14 +83,18 @@ class GambleStats:
         p_gamble_by_round: The policy's P(gamble) at rounds ``0 .. max_flips - 1``.
         p_gamble_round0_by_win_prob: The policy's P(gamble | round 0) at every win probability
             of the grid.
-        p_gamble_round0_rollouts: Share of rollouts whose first decision is to gamble.
-        flips: Share of rollouts that took ``0 .. max_flips`` flips (sums to 1).
-        p_all_flips: Share of rollouts that took every flip allowed.
+        p_gamble_round0_rollouts: Share of episodes whose first decision is to gamble.
+        flips: Share of episodes that took ``0 .. max_flips`` flips (sums to 1).
+        p_all_flips: Share of episodes that took every flip allowed.
         p_all_flips_given_wins: Product of ``p_gamble_by_round`` (the all-win path).
-        mean_payout: Mean money taken home in the rollouts.
+        mean_payout: Mean money taken home in the episodes.
         n_episodes: Episodes behind the shares: the LLM's own sampled episodes at these odds
-            for sampled demonstrations, else rollouts (0: unknown, shares NaN).
-        p_all_flips_interval: 95 % Wilson interval of ``p_all_flips``.
+            for sampled demonstrations, else rollouts (0: unknown, shares NaN); ``None`` for
+            exact shares (every episode weighted by its probability).
+        p_all_flips_interval: 95 % Wilson interval of ``p_all_flips``; ``(p, p)`` for an exact
+            share, which has no sampling error.
+        origin: Where the episodes come from (``exact``, ``rollouts``, ``sampled episodes``);
+            ``""`` when unknown.
     """
 
     p_gamble_by_round: tuple[float, ...]
@@ -90,8 +104,9 @@ class GambleStats:
     p_all_flips: float
     p_all_flips_given_wins: float
     mean_payout: float
-    n_episodes: int = 0
+    n_episodes: int | None = 0
     p_all_flips_interval: tuple[float, float] = (math.nan, math.nan)
+    origin: str = ""
 
     @property
     def p_gamble_round0(self) -> float:
@@ -111,21 +126,33 @@ def gamble_stats(experiment: Any, policy: Policy, persona: Persona, *, source: s
                    else math.nan for k in range(experiment.max_flips))
     by_odds = {q: float(policy.action_probs(DoubleState(0, q), persona)[GAMBLE])
                for q in experiment.win_probs}
-    # Sampled demonstrations: the LLM's own episodes played at these odds; else rollouts.
+    # Sampled demonstrations: the LLM's own episodes played at these odds; else every episode
+    # (exact), or rollouts for a policy with too many.
     got = episodes(experiment, policy, persona, source=source, settings=settings,
                    start_state=DoubleState(0, win_prob),
                    keep=lambda s: math.isclose(s.win_prob, win_prob))
     trajs = got.trajectories if got is not None else []
-    if not trajs:  # unknown: rollouts reached an unanswered state, or no episode at these odds
+    if not trajs:  # unknown: an episode reached an unanswered state, or none at these odds
         nan = (math.nan,) * (experiment.max_flips + 1)
         return GambleStats(rounds, by_odds, math.nan, nan, math.nan, float(np.nanprod(rounds)),
                            math.nan, 0, (math.nan, math.nan))
-    flips = np.bincount([sum(a == GAMBLE for a in t.actions) for t in trajs],
-                        minlength=experiment.max_flips + 1) / len(trajs)
+    origin = got.origin if got is not None else ""
+    taken = [sum(a == GAMBLE for a in t.actions) for t in trajs]
+    weights = episode_weights(trajs, origin)
+    if weights is not None:
+        # Weights sum to 1 up to rounding: a share of "all" is clipped to 1, not 1 + 2e-16.
+        flips = np.minimum(np.bincount(taken, weights=weights, minlength=experiment.max_flips + 1),
+                           1.0)
+        first = min(float(weights @ np.array([t.actions[0] == GAMBLE for t in trajs])), 1.0)
+        payout = float(weights @ np.array([t.total_reward for t in trajs]))
+        return GambleStats(rounds, by_odds, first, tuple(flips.tolist()), float(flips[-1]),
+                           float(np.nanprod(rounds)), payout, None,
+                           (float(flips[-1]), float(flips[-1])), origin)
+    flips = np.bincount(taken, minlength=experiment.max_flips + 1) / len(trajs)
     return GambleStats(rounds, by_odds, float(np.mean([t.actions[0] == GAMBLE for t in trajs])),
                        tuple(flips.tolist()), float(flips[-1]), float(np.nanprod(rounds)),
                        float(np.mean([t.total_reward for t in trajs])), len(trajs),
-                       wilson(float(flips[-1]) * len(trajs), len(trajs)))
+                       wilson(float(flips[-1]) * len(trajs), len(trajs)), origin)
 
 
 def _stats_by_persona(experiment: Any, policy: Policy, personas: Sequence[Persona], *,
@@ -143,7 +170,8 @@ def _metrics(ref: GambleStats, stake: float, ref_p: float) -> dict[str, Any]:
         "p_gamble_by_round": list(ref.p_gamble_by_round),
         "flips_distribution": list(ref.flips), "p_all_flips": ref.p_all_flips,
         "p_all_flips_given_wins": ref.p_all_flips_given_wins, "mean_payout": ref.mean_payout,
-        "p_all_flips_interval": list(ref.p_all_flips_interval), "episodes": ref.n_episodes}
+        "p_all_flips_interval": list(ref.p_all_flips_interval), "episodes": ref.n_episodes,
+        "episodes_from": ref.origin or "unknown"}
     if len(ref.p_gamble_round0_by_win_prob) > 1:
         out["p_gamble_round0_by_win_prob"] = {f"{q:g}": v for q, v
                                               in ref.p_gamble_round0_by_win_prob.items()}
@@ -338,8 +366,10 @@ def analyse(experiment: Any, policies: Mapping[str, Policy], personas: Sequence[
     out.metrics["distance_to_humans"] = distance
     out.notes.append("P(gamble) at round k is the policy's probability in the state reached by "
                      "winning k flips (no sampling error); flips taken, P(taking all flips) and "
-                     "payouts come from rollouts from round 0; P(taking all flips | winning "
-                     "every flip) is the product of P(gamble) along the all-win path.")
+                     "payouts come from the episodes from round 0 (every episode weighted by "
+                     "its probability where episodes_from is exact, else rollouts or the LLM's "
+                     "sampled episodes); P(taking all flips | winning every flip) is the "
+                     "product of P(gamble) along the all-win path.")
     if fair is None:
         out.notes.append("The grid has no fair odds (p = 0.5): the paper's findings and the "
                          "fair-odds human bands were not checked.")

@@ -122,6 +122,10 @@ class DoubleOrNothing(Experiment):
             return DoubleState(0, self.win_probs[0])
         return DoubleState(0, self.win_probs[int(rng.integers(len(self.win_probs)))])
 
+    def initial_states(self, persona: Persona) -> Sequence[tuple[float, DoubleState]]:
+        """Round 0 at each win probability, each with probability 1 / (number of them)."""
+        return [(1.0 / len(self.win_probs), DoubleState(0, p)) for p in self.win_probs]
+
     def money(self, state: DoubleState, persona: Persona) -> float:
         """Money at stake in ``state``: ``w0 * 2**round``."""
         return float(persona.values["stake"]) * 2.0 ** state.round

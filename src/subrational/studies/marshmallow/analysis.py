@@ -1,11 +1,15 @@
 """Evaluation of the marshmallow test: survival curves by age, the paper's findings, human bands.
 
-Every statistic comes from rollouts (:func:`~subrational.evaluation.behaviour.simulate`): the
-minutes a child waits is the number of "Wait" answers in an episode, so ``horizon`` means she
-waited to the end. Claims that waiting *rises* with age use Spearman's rho over the ages present
-and also ask the oldest age to wait longer than the youngest by more than three Monte Carlo
-standard errors of a difference of two shares; otherwise the rank order of a flat policy's
-simulation noise would count as a rise half of the time.
+Every statistic comes from the episodes of :func:`~subrational.evaluation.behaviour.episodes`:
+every episode of the policy weighted by its probability (exact), rollouts where the game is too
+large for that, or the LLM's own sampled episodes. The minutes a child waits is the number of
+"Wait" answers in an episode, so ``horizon`` means she waited to the end. Claims that waiting
+*rises* with age use Spearman's rho over the ages present and also ask the oldest age to wait
+longer than the youngest by more than a margin. With rolled-out statistics the margin is three
+Monte Carlo standard errors of a difference of two shares (otherwise the rank order of a flat
+policy's simulation noise would count as a rise half of the time); exact statistics have no such
+noise, so their margin is 0 (a strict rise). The LLM's sampled episodes keep the rollout margin
+for now.
 """
 
 from __future__ import annotations
@@ -21,7 +25,15 @@ from scipy.special import expit
 from scipy.stats import spearmanr
 
 from ...elicitation.smoothing import wilson
-from ...evaluation.behaviour import LEARNED_SOURCES, EvalSettings, episodes
+from ...evaluation.behaviour import (
+    EXACT,
+    LEARNED_SOURCES,
+    SAMPLED,
+    EvalSettings,
+    common_origin,
+    episode_weights,
+    episodes,
+)
 from ...evaluation.records import DESIGN_CHOICE, PAPER_CLAIM, Analysis, Curve, Finding, band_finding
 from ...evaluation.structural import StructuralModel
 from ...experiments.core import Persona, Policy
@@ -40,7 +52,7 @@ PAPER_REF = "Coletta et al. 2024 (abstract): delayed gratification in children"
 
 @dataclass(frozen=True)
 class WaitStats:
-    """Waiting behaviour of one source and persona, from rollouts.
+    """Waiting behaviour of one source and persona.
 
     Attributes:
         survival: P(still waiting at the start of minute t) for t = 0 .. horizon; the last entry
@@ -48,17 +60,21 @@ class WaitStats:
         full_wait: P(the marshmallow is still there when the adult comes back).
         mean_wait: Mean minutes waited as a share of the horizon.
         eat_at_once: P(eat at minute 0).
-        n_episodes: Episodes behind the shares (0: unknown, every share NaN).
-        full_wait_interval: 95 % Wilson interval of ``full_wait`` over the episodes.
-        survival_interval: 95 % Wilson interval of each entry of ``survival`` (low, high).
-        origin: ``sampled episodes`` (the LLM's own) or ``rollouts``; ``""`` when unknown.
+        n_episodes: Episodes behind the shares (0: unknown, every share NaN); ``None`` for exact
+            statistics, which no finite number of episodes is behind.
+        full_wait_interval: 95 % Wilson interval of ``full_wait`` over the episodes; for exact
+            statistics ``(full_wait, full_wait)``: there is no sampling error.
+        survival_interval: 95 % Wilson interval of each entry of ``survival`` (low, high);
+            for exact statistics the survival curve itself, twice.
+        origin: ``sampled episodes`` (the LLM's own), ``rollouts`` or ``exact``; ``""`` when
+            unknown.
     """
 
     survival: np.ndarray
     full_wait: float
     mean_wait: float
     eat_at_once: float
-    n_episodes: int = 0
+    n_episodes: int | None = 0
     full_wait_interval: tuple[float, float] = (math.nan, math.nan)
     survival_interval: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
     origin: str = ""
@@ -76,7 +92,10 @@ def wait_stats(trajectories: Sequence[Trajectory], horizon: int, *,
                origin: str = "") -> WaitStats:
     """Survival curve, full-wait share, mean wait and P(eat at once) of some episodes.
 
-    Every share has a Wilson interval over the episodes; with no episode every value is NaN.
+    Sampled episodes (rollouts, the LLM's) count once each and every share has a Wilson
+    interval over them. Exact episodes (``origin`` ``exact``) are weighted by their
+    probabilities and have no interval (each is the value itself). With no episode every value
+    is NaN.
     """
     n = len(trajectories)
     if n == 0:
@@ -84,6 +103,9 @@ def wait_stats(trajectories: Sequence[Trajectory], horizon: int, *,
         return WaitStats(nan, math.nan, math.nan, math.nan, 0, (math.nan, math.nan),
                          (tuple(nan), tuple(nan)), origin)
     waits = np.array([sum(a == WAIT for a in t.actions) for t in trajectories])
+    weights = episode_weights(trajectories, origin)
+    if weights is not None:
+        return _exact_wait_stats(waits, weights, horizon)
     still = (waits[:, None] >= np.arange(horizon + 1)).sum(axis=0)
     survival = still / n
     bounds = [wilson(float(k), n) for k in still]
@@ -94,13 +116,47 @@ def wait_stats(trajectories: Sequence[Trajectory], horizon: int, *,
                      origin=origin)
 
 
+def _exact_wait_stats(waits: np.ndarray, weights: np.ndarray, horizon: int) -> WaitStats:
+    """:func:`wait_stats` of every episode, weighted by ``weights`` (summing to 1)."""
+    survival = (weights[:, None] * (waits[:, None] >= np.arange(horizon + 1))).sum(axis=0)
+    survival = np.minimum(survival, 1.0)  # weights sum to 1 up to rounding: "all" is 1, not more
+    return WaitStats(survival=survival, full_wait=float(survival[-1]),
+                     mean_wait=float(np.sum(weights * waits) / horizon),
+                     eat_at_once=float(1 - survival[1]), n_episodes=None,
+                     full_wait_interval=(float(survival[-1]),) * 2,
+                     survival_interval=(tuple(survival.tolist()), tuple(survival.tolist())),
+                     origin=EXACT)
+
+
 def _age(persona: Persona) -> float:
     return float(persona.values["age"])
 
 
-def _margin(settings: EvalSettings) -> float:
-    # Three standard errors of a difference of two shares (each SE <= 0.5 / sqrt(episodes)).
-    return 3 * 0.5 * math.sqrt(2 / settings.episodes)
+@dataclass(frozen=True)
+class _Margin:
+    """How much the oldest age must beat the youngest by, and why (shown in the criterion)."""
+
+    value: float
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.value:.3f} ({self.why})" if self.value else f"0 ({self.why})"
+
+
+def _margin(stats: Mapping[float, WaitStats], ages: Sequence[float],
+            settings: EvalSettings) -> _Margin:
+    """0 for exact statistics; three Monte Carlo SE of a difference of two rolled-out shares.
+
+    Each rolled-out share has SE <= 0.5 / sqrt(episodes). The LLM's sampled episodes keep that
+    margin for now (their own intervals over the answers will decide these checks).
+    """
+    origin = common_origin(stats[a].origin for a in ages)
+    if origin == EXACT:
+        return _Margin(0.0, "exact statistics: no Monte Carlo error")
+    value = 3 * 0.5 * math.sqrt(2 / settings.episodes)
+    why = f"3 Monte Carlo SE of {settings.episodes} rollouts"
+    return _Margin(value, why + (", kept for the LLM's sampled episodes"
+                                 if origin == SAMPLED else ""))
 
 
 def _rises(ages: Sequence[float], values: Sequence[float],
@@ -118,9 +174,9 @@ def _rises(ages: Sequence[float], values: Sequence[float],
 
 def _wait_stats(experiment: Any, policy: Policy, persona: Persona, source: str,
                 settings: EvalSettings) -> WaitStats:
-    """From the LLM's own sampled episodes for sampled demonstrations, else from rollouts."""
+    """Sampled demonstrations: the LLM's own episodes; else exact, or rollouts if too large."""
     got = episodes(experiment, policy, persona, source=source, settings=settings)
-    if got is None:  # a rollout reached a state the policy never answered in: unknown
+    if got is None:  # an episode reached a state the policy never answered in: unknown
         return wait_stats([], experiment.horizon)
     return wait_stats(got.trajectories, experiment.horizon, origin=got.origin)
 
@@ -131,7 +187,7 @@ def _simulate_ages(experiment: Any, policy: Policy, personas: Sequence[Persona],
 
 
 def _paper_findings(source: str, stats: Mapping[float, WaitStats], bands: Mapping[str, Any],
-                    margin: float) -> list[Finding]:
+                    settings: EvalSettings) -> list[Finding]:
     """The paper's "delayed gratification in children": older children wait, and wait longer.
 
     "5-year-olds wait" is checked against the lower end of the human band for ages 4-5 (a child
@@ -155,10 +211,11 @@ def _paper_findings(source: str, stats: Mapping[float, WaitStats], bands: Mappin
                            "for ages 4-5)", p >= flo, origin=PAPER_CLAIM,
                            source_ref=f"{PAPER_REF}; threshold: {ref}"))
     ages = sorted(stats)
-    rho, ok = _rises(ages, [stats[a].mean_wait for a in ages], margin)
+    margin = _margin(stats, ages, settings)
+    rho, ok = _rises(ages, [stats[a].mean_wait for a in ages], margin.value)
     out.append(Finding("waiting rises with age", source, rho,
                        f"Spearman rho(age, mean wait) > 0 over ages present (>= 3) and oldest - "
-                       f"youngest mean wait share > {margin:.3f} (3 Monte Carlo SE)", ok,
+                       f"youngest mean wait share > {margin}", ok,
                        origin=PAPER_CLAIM,
                        source_ref=f"{PAPER_REF}; direction: Imuta, Hayne & Scarf 2014, "
                                   "Carlson et al. 2018"))
@@ -166,21 +223,22 @@ def _paper_findings(source: str, stats: Mapping[float, WaitStats], bands: Mappin
 
 
 def _rise_bands(source: str, stats: Mapping[float, WaitStats], bands: Mapping[str, Any],
-                margin: float) -> list[Finding]:
+                settings: EvalSettings) -> list[Finding]:
     lo, hi = bands["rise_ages"]
     ages = [a for a in sorted(stats) if lo <= a <= hi]
+    margin = _margin(stats, ages, settings)
     out = []
     for what, key in (("full-wait probability", "full_wait"), ("mean wait", "mean_wait")):
-        rho, ok = _rises(ages, [getattr(stats[a], key) for a in ages], margin)
+        rho, ok = _rises(ages, [getattr(stats[a], key) for a in ages], margin.value)
         out.append(band_finding(f"{what} does not fall from age {lo} to {hi}", source, rho,
                                 f"Spearman rho(age, {what}) > 0 on ages {lo}-{hi} present "
-                                f"(>= 3) and a rise > {margin:.3f}", ok, bands, "rise_ages"))
+                                f"(>= 3) and a rise > {margin}", ok, bands, "rise_ages"))
     return out
 
 
 def _band_findings(source: str, stats: Mapping[float, WaitStats], bands: Mapping[str, Any],
-                   margin: float) -> list[Finding]:
-    out = _rise_bands(source, stats, bands, margin)
+                   settings: EvalSettings) -> list[Finding]:
+    out = _rise_bands(source, stats, bands, settings)
     flo, fhi = bands["full_wait"]
     mlo, mhi = bands["mean_wait_share"]
     for age in [a for a in bands["band_ages"] if a in stats]:
@@ -252,7 +310,6 @@ def analyse(experiment: Any, policies: Mapping[str, Policy], personas: Sequence[
             settings: EvalSettings, human: HumanReference) -> Analysis:
     """Survival curves, findings, human bands and distances for every age and source present."""
     bands = human["bands"]
-    margin = _margin(settings)
     ordered = sorted(personas, key=_age)
     names = {_age(p): p.name for p in ordered}
     out = Analysis(curves=[_human_curve(bands)])
@@ -263,8 +320,8 @@ def analyse(experiment: Any, policies: Mapping[str, Policy], personas: Sequence[
         stats = _simulate_ages(experiment, policies[source], ordered, source, settings)
         out.curves.extend(_curves(source, source, stats, names, per_age=True))
         out.per_persona(source).update({names[a]: s.as_metrics(a) for a, s in stats.items()})
-        out.findings.extend(_paper_findings(source, stats, bands, margin))
-        out.findings.extend(_band_findings(source, stats, bands, margin))
+        out.findings.extend(_paper_findings(source, stats, bands, settings))
+        out.findings.extend(_band_findings(source, stats, bands, settings))
         if (gap := _distance(stats, bands)) is not None:
             distance[source] = gap
     _baselines(out, experiment, policies, ordered, settings)

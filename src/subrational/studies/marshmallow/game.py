@@ -87,6 +87,10 @@ class Marshmallow(Experiment):
         """The adult has just left: minute 0."""
         return self._grid[0]
 
+    def initial_states(self, persona: Persona) -> Sequence[tuple[float, MarshmallowState]]:
+        """Minute 0, with certainty."""
+        return [(1.0, self._grid[0])]
+
     def step(self, state: MarshmallowState, action: int, persona: Persona) -> Step:
         """Eat pays one marshmallow and ends; waiting to the horizon pays two and ends."""
         if action == EAT:

@@ -1,7 +1,9 @@
-"""Evaluation of academic procrastination: when the work gets done, by GPA, from rollouts.
+"""Evaluation of academic procrastination: when the work gets done, by GPA.
 
-Every source (``demonstrations``, ``policy``, the baselines) is rolled out with
-:func:`~subrational.evaluation.behaviour.simulate` from day 1. From the episodes come the
+Every source (``demonstrations``, ``policy``, the baselines) is played from day 1 by
+:func:`~subrational.evaluation.behaviour.episodes`: every episode weighted by its probability
+(exact) where the game is small enough, else rollouts; sampled demonstrations give the LLM's own
+episodes. From the episodes come the
 cumulative share of the work done by the end of each day, the share of sessions done in the last
 two days, the share of late reports and the mean days before the deadline at completion (0 = on
 the last day; a late report counts as -1, like OULAD's late submissions). The paper's findings
@@ -9,10 +11,17 @@ the last day; a late report counts as -1, like OULAD's late submissions). The pa
 OULAD bands of HUMAN_DATA.md on the same sources, and one sanity check on the baselines (the naive
 present-biased student leaves more work to the end than the exponential one). The baselines ignore
 the GPA, so they are simulated once, for the first persona.
+
+"Lower GPA works later" ranks the episodes of all GPAs together. Sampled and rolled-out episodes
+need a one-sided test (:data:`SIGNIFICANCE`) so that a split smaller than their noise is not a
+finding; exact episodes have no such noise, so the rank correlation itself decides (the
+population Spearman rho of the episodes weighted by their probabilities, each GPA weighing the
+same, as each has the same number of rollouts).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,7 +32,14 @@ from scipy.special import expit
 from scipy.stats import spearmanr
 
 from ...elicitation.smoothing import wilson
-from ...evaluation.behaviour import LEARNED_SOURCES, EvalSettings, episodes
+from ...evaluation.behaviour import (
+    EXACT,
+    LEARNED_SOURCES,
+    ROLLOUTS,
+    EvalSettings,
+    episode_weights,
+    episodes,
+)
 from ...evaluation.records import DESIGN_CHOICE, PAPER_CLAIM, Analysis, Curve, Finding, band_finding
 from ...evaluation.structural import StructuralModel
 from ...experiments.core import Persona, Policy
@@ -41,21 +57,29 @@ LATE_DAYS = -1.0
 
 @dataclass(frozen=True)
 class WorkTiming:
-    """When one source did the work, over its rollouts for one persona.
+    """When one source did the work, over its episodes for one persona.
 
     Attributes:
         cumulative: Expected share of the work done by the end of day t, for t = 0..deadline.
-        sessions_done: Work sessions done over all episodes.
-        sessions_late_days: Of those, sessions done in the last ``last_days`` days.
+        sessions_done: Work sessions done over all episodes; for exact episodes the expected
+            number of one episode.
+        sessions_late_days: Of those, sessions done in the last ``last_days`` days (expected,
+            for exact episodes).
         late: Per episode, whether the report was unfinished at the deadline.
         days_before: Per episode, deadline minus the day the report was finished (-1 if late).
+        weights: Per episode, its probability (exact episodes, summing to 1); ``None`` when each
+            episode counts once (rollouts, the LLM's sampled episodes).
+        origin: Where the episodes come from (``exact``, ``rollouts``, ``sampled episodes``);
+            ``""`` when unknown.
     """
 
     cumulative: list[float]
-    sessions_done: int
-    sessions_late_days: int
+    sessions_done: float
+    sessions_late_days: float
     late: np.ndarray
     days_before: np.ndarray
+    weights: np.ndarray | None = None
+    origin: str = ""
 
     @property
     def last_days_share(self) -> float:
@@ -64,49 +88,94 @@ class WorkTiming:
 
     @property
     def late_share(self) -> float:
-        """Share of episodes that ended with the report unfinished."""
-        return float(self.late.mean()) if len(self.late) else math.nan
+        """Share (probability, for exact episodes) of episodes that ended unfinished."""
+        if not len(self.late):
+            return math.nan
+        return float(self.late.mean() if self.weights is None
+                     else min(self.weights @ self.late, 1.0))
 
     @property
     def mean_days_before(self) -> float:
-        """Mean days before the deadline at completion (late = -1)."""
-        return float(self.days_before.mean()) if len(self.days_before) else math.nan
+        """Mean (expected, for exact episodes) days before the deadline at completion."""
+        if not len(self.days_before):
+            return math.nan
+        return float(self.days_before.mean() if self.weights is None
+                     else self.weights @ self.days_before)
+
+    @property
+    def mass(self) -> float:
+        """Episodes behind the counts: 1 for exact episodes (expectations), else their number."""
+        return 1.0 if self.weights is not None else float(len(self.late))
 
 
 def work_timing(trajectories: Sequence[Trajectory], *, deadline: int, sessions: int,
-                last_days: int) -> WorkTiming:
+                last_days: int, origin: str = "") -> WorkTiming:
     """Work timing statistics of a set of episodes of the procrastination game.
 
-    With no episode (unknown) the shares are NaN and the per-episode arrays empty.
+    Exact episodes (``origin`` ``exact``) are weighted by their probabilities, so the counts
+    are expectations for one episode; other episodes count once each. With no episode
+    (unknown) the shares are NaN and the per-episode arrays empty.
     """
     if not trajectories:
         return WorkTiming([math.nan] * (deadline + 1), 0, 0, np.zeros(0, dtype=bool),
-                          np.zeros(0))
-    work_days, late, days_before = [], [], []
-    for traj in trajectories:
+                          np.zeros(0), origin=origin)
+    weights = episode_weights(trajectories, origin)
+    work_days, day_weights, late, days_before = [], [], [], []
+    for i, traj in enumerate(trajectories):
         days = [s.day for s, a in zip(traj.states, traj.actions, strict=True) if a == WORK]
         work_days.extend(days)
+        if weights is not None:
+            day_weights.extend([weights[i]] * len(days))
         finished = len(days) >= sessions
         late.append(not finished)
         days_before.append(deadline - days[-1] if finished else LATE_DAYS)
+    late_arr, before = np.asarray(late), np.asarray(days_before, dtype=float)
+    if weights is not None:
+        per_day = np.bincount(np.asarray(work_days, dtype=int), weights=day_weights,
+                              minlength=deadline + 1)
+        # Shares of weights summing to 1 up to rounding: clipped so that "all" is 1, not 1 + 2e-16.
+        return WorkTiming(cumulative=np.minimum(np.cumsum(per_day) / sessions, 1.0).tolist(),
+                          sessions_done=float(per_day.sum()),
+                          sessions_late_days=float(per_day[deadline - last_days + 1:].sum()),
+                          late=late_arr, days_before=before, weights=weights, origin=origin)
     per_day = np.bincount(np.asarray(work_days, dtype=int), minlength=deadline + 1)
     cumulative = np.cumsum(per_day) / (len(trajectories) * sessions)
     return WorkTiming(cumulative=cumulative.tolist(), sessions_done=len(work_days),
                       sessions_late_days=int(per_day[deadline - last_days + 1:].sum()),
-                      late=np.asarray(late), days_before=np.asarray(days_before, dtype=float))
+                      late=late_arr, days_before=before, origin=origin)
+
+
+def _exact(timings: Sequence[WorkTiming]) -> bool:
+    return any(t.weights is not None for t in timings)
 
 
 def _pooled_last_share(timings: Sequence[WorkTiming]) -> float:
+    if _exact(timings):  # expectations of one episode: every persona weighs the same
+        done = sum(t.sessions_done / t.mass for t in timings if t.mass)
+        late = sum(t.sessions_late_days / t.mass for t in timings if t.mass)
+        return late / done if done else math.nan
     done = sum(t.sessions_done for t in timings)
     return sum(t.sessions_late_days for t in timings) / done if done else math.nan
+
+
+def _pooled_late(timings: Sequence[WorkTiming]) -> float:
+    if _exact(timings):
+        return float(np.mean([t.late_share for t in timings if len(t.late)]))
+    return float(np.mean(np.concatenate([t.late for t in timings])))
 
 
 SIGNIFICANCE = 0.05
 """One-sided level of the GPA rank test: a split smaller than rollout noise is not a finding."""
 
 
-def _episode_rank(timings: Sequence[tuple[Persona, WorkTiming]]) -> tuple[float | None, float]:
-    """Spearman rho of (GPA, days before the deadline) over episodes, and its one-sided p."""
+def _episode_rank(timings: Sequence[tuple[Persona, WorkTiming]]
+                  ) -> tuple[float | None, float | None]:
+    """Spearman rho of (GPA, days before the deadline) over episodes, and its one-sided p.
+
+    Exact episodes give the population rho and no p (``None``: no sampling error to test).
+    """
+    if _exact([t for _, t in timings]):
+        return _exact_rank(timings), None
     gpas = np.concatenate([np.full(len(t.days_before), _gpa(p)) for p, t in timings])
     days = np.concatenate([t.days_before for _, t in timings])
     if len(set(gpas.tolist())) < 2 or len(set(days.tolist())) < 2:
@@ -116,8 +185,54 @@ def _episode_rank(timings: Sequence[tuple[Persona, WorkTiming]]) -> tuple[float 
     return (rho, p_value) if math.isfinite(rho) else (None, 1.0)
 
 
+def _midranks(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """P(X < x) + P(X = x) / 2 of each value under ``weights``: Spearman's ranks, scaled."""
+    distinct, inverse = np.unique(values, return_inverse=True)
+    mass = np.bincount(inverse, weights=weights, minlength=len(distinct))
+    return (np.cumsum(mass) - mass / 2)[inverse]
+
+
+def _exact_rank(timings: Sequence[tuple[Persona, WorkTiming]]) -> float | None:
+    """Population Spearman rho of (GPA, days before the deadline), every GPA weighing the same.
+
+    The Pearson correlation of the mid-ranks. The GPA is constant within a persona, so the
+    covariance is that of the GPA rank with each persona's mean days rank; it is taken about
+    the first persona's mean, so a GPA-blind policy (every persona's episodes the same) gives
+    exactly 0, not a rounding error of either sign.
+    """
+    parts = [(_gpa(p), t.days_before, t.weights) for p, t in timings
+             if len(t.days_before) and t.weights is not None]
+    if len({g for g, _, _ in parts}) < 2:
+        return None
+    share = 1.0 / len(parts)
+    days = np.concatenate([d for _, d, _ in parts])
+    weights = np.concatenate([w * share for _, _, w in parts])
+    if len(set(days.tolist())) < 2:
+        return None
+    day_rank = _midranks(days, weights)
+    gpa_rank = _midranks(np.array([g for g, _, _ in parts]), np.full(len(parts), share))
+    bounds = np.cumsum([0] + [len(d) for _, d, _ in parts])
+    means = np.array([w @ day_rank[a:b]
+                      for (_, _, w), a, b in zip(parts, bounds[:-1], bounds[1:], strict=True)])
+    centred = gpa_rank - gpa_rank.mean()
+    cov = share * float(centred @ (means - means[0]))
+    spread = float(weights @ (day_rank - weights @ day_rank) ** 2)
+    return cov / math.sqrt(share * float(centred @ centred) * spread)
+
+
 def _gpa(persona: Persona) -> float:
     return float(persona.values["gpa"])
+
+
+def _significant(p_value: float | None) -> bool:
+    return p_value is None or p_value < SIGNIFICANCE
+
+
+def _rank_test(timings: Sequence[tuple[Persona, WorkTiming]]) -> str:
+    """How the criterion of a rank finding guards against sampling noise."""
+    if _exact([t for _, t in timings]):
+        return "no sampling error to test (exact: every episode weighted by its probability)"
+    return f"one-sided p < {SIGNIFICANCE}"
 
 
 def _paper_findings(source: str, timings: Sequence[tuple[Persona, WorkTiming]], *,
@@ -128,8 +243,8 @@ def _paper_findings(source: str, timings: Sequence[tuple[Persona, WorkTiming]], 
     return [
         Finding("lower GPA works later", source, rho,
                 "Spearman rho(GPA, days before the deadline at completion) over episodes > 0, "
-                f"one-sided p < {SIGNIFICANCE} (undefined with fewer than 3 GPAs)",
-                None if rho is None else rho > 0 and p_value < SIGNIFICANCE,
+                f"{_rank_test(timings)} (undefined with fewer than 3 GPAs)",
+                None if rho is None else rho > 0 and _significant(p_value),
                 origin=PAPER_CLAIM,
                 source_ref="Coletta et al. 2024 (abstract): lower GPA delays work; direction: "
                            "Steel 2007, Kim & Seo 2015, OULAD timing by final result"),
@@ -147,15 +262,15 @@ def _band_findings(source: str, timings: Sequence[tuple[Persona, WorkTiming]],
                    bands: Mapping[str, Any]) -> list[Finding]:
     rho, p_value = _episode_rank(timings)
     pooled = _pooled_last_share([t for _, t in timings])
-    late = float(np.mean(np.concatenate([t.late for _, t in timings])))
+    late = _pooled_late([t for _, t in timings])
     lo, hi = bands["last_days_share"]
     r_lo, r_hi = bands["human_abs_r"]
     return [
         band_finding("lower-GPA students finish closer to the deadline", source, rho,
                      f"Spearman rho(GPA, days before the deadline) over episodes > "
-                     f"{bands['rho_min']}, one-sided p < {SIGNIFICANCE} (humans |r| ~ "
+                     f"{bands['rho_min']}, {_rank_test(timings)} (humans |r| ~ "
                      f"{r_lo}-{r_hi}; a stronger split is reported, not failed)",
-                     None if rho is None else rho > bands["rho_min"] and p_value < SIGNIFICANCE,
+                     None if rho is None else rho > bands["rho_min"] and _significant(p_value),
                      bands, "rho_min", "human_abs_r"),
         band_finding(f"share of the work done in the last {bands['last_days']} days like OULAD",
                      source, pooled, f"pooled share in [{lo}, {hi}]",
@@ -168,13 +283,20 @@ def _band_findings(source: str, timings: Sequence[tuple[Persona, WorkTiming]],
 
 
 def _metrics(persona: Persona, timing: WorkTiming) -> dict[str, Any]:
-    return {"gpa": persona.values.get("gpa"), "cumulative_share": timing.cumulative,
-            "last_two_days_share": timing.last_days_share, "late_share": timing.late_share,
-            "mean_days_before_deadline": timing.mean_days_before,
+    """Per-persona numbers; exact ones have no interval (value, value) and no episode count."""
+    out = {"gpa": persona.values.get("gpa"), "cumulative_share": timing.cumulative,
+           "last_two_days_share": timing.last_days_share, "late_share": timing.late_share,
+           "mean_days_before_deadline": timing.mean_days_before}
+    if timing.weights is not None:
+        return {**out, "late_share_interval": [timing.late_share] * 2,
+                "last_two_days_share_interval": [timing.last_days_share] * 2,
+                "episodes": None, "sessions_done": None, "episodes_from": timing.origin}
+    return {**out,
             "late_share_interval": list(wilson(float(timing.late.sum()), len(timing.late))),
             "last_two_days_share_interval": list(wilson(float(timing.sessions_late_days),
                                                         timing.sessions_done)),
-            "episodes": len(timing.late), "sessions_done": timing.sessions_done}
+            "episodes": len(timing.late), "sessions_done": timing.sessions_done,
+            "episodes_from": timing.origin or "unknown"}
 
 
 def _cumulative_curve(label: str, source: str, persona: str, timing: WorkTiming) -> Curve:
@@ -206,11 +328,33 @@ def _gpa_curves(source: str, timings: Sequence[tuple[Persona, WorkTiming]]) -> l
 
 def _simulate_timing(experiment: Any, policy: Policy, persona: Persona, *, source: str,
                      settings: EvalSettings, last_days: int) -> WorkTiming:
-    # Sampled demonstrations: the LLM's own episodes; else rollouts; None: unknown (no episode).
+    # Sampled demonstrations: the LLM's own episodes; else exact, or rollouts where the game
+    # is too large; None: unknown (no episode).
     got = episodes(experiment, policy, persona, source=source, settings=settings)
-    trajectories = got.trajectories if got is not None else []
-    return work_timing(trajectories, deadline=experiment.deadline,
-                       sessions=experiment.sessions, last_days=last_days)
+    if got is None:
+        return work_timing([], deadline=experiment.deadline, sessions=experiment.sessions,
+                           last_days=last_days)
+    return work_timing(got.trajectories, deadline=experiment.deadline,
+                       sessions=experiment.sessions, last_days=last_days, origin=got.origin)
+
+
+def _source_timings(experiment: Any, policy: Policy, personas: Sequence[Persona], *,
+                    source: str, settings: EvalSettings,
+                    last_days: int) -> list[tuple[Persona, WorkTiming]]:
+    """Timings of every persona of one source, all from one kind of episodes.
+
+    The findings pool the personas, so when some could be enumerated exactly and others had
+    to be rolled out (too many episodes), all of them are rolled out.
+    """
+    def timings(with_settings: EvalSettings) -> list[tuple[Persona, WorkTiming]]:
+        return [(p, _simulate_timing(experiment, policy, p, source=source,
+                                     settings=with_settings, last_days=last_days))
+                for p in personas]
+
+    out = timings(settings)
+    if {EXACT, ROLLOUTS} <= {t.origin for _, t in out}:
+        out = timings(dataclasses.replace(settings, max_paths=0))
+    return out
 
 
 def analyse(experiment: Any, policies: Mapping[str, Policy], personas: Sequence[Persona], *,
@@ -225,9 +369,8 @@ def analyse(experiment: Any, policies: Mapping[str, Policy], personas: Sequence[
         "measure": f"|pooled share of sessions in the last {last_days} days - "
                    f"{ref['submission_timing']['last_two_days_share']}| (OULAD submissions)"}
     for source in [s for s in LEARNED_SOURCES if s in policies]:
-        timings = [(p, _simulate_timing(experiment, policies[source], p, source=source,
-                                        settings=settings, last_days=last_days))
-                   for p in ordered]
+        timings = _source_timings(experiment, policies[source], ordered, source=source,
+                                  settings=settings, last_days=last_days)
         for persona, timing in timings:
             out.per_persona(source)[persona.name] = _metrics(persona, timing)
             out.curves.append(_cumulative_curve(f"{source}: {persona.name}", source,

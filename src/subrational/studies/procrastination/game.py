@@ -102,6 +102,10 @@ class Procrastination(Experiment):
         """Day 1, nothing done."""
         return ProcrastinationState(1, 0)
 
+    def initial_states(self, persona: Persona) -> Sequence[tuple[float, ProcrastinationState]]:
+        """Day 1 with nothing done, with certainty."""
+        return [(1.0, ProcrastinationState(1, 0))]
+
     def step(self, state: ProcrastinationState, action: int, persona: Persona) -> Step:
         """Work adds a session; the last one pays 1. Passing the deadline unfinished pays 0."""
         done = state.done + (action == WORK)

@@ -82,6 +82,10 @@ class Ultimatum(Experiment):
         """An offer drawn uniformly from the grid."""
         return self._grid[int(rng.integers(len(self._grid)))]
 
+    def initial_states(self, persona: Persona) -> Sequence[tuple[float, UltimatumState]]:
+        """Every offer of the grid, each with probability 1 / (number of offers)."""
+        return [(1.0 / len(self._grid), s) for s in self._grid]
+
     def step(self, state: UltimatumState, action: int, persona: Persona) -> Step:
         """Accept pays the offer, reject pays nothing; the game ends either way."""
         reward = state.offer * self.pie if action == ACCEPT else 0.0
