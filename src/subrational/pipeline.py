@@ -43,8 +43,8 @@ from .evaluation.generic import assess_study
 from .evaluation.records import DEMONSTRATIONS, POLICY, Analysis, to_jsonable
 from .evaluation.robustness import robustness
 from .evaluation.scorecard import VERDICT_RULE, scorecard
-from .evaluation.uncertainty import DECISION_RULE
 from .evaluation.structural import LeftOutFit, StructuralFit, fit_structural
+from .evaluation.uncertainty import DECISION_RULE
 from .experiments import (
     Experiment,
     Persona,

@@ -311,8 +311,10 @@ class TablePolicy:
         return TablePolicy(self._experiment, self._frame, failures_as=int(action))
 
     def subset(self, **columns: Any) -> TablePolicy:
-        """The demonstrations asked in one wording or option order only, e.g.
-        ``subset(paraphrase=0)`` or ``subset(variant="reversed")``."""
+        """The demonstrations asked in one wording or option order only.
+
+        E.g. ``subset(paraphrase=0)`` or ``subset(variant="reversed")``.
+        """
         keep = np.ones(len(self._frame), dtype=bool)
         for name, value in columns.items():
             keep &= (self._frame[name] == value).to_numpy()

@@ -52,7 +52,8 @@ def analyse_study(experiment: Experiment, policies: Mapping[str, Policy],
 
 def assess_study(experiment: Experiment, policies: Mapping[str, Policy],
                  personas: Sequence[Persona], *, settings: EvalSettings | None = None,
-                 study: Study | None = None, n_boot: int = 200, seed: int = 0) -> Analysis:
+                 study: Study | None = None, n_boot: int = 200, seed: int = 0,
+                 extras: bool = True) -> Analysis:
     """:func:`analyse_study` with every demonstrations check decided on its bootstrap interval.
 
     See :func:`~subrational.evaluation.uncertainty.assess`.
@@ -60,4 +61,4 @@ def assess_study(experiment: Experiment, policies: Mapping[str, Policy],
     study = study or registered_study(experiment.id)
     return assess(study.analysis or analyse_generic, experiment, policies, personas,
                   settings=settings or EvalSettings(), human=study.human, n_boot=n_boot,
-                  seed=seed)
+                  seed=seed, extras=extras)

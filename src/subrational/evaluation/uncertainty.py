@@ -26,7 +26,8 @@ where it fails) / (1 + replicates)``, is at most 0.05 after Holm's correction ov
 claims on the demonstrations; a *level* check against a human number (a human band) or a
 tolerance ("rejection does not rise with the offer") passes unless the bootstrap shows with
 95 % confidence that it fails: the model is not shown to differ from humans there. Which kind a
-check is, is its :attr:`~subrational.evaluation.records.Finding.test`. A replicate in which a statistic is undefined counts as a failure of it.
+check is, is its :attr:`~subrational.evaluation.records.Finding.test`. A replicate in which a
+statistic is undefined counts as a failure of it.
 """
 
 from __future__ import annotations
@@ -288,14 +289,16 @@ def _agreement(analyse: Callable[..., Analysis], experiment: Any, demos: Any,
 
 def assess(analyse: Callable[..., Analysis], experiment: Any, policies: Mapping[str, Policy],
            personas: Sequence[Persona], *, settings: Any, human: Any, n_boot: int = 200,
-           seed: int = 0, alpha: float = ALPHA) -> Analysis:
+           seed: int = 0, alpha: float = ALPHA, extras: bool = True) -> Analysis:
     """Run ``analyse`` and give the demonstrations' findings intervals and earned decisions.
 
     ``analyse`` is a study's analysis (``analyse(experiment, policies, personas, *, settings,
     human)``); it runs once on every source, then ``n_boot`` times on bootstrap replicates of
     the demonstrations alone (:class:`Replicates`). Demonstrations that are not LLM answers (a
     scripted policy handed in directly) and every other source are decided on the point
-    estimate. ``metrics["uncertainty"]`` says how the intervals were made.
+    estimate. ``metrics["uncertainty"]`` says how the intervals were made. ``extras=False``
+    skips what does not change a decision (the agreement over wordings and orders alone, the
+    parse-failure bounds), for simulations that repeat this many times.
     """
     point = analyse(experiment, policies, personas, settings=settings, human=human)
     demos = policies.get(DEMONSTRATIONS)
@@ -322,10 +325,10 @@ def assess(analyse: Callable[..., Analysis], experiment: Any, policies: Mapping[
     decided = decide(mine, table, n_boot, units=reps.scheme.units, scheme=reps.scheme.name,
                      alpha=alpha)
     agree = _agreement(analyse, experiment, demos, personas, mine, settings=settings,
-                       human=human)
+                       human=human) if extras else {}
     bounds = (failure_sensitivity(analyse, experiment, demos, personas, settings=settings,
                                   human=human, point=point)
-              if hasattr(demos, "with_failures_as") else {})
+              if extras and hasattr(demos, "with_failures_as") else {})
 
     def _bounded(f: Finding) -> Finding:
         b = bounds.get(f.claim)

@@ -45,6 +45,7 @@ from ...evaluation.behaviour import (
     episodes,
 )
 from ...evaluation.records import (
+    CONSISTENT,
     DESIGN_CHOICE,
     HUMAN_BAND,
     PAPER_CLAIM,
@@ -209,7 +210,8 @@ def _paper_findings(source: str, rates: Sequence[float]) -> list[Finding]:
                 f"P(gamble | round 0, p = 0.5) at the largest stake minus at the smallest < "
                 f"-{COIN_TOSS} (margin: design choice)",
                 None if drop is None else drop < -COIN_TOSS, origin=HUMAN_BAND,
-                source_ref="Holt & Laury 2002 (AER): risk aversion rises with real stakes"),
+                source_ref="Holt & Laury 2002 (AER): risk aversion rises with real stakes",
+                direction="persona"),
     ]
 
 
@@ -226,7 +228,7 @@ def _fair_band_findings(source: str, rates: Sequence[float], all_win: float,
         band_finding("gambling does not rise with the stake", source, rise,
                      f"max increase of P(gamble | round 0, p = 0.5) between consecutive stakes "
                      f"<= {tol}", None if rise is None else rise <= tol, bands,
-                     "stake_rise_tolerance"),
+                     "stake_rise_tolerance", test=CONSISTENT),
         band_finding("eventually stops", source, all_win,
                      f"max over stakes of P(taking all flips | winning every flip, p = 0.5) "
                      f"<= {stop}", all_win <= stop, bands, "max_p_all_flips_given_wins"),
@@ -249,7 +251,7 @@ def _odds_band_findings(source: str, probs: Sequence[float], rates: Sequence[flo
                      None if math.isnan(rho) else rho,
                      f"Spearman rho(p, mean over stakes of P(gamble | round 0)) > {rho_min}",
                      None if math.isnan(rho) else rho > rho_min, bands,
-                     "win_prob_spearman_min"),
+                     "win_prob_spearman_min", direction="state"),
     ]
 
 

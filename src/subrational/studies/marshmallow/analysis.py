@@ -147,16 +147,17 @@ def _margin(stats: Mapping[float, WaitStats], ages: Sequence[float],
             settings: EvalSettings) -> _Margin:
     """0 for exact statistics; three Monte Carlo SE of a difference of two rolled-out shares.
 
-    Each rolled-out share has SE <= 0.5 / sqrt(episodes). The LLM's sampled episodes keep that
-    margin for now (their own intervals over the answers will decide these checks).
+    Each rolled-out share has SE <= 0.5 / sqrt(episodes). The LLM's sampled episodes get 0
+    too: their sampling noise is what the bootstrap over them
+    (:mod:`~subrational.evaluation.uncertainty`) decides the check on.
     """
     origin = common_origin(stats[a].origin for a in ages)
     if origin == EXACT:
         return _Margin(0.0, "exact statistics: no Monte Carlo error")
+    if origin == SAMPLED:
+        return _Margin(0.0, "the LLM's sampled episodes: decided on their bootstrap interval")
     value = 3 * 0.5 * math.sqrt(2 / settings.episodes)
-    why = f"3 Monte Carlo SE of {settings.episodes} rollouts"
-    return _Margin(value, why + (", kept for the LLM's sampled episodes"
-                                 if origin == SAMPLED else ""))
+    return _Margin(value, f"3 Monte Carlo SE of {settings.episodes} rollouts")
 
 
 def _rises(ages: Sequence[float], values: Sequence[float],
@@ -216,7 +217,7 @@ def _paper_findings(source: str, stats: Mapping[float, WaitStats], bands: Mappin
     out.append(Finding("waiting rises with age", source, rho,
                        f"Spearman rho(age, mean wait) > 0 over ages present (>= 3) and oldest - "
                        f"youngest mean wait share > {margin}", ok,
-                       origin=PAPER_CLAIM,
+                       origin=PAPER_CLAIM, direction="persona",
                        source_ref=f"{PAPER_REF}; direction: Imuta, Hayne & Scarf 2014, "
                                   "Carlson et al. 2018"))
     return out
@@ -232,7 +233,8 @@ def _rise_bands(source: str, stats: Mapping[float, WaitStats], bands: Mapping[st
         rho, ok = _rises(ages, [getattr(stats[a], key) for a in ages], margin.value)
         out.append(band_finding(f"{what} does not fall from age {lo} to {hi}", source, rho,
                                 f"Spearman rho(age, {what}) > 0 on ages {lo}-{hi} present "
-                                f"(>= 3) and a rise > {margin}", ok, bands, "rise_ages"))
+                                f"(>= 3) and a rise > {margin}", ok, bands, "rise_ages",
+                                direction="persona"))
     return out
 
 

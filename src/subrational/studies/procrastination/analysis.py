@@ -36,6 +36,7 @@ from ...evaluation.behaviour import (
     EXACT,
     LEARNED_SOURCES,
     ROLLOUTS,
+    SAMPLED,
     EvalSettings,
     episode_weights,
     episodes,
@@ -176,13 +177,17 @@ def _episode_rank(timings: Sequence[tuple[Persona, WorkTiming]]
     """
     if _exact([t for _, t in timings]):
         return _exact_rank(timings), None
+    sampled = all(t.origin == SAMPLED for _, t in timings)
     gpas = np.concatenate([np.full(len(t.days_before), _gpa(p)) for p, t in timings])
     days = np.concatenate([t.days_before for _, t in timings])
     if len(set(gpas.tolist())) < 2 or len(set(days.tolist())) < 2:
         return None, 1.0
     result = spearmanr(gpas, days, alternative="greater")
     rho, p_value = float(result.statistic), float(result.pvalue)
-    return (rho, p_value) if math.isfinite(rho) else (None, 1.0)
+    if not math.isfinite(rho):
+        return None, 1.0
+    # The LLM's own episodes: the bootstrap over them decides, not a test within one sample.
+    return rho, (None if sampled else p_value)
 
 
 def _midranks(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -232,6 +237,8 @@ def _rank_test(timings: Sequence[tuple[Persona, WorkTiming]]) -> str:
     """How the criterion of a rank finding guards against sampling noise."""
     if _exact([t for _, t in timings]):
         return "no sampling error to test (exact: every episode weighted by its probability)"
+    if all(t.origin == SAMPLED for _, t in timings):
+        return "the LLM's sampled episodes: decided on their bootstrap interval"
     return f"one-sided p < {SIGNIFICANCE}"
 
 
@@ -245,13 +252,13 @@ def _paper_findings(source: str, timings: Sequence[tuple[Persona, WorkTiming]], 
                 "Spearman rho(GPA, days before the deadline at completion) over episodes > 0, "
                 f"{_rank_test(timings)} (undefined with fewer than 3 GPAs)",
                 None if rho is None else rho > 0 and _significant(p_value),
-                origin=PAPER_CLAIM,
+                origin=PAPER_CLAIM, direction="persona",
                 source_ref="Coletta et al. 2024 (abstract): lower GPA delays work; direction: "
                            "Steel 2007, Kim & Seo 2015, OULAD timing by final result"),
         Finding("work piles up near the deadline", source, pooled,
                 f"pooled share of sessions in the last {last_days} days > {even:.3f} "
                 f"(an even spread)", None if math.isnan(pooled) else pooled > even,
-                origin=PAPER_CLAIM,
+                origin=PAPER_CLAIM, direction="state",
                 source_ref="Coletta et al. 2024 (abstract): present-bias procrastination; "
                            "threshold: an even spread; OULAD: 52 % of submissions in the last "
                            "two days (Kuzilek et al. 2017)"),
@@ -271,7 +278,7 @@ def _band_findings(source: str, timings: Sequence[tuple[Persona, WorkTiming]],
                      f"{bands['rho_min']}, {_rank_test(timings)} (humans |r| ~ "
                      f"{r_lo}-{r_hi}; a stronger split is reported, not failed)",
                      None if rho is None else rho > bands["rho_min"] and _significant(p_value),
-                     bands, "rho_min", "human_abs_r"),
+                     bands, "rho_min", "human_abs_r", direction="persona"),
         band_finding(f"share of the work done in the last {bands['last_days']} days like OULAD",
                      source, pooled, f"pooled share in [{lo}, {hi}]",
                      None if math.isnan(pooled) else lo <= pooled <= hi, bands,

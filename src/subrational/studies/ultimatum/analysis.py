@@ -16,6 +16,7 @@ from scipy.special import expit
 from ...evaluation.behaviour import LEARNED_SOURCES, EvalSettings
 from ...evaluation.fits import fit_logistic
 from ...evaluation.records import (
+    CONSISTENT,
     DESIGN_CHOICE,
     PAPER_CLAIM,
     PER_PERSONA,
@@ -101,7 +102,8 @@ def _band_findings(source: str, offers: np.ndarray, rej: np.ndarray, human: np.n
     return [
         band_finding(tag + "rejection does not rise with the offer", source, rise,
                      f"max increase <= {bands['monotone_tolerance']}",
-                     rise <= bands["monotone_tolerance"], bands, "monotone_tolerance"),
+                     rise <= bands["monotone_tolerance"], bands, "monotone_tolerance",
+                     test=CONSISTENT),
         band_finding(tag + "rejects almost no fair split", source, high_half,
                      f"pooled P(reject | s >= 0.5) <= {bands['pooled_reject_at_half_max']}",
                      high_half <= bands["pooled_reject_at_half_max"], bands,
