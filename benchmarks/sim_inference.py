@@ -13,8 +13,10 @@ vary with the seed). Each seed elicits anew and analyses with the same seed, as 
 reproduce a finding, with its 95 % Wilson interval over the seeds; "n/a" is the share of seeds
 in which it was undefined. A persona-blind or state-blind pass of a finding marked as its null's
 ("null for") is a false positive; the others show what the null does to the remaining checks.
-The analysis is today's (``inference_sim.assess``: the demonstrations also stand in for the
-learned policy, since today's verdict asks both sources and no policy is trained here).
+The analysis (``--analysis``) is by default the one ``subrational run`` makes: each check on its
+bootstrap interval (``inference_sim.assess_bootstrap``); ``point`` decides on point estimates,
+the demonstrations also standing in for the learned policy (the analysis before the bootstrap
+asked both sources, and no policy is trained here).
 """
 
 from __future__ import annotations
@@ -26,8 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from inference_sim import RESPONDERS, STUDIES, pass_rates  # noqa: E402
-from subrational.evaluation.behaviour import EvalSettings  # noqa: E402
+from inference_sim import RESPONDERS, STUDIES, assess, assess_bootstrap, pass_rates  # noqa: E402
 
 METHODS = ("sample", "choice-probs")
 NULLS = ("persona-blind", "state-blind")
@@ -102,7 +103,13 @@ def main() -> None:
     parser.add_argument("--studies", nargs="+", default=list(STUDIES), choices=STUDIES)
     parser.add_argument("--samples", type=int, default=10, help="draws per cell (sample)")
     parser.add_argument("--out", type=Path, help="also write the tables to this file")
+    parser.add_argument("--analysis", choices=("bootstrap", "point"), default="bootstrap",
+                        help="bootstrap: each check decided on its interval over the LLM's "
+                        "answers, as `subrational run` does (default); point: on the point "
+                        "estimate, demonstrations standing in for the policy too (the analysis "
+                        "before the bootstrap, for before/after tables)")
     args = parser.parse_args()
+    analyse = assess_bootstrap if args.analysis == "bootstrap" else assess
     start = time.perf_counter()
     all_results: dict[str, dict] = {}
     for study in args.studies:
@@ -110,16 +117,19 @@ def main() -> None:
         for kind, make in RESPONDERS.items():
             for method in METHODS:
                 results[(kind, method)] = pass_rates(study, make(study), method=method,
-                                                     samples=args.samples, seeds=args.seeds)
+                                                     samples=args.samples, seeds=args.seeds,
+                                                     analyse=analyse)
                 print(f"[{time.perf_counter() - start:.0f} s] {study} {kind} {method}",
                       file=sys.stderr, flush=True)
         all_results[study] = results
     lines = [f"Known-truth pass rates, seeds 0..{args.seeds - 1} (n = {args.seeds} per cell); "
              "cell: share of seeds reproducing the finding [95 % Wilson interval]; **bold**: a "
              "false-positive rate (the null is the finding's null); n/a: share undefined. "
-             "Analysis: today's (demonstrations passed as the policy too; EvalSettings(seed=seed), "
-             f"{EvalSettings().episodes} rollouts per source and persona where there are no "
-             f"sampled episodes). Total wall time {time.perf_counter() - start:.0f} s.", "",
+             + ("Analysis: each check decided on its 95 % bootstrap interval over the LLM's "
+                "answers (200 replicates, Holm over claims), the verdict on the demonstrations "
+                "only. " if args.analysis == "bootstrap" else
+                "Analysis: point estimates (demonstrations passed as the policy too). ")
+             + f"Total wall time {time.perf_counter() - start:.0f} s.", "",
              "## Null responders", ""]
     for study, results in all_results.items():
         lines += _null_table(study, results, args.samples)

@@ -293,6 +293,18 @@ def assess(study_id: str, experiment: Experiment, policy: Policy, personas: Sequ
                          settings=EvalSettings(seed=seed))
 
 
+def assess_bootstrap(study_id: str, experiment: Experiment, policy: Policy,
+                     personas: Sequence[Persona], *, seed: int, n_boot: int = 200) -> Analysis:
+    """The findings as ``subrational run`` decides them: each on its bootstrap interval over the
+    LLM's own answers (``assess_study``; the parse-failure bounds and the per-wording
+    agreement, which decide nothing, are skipped). The verdict reads the demonstrations only."""
+    from subrational.evaluation import assess_study
+
+    return assess_study(experiment, {DEMONSTRATIONS: policy}, list(personas),
+                        settings=EvalSettings(seed=seed), n_boot=n_boot, seed=seed,
+                        extras=False)
+
+
 def verdict(analysis: Analysis) -> str:
     """The scorecard verdict of an analysis (no robustness block: the wording is not varied)."""
     return scorecard({"findings": to_jsonable(analysis.findings), "from_paper": True})["verdict"]
