@@ -127,3 +127,15 @@ def test_design_choices_are_pooled_with_human_bands_and_origin_follows_kind():
     card = scorecard({"findings": findings})
     assert card["design_choices"]["policy"] == {"passed": 0, "checked": 1, "not_assessed": 0}
     assert card["verdict"] == "partly"
+
+
+def test_an_undecided_claim_is_partly_a_refuted_one_not_human_like():
+    exp = _exp([True, True], [True, True])
+    demo = [f for f in exp["findings"] if f["source"] == "demonstrations" and f["kind"] == "paper"]
+    for f in demo:
+        f.update(reproduced=False, outcome="undecided")
+    assert scorecard(exp)["verdict"] == "partly"  # not enough draws is not evidence against
+    assert scorecard(exp)["claims_undecided"] == 2
+    demo[0]["outcome"] = "refuted"
+    card = scorecard(exp)
+    assert card["verdict"] == "not human-like" and card["claims_refuted"] == 1

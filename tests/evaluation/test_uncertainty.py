@@ -90,19 +90,23 @@ def test_claims_are_holm_corrected_and_levels_pass_unless_they_fail_with_confide
     n = 200
     def reps(k):  # k of n replicates hold
         return [(0.5, i < k) for i in range(n)]
-    findings = [_f("a"), _f("b"), _f("c", origin="design choice"),
+    findings = [_f("a"), _f("b"), _f("h"), _f("c", origin="design choice"),
                 _f("d", origin="human band"), _f("e", origin="human band"),
                 _f("f", origin="human band"), _f("g", origin="human band", direction="state")]
-    table = {("a", "demonstrations"): reps(200), ("b", "demonstrations"): reps(194),
-             ("c", "demonstrations"): reps(100), ("d", "demonstrations"): reps(5),
-             ("e", "demonstrations"): reps(100), ("f", "demonstrations"): reps(199),
-             ("g", "demonstrations"): reps(199)}
+    table = {("a", "demonstrations"): reps(200), ("b", "demonstrations"): reps(190),
+             ("h", "demonstrations"): reps(5), ("c", "demonstrations"): reps(100),
+             ("d", "demonstrations"): reps(5), ("e", "demonstrations"): reps(100),
+             ("f", "demonstrations"): reps(199), ("g", "demonstrations"): reps(199)}
     got = {f.claim: f for f in decide(findings, table, n, units=60, scheme="x")}
-    # p-values 1/201, 7/201, 101/201, 2/201 (g); Holm over the four claims a, b, c, g
+    # claims a, b, h, g (a direction is a claim whatever its origin): p-values 1/201, 11/201,
+    # 196/201, 2/201; Holm multiplies the smallest by 4, then 3, 2, 1 (and keeps them ordered)
     assert got["a"].outcome == "confirmed" and got["a"].p_value == pytest.approx(4 / 201)
-    assert got["g"].outcome == "confirmed"  # a direction is a claim whatever its origin
-    assert got["b"].outcome == "not confirmed" and got["b"].p_value == pytest.approx(14 / 201)
-    assert got["c"].reproduced is False
+    assert got["g"].outcome == "confirmed" and got["g"].p_value == pytest.approx(6 / 201)
+    assert got["b"].outcome == "undecided" and got["b"].p_value == pytest.approx(22 / 201)
+    assert got["b"].reproduced is False
+    assert got["h"].outcome == "refuted" and got["h"].reproduced is False
+    # a threshold of our own is a level: it passes unless it fails with confidence
+    assert got["c"].test == "consistent" and got["c"].reproduced is True
     assert got["d"].outcome == "outside" and got["d"].reproduced is False  # 6/201 <= 0.05
     assert got["e"].outcome == "consistent" and got["e"].reproduced is True
     assert got["f"].outcome == "inside"

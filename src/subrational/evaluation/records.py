@@ -93,10 +93,10 @@ class Finding:
             states (e.g. "waiting rises with age"), which is always a claim to confirm; ``""``
             otherwise.
         test: How the check is decided on the LLM's variability: ``"confirm"`` (the model
-            must show it with 95 % confidence: paper claims, directions, thresholds of our
-            own) or ``"consistent"`` (it passes unless it fails with 95 % confidence: a human
-            level, or a tolerance such as "rejection does not rise with the offer"). Derived
-            from ``origin`` and ``direction`` when not given.
+            must show it with 95 % confidence: paper claims and directions over personas or
+            states) or ``"consistent"`` (it passes unless it fails with 95 % confidence: a
+            level or tolerance against a human band or a threshold of our own, e.g. "few
+            reports are late"). Derived from ``origin`` and ``direction`` when not given.
 
     The rest is set by :func:`~subrational.evaluation.uncertainty.assess` (absent in
     summaries written before it existed):
@@ -116,7 +116,7 @@ class Finding:
             action, then as another (``[low, high]``; sample method).
         failure_robust: Whether the check decides the same in all those worlds (``None``:
             undefined in one of them).
-        outcome: How it was decided: ``confirmed`` / ``not confirmed`` (claims), ``inside`` /
+        outcome: How it was decided: ``confirmed`` / ``undecided`` / ``refuted`` (claims), ``inside`` /
             ``consistent`` / ``outside`` (level checks), ``exact: holds`` / ``exact: fails``
             (no data behind the source), ``not assessed``.
     """
@@ -152,8 +152,8 @@ class Finding:
         if not self.source_ref and self.origin == DESIGN_CHOICE:
             object.__setattr__(self, "source_ref", DESIGN_CHOICE)
         if not self.test:
-            object.__setattr__(self, "test", CONSISTENT if self.origin == HUMAN_BAND
-                               and not self.direction else CONFIRM)
+            object.__setattr__(self, "test", CONFIRM if self.origin == PAPER_CLAIM
+                               or self.direction else CONSISTENT)
         if self.test not in TESTS:
             raise ValueError(f"Finding.test must be one of {TESTS}; got {self.test!r}")
 

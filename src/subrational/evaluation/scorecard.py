@@ -41,8 +41,9 @@ VERDICT_RULE = (
     "cited human number) or a design choice (a threshold of our own, shown as such). "
     "The verdict is earned by the LLM's demonstrations, each check decided on its bootstrap "
     "interval over the LLM's own variability (claims and directions confirmed with 95 % "
-    "confidence after Holm's correction over the study's claims; a human level passes unless "
-    "it fails with 95 % confidence). The learned policy is reported separately, as the "
+    "confidence after Holm's correction over the study's claims; a level against a human band "
+    "or a threshold of our own passes unless it fails with 95 % confidence). The learned "
+    "policy is reported separately, as the "
     "imitation check. "
     "Gates (design choices): mean option mass >= 0.5 (choice-probs) and parse failure rate <= "
     "0.25 (sample method); a study failing one is not assessed. "
@@ -51,11 +52,13 @@ VERDICT_RULE = (
     "against it), at least three quarters of the other checks (human bands and design choices "
     "pooled) pass, and neither the wording nor the option order moves the answers more than the "
     "situation does. "
-    "not human-like: the demonstrations reproduce none of the study's claims, or the wording or "
-    "option order moves the answers more than the situation does. "
+    "not human-like: the demonstrations confirm none of the study's claims and refute at least "
+    "one (it fails with 95 % confidence), or the wording or option order moves the answers more "
+    "than the situation does. "
     "not assessed: nothing could be checked (no claim or human band defined, or all undefined "
     "on this model's answers), or a gate failed; no verdict is given. "
-    "partly: everything in between. "
+    "partly: everything in between, including claims undecided at this number of draws (more "
+    "--samples would decide them). "
     "Each study also gets the probability of its verdict: the share of bootstrap replicates of "
     "the LLM's answers whose checks, each decided on that replicate's own estimate, give the same "
     "verdict.")
@@ -91,13 +94,21 @@ def _gate_failures(diag: Mapping[str, Any], method: str | None) -> list[str]:
     return out
 
 
+def _refuted(findings: list[Mapping[str, Any]], source: str) -> int:
+    """Claims of ``source`` that fail with confidence (any failed claim, in an old summary)."""
+    return sum(1 for f in findings if f["kind"] in CLAIM_KINDS and f["source"] == source
+               and _assessed(f) and not f["reproduced"]
+               and f.get("outcome", "refuted") in ("refuted", "exact: fails"))
+
+
 def _verdict(claims: tuple[int, int, int], bands: tuple[int, int], form_beats_state: list[str],
-             *, from_paper: bool, gated: bool) -> str:
+             *, from_paper: bool, gated: bool, refuted: int | None = None) -> str:
     hits, total, unassessed = claims
     band_hits, band_total = bands
+    refuted = total - hits if refuted is None else refuted
     if gated or (band_total == 0 and total == 0):
         return NOT_ASSESSED
-    if form_beats_state or (total and hits == 0):
+    if form_beats_state or (total and hits == 0 and refuted > 0):
         return "not human-like"
     # A paper study must check its claims; one's own study may define none.
     all_claims = hits == total and not unassessed and (total > 0 or not from_paper)
@@ -149,13 +160,16 @@ def scorecard(exp: Mapping[str, Any]) -> dict[str, Any]:
     bands = (sum(h for h, _, _ in demo_bands), sum(t for _, t, _ in demo_bands))
     flagged = (exp.get("robustness") or {}).get("form_beats_state", [])
     gates = _gate_failures(diag, exp.get("method"))
+    refuted = _refuted(findings, "demonstrations")
     verdict = _verdict(paper["demonstrations"], bands, flagged, from_paper=from_paper,
-                       gated=bool(gates))
+                       gated=bool(gates), refuted=refuted)
     distribution = {} if gates else _replicate_verdicts(findings, flagged,
                                                         from_paper=from_paper)
     return {
         "paper_findings": {s: {"reproduced": h, "checked": t, "not_assessed": u}
                            for s, (h, t, u) in paper.items()},
+        "claims_refuted": refuted,
+        "claims_undecided": paper["demonstrations"][1] - paper["demonstrations"][0] - refuted,
         "human_bands": {s: {"passed": h, "checked": t, "not_assessed": u}
                         for s, (h, t, u) in zip(LEARNED, band_counts, strict=True)},
         "design_choices": {s: {"passed": h, "checked": t, "not_assessed": u}
@@ -174,6 +188,6 @@ def scorecard(exp: Mapping[str, Any]) -> dict[str, Any]:
         "imitation": _imitation(findings),
         "form_beats_state": flagged,
         "verdict": verdict,
-        "verdict_probability": distribution.get(verdict) if distribution else None,
+        "verdict_probability": distribution.get(verdict, 0.0) if distribution else None,
         "verdict_distribution": distribution,
     }

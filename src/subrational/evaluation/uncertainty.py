@@ -20,11 +20,12 @@ error: its checks are decided on the point estimate and carry no interval. Behav
 are exact where the game is small (:func:`~subrational.experiments.rollout.enumerate_episodes`),
 so rollout Monte Carlo error does not enter.
 
-Decisions (:data:`DECISION_RULE`): a *claim* (a paper claim, a direction over personas or
-states, or a threshold of our own) is confirmed when its bootstrap p-value, ``(1 + replicates
+Decisions (:data:`DECISION_RULE`): a *claim* (a paper claim, or a direction over personas or
+states) is confirmed when its bootstrap p-value, ``(1 + replicates
 where it fails) / (1 + replicates)``, is at most 0.05 after Holm's correction over the study's
-claims on the demonstrations; a *level* check against a human number (a human band) or a
-tolerance ("rejection does not rise with the offer") passes unless the bootstrap shows with
+claims on the demonstrations, and refuted when it fails in at least 95 % of the replicates; a
+*level* check (against a human band or a threshold of our own, or a tolerance such as
+"rejection does not rise with the offer") passes unless the bootstrap shows with
 95 % confidence that it fails: the model is not shown to differ from humans there. Which kind a
 check is, is its :attr:`~subrational.evaluation.records.Finding.test`. A replicate in which a
 statistic is undefined counts as a failure of it.
@@ -60,12 +61,13 @@ DECISION_RULE = (
     "Every statistic of the LLM's demonstrations carries a 95 % bootstrap interval from the "
     "LLM's own variability (its parsed draws per persona x state, its sampled episodes, or its "
     "wording x option-order blocks for choice-probs) and p_holds, the share of bootstrap "
-    "replicates in which its check holds. A claim (a paper claim, a direction over personas or "
-    "states, or a threshold of our own design) is reproduced when its bootstrap p-value "
-    "(1 + replicates where it fails) / (1 + replicates) is at most 0.05 after Holm's "
-    "correction over the study's claims; a level check against a human number (a human band) "
-    "or a tolerance (e.g. \"rejection does not rise with the offer\") passes unless it fails "
-    "with 95 % confidence (p_holds <= 0.05, the model is not shown to "
+    "replicates in which its check holds. A claim (a paper claim, or a direction over personas "
+    "or states) is reproduced (confirmed) when its bootstrap p-value (1 + replicates where it "
+    "fails) / (1 + replicates) is at most 0.05 after Holm's correction over the study's "
+    "claims, refuted when it holds in at most 5 % of the replicates, and undecided in between; "
+    "a level check (against a human band or a threshold of our own design, or a tolerance such "
+    "as \"rejection does not rise with the offer\") passes unless it fails with 95 % "
+    "confidence (p_holds <= 0.05, the model is not shown to "
     "differ from humans there). A statistic undefined in a replicate counts as failing there. "
     "Checks of a policy without data behind it (the learned network) are decided on the point "
     "estimate: they are the imitation check, not evidence about the LLM.")
@@ -249,8 +251,10 @@ def decide(findings: Sequence[Finding], replicates: Mapping[tuple[str, str], lis
         adjusted = holm([claim_p[i] for i in idx])
         for i, p in zip(idx, adjusted, strict=True):
             ok = p <= alpha
+            refuted = not ok and (out[i].p_holds or 0.0) <= alpha
             out[i] = dataclasses.replace(out[i], reproduced=bool(ok), p_value=float(p),
-                                         outcome="confirmed" if ok else "not confirmed")
+                                         outcome="confirmed" if ok else "refuted" if refuted
+                                         else "undecided")
     return out
 
 
@@ -294,7 +298,8 @@ def assess(analyse: Callable[..., Analysis], experiment: Any, policies: Mapping[
 
     ``analyse`` is a study's analysis (``analyse(experiment, policies, personas, *, settings,
     human)``); it runs once on every source, then ``n_boot`` times on bootstrap replicates of
-    the demonstrations alone (:class:`Replicates`). Demonstrations that are not LLM answers (a
+    the demonstrations alone (:class:`Replicates`), at least ``2 m / alpha`` times for ``m``
+    claims, so that Holm's correction can confirm a claim that holds in every replicate. Demonstrations that are not LLM answers (a
     scripted policy handed in directly) and every other source are decided on the point
     estimate. ``metrics["uncertainty"]`` says how the intervals were made. ``extras=False``
     skips what does not change a decision (the agreement over wordings and orders alone, the
@@ -309,6 +314,10 @@ def assess(analyse: Callable[..., Analysis], experiment: Any, policies: Mapping[
         point.metrics["uncertainty"] = {"resampled": "none: no LLM answers behind the "
                                         "demonstrations", "n_boot": 0, "alpha": alpha}
         return point
+    # Holm over m claims confirms none unless m / (n_boot + 1) <= alpha: take enough replicates
+    # that a claim holding in every one is confirmed with room to spare.
+    n_claims = sum(is_claim(f) for f in mine)
+    n_boot = max(n_boot, math.ceil(2 * n_claims / alpha))
     reps = Replicates(demos, n_boot, derived_rng(seed, "findings", experiment.id))
     table: dict[tuple[str, str], list[Any]] = {_key(f): [] for f in mine}
     distances: list[float] = []
