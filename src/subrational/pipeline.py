@@ -276,8 +276,15 @@ SUMMARY_FORMAT = 3
 per-persona statistics as ``metrics.per_persona.<source>.<persona>`` and names the backend that
 actually ran (not the configured model string). Fields added since, which readers of older
 files must treat as optional: ``from_paper``, ``references`` (the human reference's distinct
-citations: ``key``, ``source``, ``tag``), ``fits_left_out`` (fits not made, with the reason)
-and ``robustness.not_varied``."""
+citations: ``key``, ``source``, ``tag``), ``fits_left_out`` (fits not made, with the reason),
+``robustness.not_varied``, ``decision_rule``, ``metrics.uncertainty`` (how the findings'
+intervals were made), ``metrics.distance_to_humans.demonstrations_interval`` and
+``..._failure_bound``, the findings' ``direction``, ``test``, ``interval``, ``p_holds``,
+``p_value``, ``draws``, ``resampled``, ``n_boot``, ``replicates``, ``point_reproduced``,
+``agreement``, ``failure_bound``, ``failure_robust`` and ``outcome``, the scorecard's
+``gates_failed``, ``imitation``, ``claims_refuted``, ``claims_undecided``,
+``verdict_probability`` and ``verdict_distribution``, and the diagnostics'
+``parse_failures_by_persona``, ``parse_failures_by_state`` and ``parse_failures_worst_cell``."""
 
 
 def _block(r: ExperimentResult) -> dict[str, Any]:
