@@ -46,7 +46,8 @@ VERDICT_RULE = (
     "policy is reported separately, as the "
     "imitation check. "
     "Gates (design choices): mean option mass >= 0.5 (choice-probs) and parse failure rate <= "
-    "0.25 (sample method); a study failing one is not assessed. "
+    "0.25 (sample method); a study failing one is not assessed, unless the wording or option "
+    "order moves its answers more than the situation does (not human-like). "
     "human-like: every paper claim the study checks is reproduced (a study of a paper, such as "
     "the four built-in ones, must check its claims; a claim that could not be assessed counts "
     "against it), at least three quarters of the other checks (human bands and design choices "
@@ -106,9 +107,13 @@ def _verdict(claims: tuple[int, int, int], bands: tuple[int, int], form_beats_st
     hits, total, unassessed = claims
     band_hits, band_total = bands
     refuted = total - hits if refuted is None else refuted
-    if gated or (band_total == 0 and total == 0):
+    if band_total == 0 and total == 0:
         return NOT_ASSESSED
-    if form_beats_state or (total and hits == 0 and refuted > 0):
+    if form_beats_state:  # shown with 95 % confidence, whatever the option mass
+        return "not human-like"
+    if gated:
+        return NOT_ASSESSED
+    if total and hits == 0 and refuted > 0:
         return "not human-like"
     # A paper study must check its claims; one's own study may define none.
     all_claims = hits == total and not unassessed and (total > 0 or not from_paper)
