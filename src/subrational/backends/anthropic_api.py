@@ -77,7 +77,11 @@ from ..errors import (
 )
 from .base import Backend, Capabilities, GenerateRequest, OptionScores, ScoreRequest
 from .endpoints import check_base_url, connection_advice, protocol_mismatch, redact_url
-from .openai_api import _MAX_BACKOFF, _MAX_RETRY_AFTER, _check_range, _gather_all, _run_sync
+from .openai_api import _check_range
+from .openai_loop import _MAX_RETRY_AFTER
+from .openai_loop import MAX_BACKOFF as _MAX_BACKOFF
+from .openai_loop import gather_all as _gather_all
+from .openai_loop import run_sync as _run_sync
 from .replies import BadReply, reply_json
 
 if TYPE_CHECKING:
