@@ -176,10 +176,13 @@ class Cache:
         A crash after this loses nothing stored.
         """
         now = time.time()
-        usage = usage or {}
-        rows = [(k, op, json.dumps(v), now,
-                 None if usage.get(k) is None else json.dumps(_usage_record(usage[k])))
-                for k, v in items.items()]
+        known = usage or {}
+
+        def stored(key: str) -> str | None:
+            record = known.get(key)
+            return None if record is None else json.dumps(_usage_record(record))
+
+        rows = [(k, op, json.dumps(v), now, stored(k)) for k, v in items.items()]
         try:
             with self._db:
                 self._db.executemany("INSERT OR REPLACE INTO calls VALUES (?, ?, ?, ?, ?)", rows)

@@ -14,9 +14,10 @@ Design:
   calls an episode makes depends on the answers, which the plan does not have. A placeholder
   would send the episode down a made-up path, so a miss ends the episode instead: the hits on
   the cached part of every episode are exact, and the calls still to make lie between the
-  episodes not finished in the cache (one call each, at least) and a maximum (each of them
-  reaching every state of the grid, no more than the plan's bound less the hits), if every
-  answer parses: an answer that does not is asked again, up to three times a step.
+  episodes not finished in the cache (one call each, at least) and a maximum: each of them
+  reaching every state of the grid and asking three times at each (an answer that does not
+  parse is asked again, up to three times a step), no more than that bound for all episodes
+  less the hits. With answers that parse, a third of the maximum is the most.
 * **Tokens.** Input: :func:`.backends.tokens.count_prompt_tokens` (the model's BPE where at
   hand, else characters / 4). Output: one token per scoring call; a sampled answer from the
   shortest parseable one (``Answer: <option>``) to its budget (``--max-tokens``, plus the
@@ -174,9 +175,11 @@ def _plan_study(experiment: Experiment, config: RunConfig, backend: Backend,
     exact = not (method == "sample" and experiment.sequential)
     fewest = most = len(per_call)
     if not exact and per_call:
-        steps = len(experiment.states())  # the most one episode asks (plan_size's bound)
-        bound = plan_size(experiment, personas, method="sample", samples=config.samples,
-                          paraphrases=config.paraphrases)
+        # An episode reaches each state of the grid at most once (plan_size's bound), and
+        # asks at each up to MAX_ATTEMPTS times (an answer that does not parse is asked again).
+        steps = len(experiment.states()) * MAX_ATTEMPTS
+        bound = MAX_ATTEMPTS * plan_size(experiment, personas, method="sample",
+                                         samples=config.samples, paraphrases=config.paraphrases)
         most = max(fewest, min(fewest * steps, bound - planner.stats.hits))
     scale = most / fewest if fewest else 0.0  # the calls not yet seen ask as the first ones did
     inputs = (sums[0], round(sums[0] * scale))
@@ -205,9 +208,10 @@ def _notes(config: RunConfig, backend: Backend, plan: list[StudyPlan],
     if any(not s.exact for s in plan):
         notes.append("Sequential studies sampled (<=): episodes end when the persona's answers "
                      "end them, so the calls are a range: at least one per episode not finished "
-                     "in the cache, at most every episode reaching every state of the grid, if "
-                     f"every answer parses (one that does not is asked again, up to "
-                     f"{MAX_ATTEMPTS} times a step).")
+                     "in the cache; at most every such episode reaching every state of the grid "
+                     f"and asking {MAX_ATTEMPTS} times at each (an answer that does not parse is "
+                     f"asked again, up to {MAX_ATTEMPTS} times a step): with answers that parse, "
+                     f"at most 1/{MAX_ATTEMPTS} of that.")
     if any(s.method == "choice-probs" and s.new[1] for s in plan) and backend.billed:
         notes.append("If the server turns out to give no log-probabilities, the run falls back "
                      "to the sample method (plan with --method sample for that cost).")

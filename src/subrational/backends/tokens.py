@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -74,7 +75,9 @@ def _encoding(name: str) -> Any:
         import bpe_openai
     except ImportError:
         return None
-    return bpe_openai.get_encoding(name)
+    with warnings.catch_warnings():  # its data loader uses a deprecated importlib call
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return bpe_openai.get_encoding(name)
 
 
 def count_text_tokens(text: str, *, encoding: str | None) -> TokenCount:
