@@ -96,7 +96,8 @@ FREE = PriceMatch(Price(0.0, 0.0, 0.0, "-"), "no billed API: in-process or scrip
 
 
 def _money(value: float) -> str:
-    return f"{value:.3f}".rstrip("0").rstrip(".") if value < 1 else f"{value:.2f}"
+    """Dollars with two decimals, or three where a price needs them (``0.075``)."""
+    return f"{value:.3f}" if round(value, 2) != round(value, 3) else f"{value:.2f}"
 
 
 def _entry(input_: float, cached: float, output: float) -> dict[str, Any]:
