@@ -102,3 +102,21 @@ def test_openai_models_are_counted_with_their_bpe_where_it_is_installed():
     # "Hello world" is two tokens in o200k_base; characters / 4 would say 3.
     assert count_text_tokens("Hello world", encoding="o200k_base").tokens == 2
     assert count_text_tokens("Hello world", encoding=None).tokens == 3
+
+
+def test_a_backend_without_a_billed_api_is_free_and_an_api_one_is_priced_by_its_model():
+    from subrational.accounting import check_max_cost, price_for
+    from subrational.backends.prices import FREE
+    from subrational.backends.scripted import ScriptedBackend
+
+    scripted = ScriptedBackend("uniform")
+    assert price_for(scripted) is FREE and FREE.price.output == 0
+    check_max_cost(1.0, scripted, FREE)  # a limit on a free backend is kept trivially
+    pytest.importorskip("openai")
+    from subrational.backends.openai_api import OpenAIBackend
+
+    api = OpenAIBackend("acme-llm", base_url="http://127.0.0.1:9/v1")
+    assert price_for(api) is None
+    assert price_for(api, {"acme-*": {"input": 0, "output": 0}}).source == "config"
+    with pytest.raises(ConfigError, match="--max-cost 1: there is no price for 'acme-llm'"):
+        check_max_cost(1.0, api, None)
