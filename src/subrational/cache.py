@@ -13,8 +13,19 @@ Cache key contract (``CACHE_FORMAT`` = 1). The key is the SHA-256 of the canonic
 The numerical noise floor of a study's prompts is stored under the same contract with ``op`` =
 ``"noise"`` (fields in :mod:`subrational.elicitation.noise`), so a replay reproduces it.
 
-Values are JSON (``-inf`` log-probabilities are stored as ``null``). Only answers are cached:
-every result passes :func:`~subrational.backends.base.invalid_scores` or
+Values are JSON (``-inf`` log-probabilities are stored as ``null``). Each entry also keeps the
+tokens its call was billed (``usage``, the four :data:`~subrational.backends.base.USAGE_KEYS`),
+so that a replay can say what its answers cost when they were made; an entry written before
+usage was recorded has none (unknown, never 0). A call whose request carried several draws
+(``n`` > 1) records its tokens on its first draw's entry and zeros on the others.
+
+**Table schema** (``SCHEMA_VERSION``, SQLite's ``user_version``; apart from the key format
+above): 1 is ``calls(key, op, value, created)``; 2 adds ``usage`` (JSON, NULL when unknown).
+Opening a schema-1 file adds the column in place (its entries keep a NULL usage), so old caches
+stay readable; a file of a newer schema than this version knows is refused in one line.
+
+Only answers are cached: every result passes
+:func:`~subrational.backends.base.invalid_scores` or
 :func:`~subrational.backends.base.invalid_text` before it is written, and a stored value that
 fails them (an empty text from an older version) is asked again, never replayed. Errors are
 never cached; the results of a batch that finished before another request of it failed are
@@ -29,12 +40,14 @@ import json
 import math
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .backends.base import (
+    USAGE_KEYS,
     Backend,
     GenerateRequest,
     OptionScores,
@@ -46,9 +59,12 @@ from .backends.base import (
 from .errors import BackendError, CacheMissError, PathError
 from .paths import CACHE_ENV, check_cache_dir, ensure_dir
 
-__all__ = ["CACHE_FORMAT", "Cache", "CachedBackend", "CallStats", "cache_key"]
+__all__ = ["CACHE_FORMAT", "SCHEMA_VERSION", "Cache", "CachedBackend", "CallStats", "Record",
+           "cache_key"]
 
 CACHE_FORMAT = 1
+SCHEMA_VERSION = 2
+"""Version of the ``calls`` table (module docstring): 2 added each entry's ``usage``."""
 
 
 def canonical_json(obj: Any) -> str:
@@ -85,10 +101,16 @@ class Cache:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("CREATE TABLE IF NOT EXISTS calls (key TEXT PRIMARY KEY, op TEXT, "
-                             "value TEXT NOT NULL, created REAL)")
-            columns = [row[1] for row in self._db.execute("PRAGMA table_info(calls)")]
+                             "value TEXT NOT NULL, created REAL, usage TEXT)")
+            columns = self._columns()
+            if columns == list(_COLUMNS[:-1]):
+                columns = self._migrate()
+            schema = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+            if columns == list(_COLUMNS) and schema < SCHEMA_VERSION:
+                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                schema = SCHEMA_VERSION
             if columns == list(_COLUMNS):
-                self._db.execute("SELECT key, value FROM calls LIMIT 1").fetchall()
+                self._db.execute("SELECT key, value, usage FROM calls LIMIT 1").fetchall()
         except sqlite3.Error as exc:
             raise self._damaged(exc) from None
         if columns != list(_COLUMNS):
@@ -97,37 +119,73 @@ class Cache:
                             f"(columns {', '.join(columns)}; expected {', '.join(_COLUMNS)}): it "
                             f"is not a subrational cache; move it away or set ${CACHE_ENV} to "
                             "another folder")
+        if schema > SCHEMA_VERSION:
+            self._db.close()
+            raise PathError(f"the cache {self.path} was written by a newer subrational (cache "
+                            f"schema {schema}; this version reads up to {SCHEMA_VERSION}): "
+                            f"upgrade subrational, or set ${CACHE_ENV} to another folder")
+
+    def _columns(self) -> list[str]:
+        return [row[1] for row in self._db.execute("PRAGMA table_info(calls)")]
+
+    def _migrate(self) -> list[str]:
+        """Schema 1 -> 2: add ``usage`` (NULL: unknown) in place; another process may race us."""
+        try:
+            with self._db:
+                self._db.execute("ALTER TABLE calls ADD COLUMN usage TEXT")
+                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.OperationalError as exc:
+            if "duplicate column" not in str(exc):
+                raise
+        return self._columns()
 
     def _damaged(self, exc: sqlite3.Error) -> PathError:
         reason = str(exc) or type(exc).__name__
         if "full" in reason:
             return PathError(f"cannot write the cache {self.path}: {reason}; free some space or "
                              f"set ${CACHE_ENV} to another folder")
+        if "readonly" in reason:
+            return PathError(f"cannot write the cache {self.path}: {reason}; make it writable "
+                             f"or set ${CACHE_ENV} to another folder")
         return PathError(f"the cache {self.path} is damaged or not a subrational cache "
                          f"({reason}); delete it (it only holds cached model answers) or set "
                          f"${CACHE_ENV} to another folder")
 
     def get_many(self, keys: Sequence[str]) -> dict[str, Any]:
         """Values found for ``keys`` (missing keys are absent)."""
-        found: dict[str, Any] = {}
+        return {k: r.value for k, r in self.get_records(keys).items()}
+
+    def get_records(self, keys: Sequence[str]) -> dict[str, Record]:
+        """Entries found for ``keys``, values with their calls' usage (missing keys are absent)."""
+        found: dict[str, Record] = {}
         try:
             for i in range(0, len(keys), 500):
                 chunk = list(keys[i:i + 500])
                 marks = ",".join("?" * len(chunk))
-                rows = self._db.execute(f"SELECT key, value FROM calls WHERE key IN ({marks})",
-                                        chunk)
-                found.update({k: json.loads(v) for k, v in rows})
+                rows = self._db.execute(
+                    f"SELECT key, value, usage FROM calls WHERE key IN ({marks})", chunk)
+                found.update({k: Record(json.loads(v), _read_usage(u)) for k, v, u in rows})
         except sqlite3.Error as exc:
             raise self._damaged(exc) from None
         return found
 
-    def put_many(self, op: str, items: dict[str, Any]) -> None:
-        """Store values and commit at once (a crash after this loses nothing stored)."""
+    def put_many(self, op: str, items: dict[str, Any],
+                 usage: Mapping[str, Mapping[str, int] | None] | None = None) -> None:
+        """Store values (with their calls' ``usage`` by key, where known) and commit at once.
+
+        A crash after this loses nothing stored.
+        """
         now = time.time()
+        known = usage or {}
+
+        def stored(key: str) -> str | None:
+            record = known.get(key)
+            return None if record is None else json.dumps(_usage_record(record))
+
+        rows = [(k, op, json.dumps(v), now, stored(k)) for k, v in items.items()]
         try:
             with self._db:
-                self._db.executemany("INSERT OR REPLACE INTO calls VALUES (?, ?, ?, ?)",
-                                     [(k, op, json.dumps(v), now) for k, v in items.items()])
+                self._db.executemany("INSERT OR REPLACE INTO calls VALUES (?, ?, ?, ?, ?)", rows)
         except sqlite3.Error as exc:
             raise self._damaged(exc) from None
 
@@ -139,7 +197,40 @@ class Cache:
         self._db.close()
 
 
-_COLUMNS = ("key", "op", "value", "created")
+_COLUMNS = ("key", "op", "value", "created", "usage")
+"""The columns of schema 2 (schema 1: all but ``usage``)."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """One cache entry as read back.
+
+    Attributes:
+        value: The stored JSON value.
+        usage: Tokens its call was billed (:data:`~subrational.backends.base.USAGE_KEYS`), or
+            ``None`` when unknown (an entry written before usage was recorded).
+    """
+
+    value: Any
+    usage: dict[str, int] | None
+
+
+def _usage_record(usage: Mapping[str, int]) -> dict[str, int]:
+    return {k: int(usage.get(k, 0)) for k in USAGE_KEYS}
+
+
+def _read_usage(text: str | None) -> dict[str, int] | None:
+    """A stored usage, or None when there is none or it is not one (never a made-up 0)."""
+    if text is None:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not all(
+            isinstance(data.get(k), int) and not isinstance(data.get(k), bool) for k in USAGE_KEYS):
+        return None
+    return {k: data[k] for k in USAGE_KEYS}
 
 
 def _check_size(path: Path) -> None:
@@ -176,17 +267,43 @@ class CallStats:
         calls: Requests answered by the model.
         seconds: Time spent in model calls.
         retries: The backend's retries by kind (``http-503``, ``timeout``, ...), so far.
+        paid: Tokens this run's model calls were billed, by kind
+            (:data:`~subrational.backends.base.USAGE_KEYS`): every request sent, answered or
+            not (a request that failed after being billed, a reply that was no answer).
+        replayed: Tokens the cache hits' calls were billed when they were made (hits whose
+            usage is known).
+        replayed_unknown: Cache hits whose usage is unknown (entries from before usage was
+            recorded).
     """
 
     hits: int = 0
     calls: int = 0
     seconds: float = 0.0
     retries: dict[str, int] = field(default_factory=dict)
+    paid: Counter[str] = field(default_factory=lambda: Counter(dict.fromkeys(USAGE_KEYS, 0)))
+    replayed: Counter[str] = field(
+        default_factory=lambda: Counter(dict.fromkeys(USAGE_KEYS, 0)))
+    replayed_unknown: int = 0
 
     @property
     def total_retries(self) -> int:
         """All retries, of any kind."""
         return sum(self.retries.values())
+
+    def copy(self) -> CallStats:
+        """An independent copy (to take the difference after some work: :meth:`since`)."""
+        return CallStats(self.hits, self.calls, self.seconds, dict(self.retries),
+                         Counter(self.paid), Counter(self.replayed), self.replayed_unknown)
+
+    def since(self, earlier: CallStats) -> CallStats:
+        """What was done after ``earlier`` (a :meth:`copy` taken before); retries as now."""
+        def minus(a: Counter[str], b: Counter[str]) -> Counter[str]:
+            return Counter({k: a[k] - b[k] for k in USAGE_KEYS})
+
+        return CallStats(self.hits - earlier.hits, self.calls - earlier.calls,
+                         self.seconds - earlier.seconds, dict(self.retries),
+                         minus(self.paid, earlier.paid), minus(self.replayed, earlier.replayed),
+                         self.replayed_unknown - earlier.replayed_unknown)
 
 
 def _encode_scores(s: OptionScores) -> dict[str, Any]:
@@ -219,14 +336,18 @@ class CachedBackend:
         cache: The cache, or ``None`` to disable caching.
         offline: Replay-only: raise :class:`CacheMissError` instead of calling the model.
         on_progress: Called with the number of requests finished (hits and calls) after each batch.
+        on_spend: Called with :attr:`stats` after each batch of model calls, once its answers
+            are stored (a spending limit raises here: :mod:`subrational.accounting`).
     """
 
     def __init__(self, backend: Backend, cache: Cache | None, *, offline: bool = False,
-                 on_progress: Callable[[int], None] | None = None) -> None:
+                 on_progress: Callable[[int], None] | None = None,
+                 on_spend: Callable[[CallStats], None] | None = None) -> None:
         self.backend = backend
         self.cache = cache if backend.capabilities.cacheable else None
         self.offline = offline
         self.on_progress = on_progress or (lambda n: None)
+        self.on_spend = on_spend or (lambda stats: None)
         self.stats = CallStats()
         self._fingerprint: dict[str, Any] | None = None
 
@@ -259,23 +380,30 @@ class CachedBackend:
                              lambda v: v.get("text")), requests)
 
     def _cached(self, op: _Op, requests: Sequence[Any], keys: list[str]) -> dict[str, Any]:
-        """Stored answers for ``keys``, decoded; a stored value that is no answer is left out."""
+        """Stored answers for ``keys``, decoded; a stored value that is no answer is left out.
+
+        Counts the hits and what their calls cost when they were made.
+        """
         if self.cache is None:
             return {}
-        stored = self.cache.get_many(keys)
+        stored = self.cache.get_records(keys)
         by_key = dict(zip(keys, requests, strict=True))
         found = {}
-        for key, value in stored.items():
-            result = op.decode(value)
+        for key, record in stored.items():
+            result = op.decode(record.value)
             if op.invalid(by_key[key], result) is None:
                 found[key] = result
+                if record.usage is None:
+                    self.stats.replayed_unknown += 1
+                else:
+                    self.stats.replayed.update(record.usage)
+        self.stats.hits += len(found)
         return found
 
     def _run(self, op: _Op, requests: Sequence[Any]) -> list[Any]:
         keys = ([op.key(r) for r in requests] if self.cache is not None
                 else [str(i) for i in range(len(requests))])
         found = self._cached(op, requests, keys)
-        self.stats.hits += len(found)
         self.on_progress(len(found))
         missing = [i for i, k in enumerate(keys) if k not in found]
         if missing and self.offline:
@@ -290,7 +418,11 @@ class CachedBackend:
         return [found[k] for k in keys]
 
     def _call_batch(self, op: _Op, requests: list[Any], keys: list[str]) -> dict[str, Any]:
-        """Call the model for one batch; store every valid answer, even when others failed."""
+        """Call the model for one batch; store every valid answer, even when others failed.
+
+        Each answer is stored with its request's usage; the batch's whole usage (failed
+        requests and non-answers included) is what this run paid.
+        """
         t0 = time.perf_counter()
         failure: Exception | None = None
         try:
@@ -299,6 +431,10 @@ class CachedBackend:
             failure, done = exc, completed_results(exc)
         self.stats.seconds += time.perf_counter() - t0
         self.stats.retries = self.backend.retry_counts()
+        usage = self.backend.last_usage()
+        for record in usage:
+            self.stats.paid.update({k: record.get(k, 0) for k in USAGE_KEYS})
+        by_request = usage if len(usage) == len(requests) else [None] * len(requests)
         answers, invalid = {}, []
         for i, result in done.items():
             reason = op.invalid(requests[i], result)
@@ -308,10 +444,13 @@ class CachedBackend:
                 invalid.append(reason)
         self.stats.calls += len(done)
         if self.cache is not None and answers:
-            self.cache.put_many(op.name, {k: op.encode(v) for k, v in answers.items()})
+            self.cache.put_many(op.name, {k: op.encode(v) for k, v in answers.items()},
+                                usage={keys[i]: by_request[i] for i in done
+                                       if keys[i] in answers})
         self.on_progress(len(answers))
         if failure is not None:
             raise failure
+        self.on_spend(self.stats)
         if invalid:
             raise BackendError(f"{self.backend.describe()} returned {len(invalid)} of "
                                f"{len(requests)} results that are not answers (first: "

@@ -1,7 +1,9 @@
-"""Command line: ``subrational run``, ``compare``, ``check`` and ``list``.
+"""Command line: ``subrational run``, ``plan``, ``compare``, ``check`` and ``list``.
 
-User mistakes (unknown names, bad values, missing keys or model files) print one line and exit
-with code 2; Ctrl-C exits 130 and loses nothing that finished (the cache holds it).
+Exit codes: 0 done; 1 a run-time failure (a server that kept failing); 2 a user mistake
+(unknown names, bad values, missing keys or model files: one line, before any paid call); 3 the
+run reached ``--max-cost`` and stopped; 130 Ctrl-C. A run stopped by 3 or 130 loses nothing
+that finished (the cache holds it) and resumes when the same command is run again.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from . import __version__
-from .errors import SubrationalError
+from .errors import SpendLimitReached, SubrationalError
 
 __all__ = ["main"]
 
@@ -82,6 +84,9 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
                      "another run is refused")
     run.add_argument("--offline", action="store_true",
                      help="replay from the cache only; fail on any call not cached")
+    run.add_argument("--max-cost", type=float, metavar="USD", help="stop cleanly (exit code "
+                     "3, resumable) once this run has spent this many US dollars on model "
+                     "calls, at the model's prices (see `subrational plan`)")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar (or, "
                      "when stderr is not a terminal, the progress line every 10 s)")
 
@@ -92,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"subrational {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_run_arguments(sub.add_parser("run", help="elicit, learn, evaluate and write a report",
+                                      argument_default=argparse.SUPPRESS))
+    _add_run_arguments(sub.add_parser("plan", help="the calls, tokens and cost a run with "
+                                      "these arguments would make, without calling the model",
                                       argument_default=argparse.SUPPRESS))
     compare = sub.add_parser("compare", help="put runs side by side in one HTML page")
     compare.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR",
@@ -235,6 +243,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from .config import build_config
+    from .plan import format_plan, make_plan
+
+    values, source, file_keys = _settings(args)
+    config = build_config(values, source=source, file_keys=file_keys)
+    print(format_plan(make_plan(config)))
+    return 0
+
+
 def _new_run_dir(root: Path) -> Path:
     """A new, unique ``runs/<time>-<suffix>`` (see :func:`subrational.rundir.new_run_dir`)."""
     from .rundir import new_run_dir
@@ -243,11 +261,13 @@ def _new_run_dir(root: Path) -> Path:
 
 
 def _print_summary(result) -> None:
+    from .accounting import describe_spend
     from .evaluation.records import LEARNED_SOURCES
 
     calls = result.manifest["calls"]
     print(f"{calls['model_calls']} model calls ({calls.get('model_seconds', 0)} s in the model), "
           f"{calls['cache_hits']} from the cache; the run took {result.manifest['wall_seconds']} s")
+    print(describe_spend(result.manifest["cost"]["total"]))
     marks = {True: "reproduced", False: "NOT reproduced", None: "not assessed"}
     for exp_id, exp in result.summary["experiments"].items():
         card = exp.get("scorecard", {})
@@ -333,9 +353,12 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``subrational`` console script."""
     try:
         args = _parser().parse_args(argv)
-        commands = {"run": _cmd_run, "compare": _cmd_compare, "check": _cmd_check,
-                    "list": _cmd_list}
+        commands = {"run": _cmd_run, "plan": _cmd_plan, "compare": _cmd_compare,
+                    "check": _cmd_check, "list": _cmd_list}
         return commands[args.command](args)
+    except SpendLimitReached as exc:  # not an error: the run did what it was told
+        print(f"subrational: {exc}", file=sys.stderr)
+        return exc.exit_code
     except SubrationalError as exc:
         print(f"subrational: error: {exc}", file=sys.stderr)
         return exc.exit_code

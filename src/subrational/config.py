@@ -30,6 +30,7 @@ from .backends.capabilities import (
     parse_table,
 )
 from .backends.hf import DTYPES
+from .backends.prices import parse_prices
 from .backends.registry import DEFAULT_MODEL, parse_model
 from .elicitation.elicit import METHODS
 from .elicitation.smoothing import SMOOTHINGS
@@ -58,6 +59,9 @@ machine can hold and finish (a million samples per cell would build every reques
 FLAGS = {"max_concurrency": "--concurrency", "personas": "--persona", "imports": "--import",
          "options": "--option", "experiments": "EXPERIMENT"}
 """The command-line flag of each setting whose flag is not ``--`` + its name."""
+
+MAX_COST = 1e9
+"""Upper bound of ``max_cost`` in US dollars (it only has to exclude infinity and typos)."""
 
 MAX_TIMEOUT = 3600.0
 """Upper bound of ``timeout`` in seconds (design choice: an hour per request is never meant)."""
@@ -118,6 +122,13 @@ class RunConfig(BaseModel):
             bool}}``, consulted before the shipped table (see
             :mod:`subrational.backends.capabilities`), e.g. ``{"my-reasoner*": {"logprobs":
             false, "max_completion_tokens": true}}``.
+        max_cost: Stop the run cleanly once this run's recorded spend on model calls reaches
+            this many US dollars (exit code 3, resumable; see :mod:`subrational.accounting`);
+            unset: no limit. Refused before any call when the model has no known price.
+        prices: Entries of the price table, ``{pattern: {input, cached_input, output,
+            as_of}}`` in US dollars per million tokens, consulted before the shipped table
+            (:mod:`subrational.backends.prices`), e.g. ``{"my-model": {"input": 0.2,
+            "output": 0.6, "as_of": "2026-01"}}``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -148,6 +159,8 @@ class RunConfig(BaseModel):
     reasoning_budget: StrictInt = DEFAULT_REASONING_BUDGET
     draws_per_request: StrictInt = 1
     model_capabilities: dict[str, Any] = Field(default_factory=dict)
+    max_cost: float | None = None
+    prices: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator(*_CHOICES)
     @classmethod
@@ -205,6 +218,20 @@ class RunConfig(BaseModel):
     @classmethod
     def _model_capabilities(cls, v: Any) -> Any:
         parse_table(v)  # one line naming the pattern and the field
+        return v
+
+    @field_validator("prices", mode="before")
+    @classmethod
+    def _prices(cls, v: Any) -> Any:
+        parse_prices(v)  # one line naming the pattern and the field
+        return v
+
+    @field_validator("max_cost")
+    @classmethod
+    def _max_cost(cls, v: float | None) -> float | None:
+        if v is not None and not 0 < v < MAX_COST:
+            raise ValueError(f"must be more than 0 and less than {MAX_COST:,.0f} US dollars; "
+                             f"got {v:g}")
         return v
 
     @field_validator("temperature")

@@ -1,7 +1,8 @@
 """One error hierarchy. Every message says what to do next.
 
 The CLI turns any :class:`SubrationalError` into one line on stderr and exit code 2
-(usage errors) or 1 (run-time failures), never a traceback.
+(usage errors) or 1 (run-time failures), never a traceback; a run stopped by its spending
+limit (:class:`SpendLimitReached`) exits with code 3.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = [
     "PolicyFileError",
     "PathError",
     "RunDirError",
+    "SpendLimitReached",
     "did_you_mean",
 ]
 
@@ -78,6 +80,34 @@ class RunDirError(UsageError):
 
 class CacheMissError(UsageError):
     """Replay-only (--offline) mode needed a call that is not in the cache."""
+
+
+class SpendLimitReached(SubrationalError):
+    """The run's spend on model calls reached ``--max-cost``: stopped cleanly (exit code 3).
+
+    Every finished call is cached and the run directory is left unfinished, so the same
+    command run again resumes it. The message names the spend, the calls and how to go on.
+
+    Attributes:
+        spent: US dollars this run spent (its recorded usage at the model's prices).
+        limit: The ``--max-cost`` it reached.
+        calls: Model calls this run made.
+        out: The run directory to resume (set by the pipeline once known).
+    """
+
+    exit_code = 3
+
+    def __init__(self, *, spent: float, limit: float, calls: int) -> None:
+        super().__init__()
+        self.spent, self.limit, self.calls = spent, limit, calls
+        self.out: object | None = None
+
+    def __str__(self) -> str:
+        where = f" with --out {self.out}" if self.out is not None else ""
+        return (f"stopped at --max-cost {self.limit:g}: this run spent ${self.spent:.4f} on "
+                f"{self.calls} model calls, whose answers are cached; run the same command again"
+                f"{where} to continue (it re-uses the cached answers and may spend up to "
+                "--max-cost again), or raise --max-cost")
 
 
 class BackendError(SubrationalError):

@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .accounting import SpendLimit, check_max_cost, cost_manifest, price_for
 from .backends.base import Backend
+from .backends.prices import PriceMatch
 from .backends.registry import create_backend
-from .cache import Cache, CachedBackend
+from .cache import Cache, CachedBackend, CallStats
 from .config import MAX_PLAN_CALLS, RunConfig
 from .demonstrations import (
     TablePolicy,
@@ -37,7 +39,7 @@ from .demonstrations import (
 from .elicitation import PROMPT_VERSION, SampleSettings, elicit, plan_size
 from .elicitation.noise import numerical_noise
 from .elicitation.smoothing import describe
-from .errors import ConfigError, LogprobsUnavailableError, UnknownNameError
+from .errors import ConfigError, LogprobsUnavailableError, SpendLimitReached, UnknownNameError
 from .evaluation.behaviour import EvalSettings
 from .evaluation.generic import assess_study
 from .evaluation.records import DEMONSTRATIONS, POLICY, Analysis, to_jsonable
@@ -316,8 +318,15 @@ def _summary(config: RunConfig, results: list[ExperimentResult], *,
     return summary
 
 
+MANIFEST_FORMAT = 2
+"""Version of ``manifest.json``: 2 added ``cost`` (calls, cache hits, tokens and cost per study
+and in total, with the price used: :func:`subrational.accounting.cost_manifest`) and
+``backend`` (what the backend learnt while it ran, where it says anything)."""
+
+
 def _manifest(config: RunConfig, cached: CachedBackend, experiments: list[Experiment],
-              seconds: float) -> dict[str, Any]:
+              seconds: float, *, per_study: dict[str, CallStats],
+              price: PriceMatch | None) -> dict[str, Any]:
     import torch
 
     from .backends.endpoints import redact_url
@@ -325,8 +334,8 @@ def _manifest(config: RunConfig, cached: CachedBackend, experiments: list[Experi
     settings = json.loads(config.model_dump_json())
     if settings.get("base_url"):
         settings["base_url"] = redact_url(settings["base_url"])  # never a password on disk
-    return to_jsonable({
-        "format_version": 1,
+    manifest = {
+        "format_version": MANIFEST_FORMAT,
         "subrational": __version__,
         "python": sys.version.split()[0],
         "platform": platform.platform(),
@@ -339,9 +348,14 @@ def _manifest(config: RunConfig, cached: CachedBackend, experiments: list[Experi
                   "model_seconds": round(cached.stats.seconds, 2),
                   "retries": {"total": cached.stats.total_retries,
                               "by_kind": cached.stats.retries}},
+        "cost": cost_manifest(per_study, cached.stats, price),
         "cache": str(cached.cache.path) if cached.cache is not None else None,
         "wall_seconds": round(seconds, 2),
-    })
+    }
+    diagnostics_ = cached.backend.diagnostics()
+    if diagnostics_:
+        manifest["backend"] = diagnostics_
+    return to_jsonable(manifest)
 
 
 def resolve_experiments(config: RunConfig) -> list[Experiment]:
@@ -379,6 +393,12 @@ def run(config: RunConfig, *, out: Path | None = None, progress: Progress | None
     check_personas(experiments, config.personas)
     total = check_plan(experiments, config)
     backend = backend or build_backend(config)
+    price = price_for(backend, config.prices)
+    try:
+        check_max_cost(config.max_cost, backend, price)
+    except BaseException:
+        backend.close()
+        raise
     cache = _claim_paths(config, out, backend)
     done = [0]
 
@@ -387,13 +407,25 @@ def run(config: RunConfig, *, out: Path | None = None, progress: Progress | None
         if progress:
             progress(done[0], total, "model calls")
 
-    cached = CachedBackend(backend, cache, offline=config.offline, on_progress=tick)
+    limit = SpendLimit(config.max_cost, price) if config.max_cost is not None and price \
+        else None
+    cached = CachedBackend(backend, cache, offline=config.offline, on_progress=tick,
+                           on_spend=limit)
+    per_study: dict[str, CallStats] = {}
+    results = []
     try:
-        results = [run_experiment(e, config, cached, out) for e in experiments]
+        for experiment in experiments:
+            before = cached.stats.copy()
+            results.append(run_experiment(experiment, config, cached, out))
+            per_study[experiment.id] = cached.stats.since(before)
+    except SpendLimitReached as exc:
+        exc.out = out  # the directory to resume
+        raise
     finally:
         backend.close()
     summary = _summary(config, results, model=backend.describe())
-    manifest = _manifest(config, cached, experiments, time.perf_counter() - start)
+    manifest = _manifest(config, cached, experiments, time.perf_counter() - start,
+                         per_study=per_study, price=price)
     write_text_atomic(out / "summary.json", json.dumps(summary, indent=2, sort_keys=True))
     write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True))
     write_report(out, results, summary, manifest)

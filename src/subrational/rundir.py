@@ -3,7 +3,8 @@
 A run directory holds two markers besides its outputs:
 
 * ``run.json`` is written first, before any output: the run format and the SHA-256 of the
-  config that determines the outputs (every setting but ``out`` and ``offline``).
+  config that determines the outputs (every setting but ``out``, ``offline``, ``max_cost``
+  and ``prices``: a run stopped by its spending limit resumes with another limit or price).
 * ``complete.json`` is written last, after every output: the same config digest and the SHA-256
   of every file of the run. A directory without it is unfinished (interrupted, killed, still
   running); a file whose digest differs was changed or comes from another run.
@@ -36,7 +37,7 @@ STARTED = "run.json"
 COMPLETE = "complete.json"
 RUN_FORMAT = "subrational-run"
 RUN_FORMAT_VERSION = 1
-_NOT_IDENTITY = ("out", "offline")
+_NOT_IDENTITY = ("out", "offline", "max_cost", "prices")
 
 
 def config_digest(config: dict[str, Any]) -> str:

@@ -77,7 +77,11 @@ from ..errors import (
 )
 from .base import Backend, Capabilities, GenerateRequest, OptionScores, ScoreRequest
 from .endpoints import check_base_url, connection_advice, protocol_mismatch, redact_url
-from .openai_api import _MAX_BACKOFF, _MAX_RETRY_AFTER, _check_range, _gather_all, _run_sync
+from .openai_api import _check_range
+from .openai_loop import _MAX_RETRY_AFTER
+from .openai_loop import MAX_BACKOFF as _MAX_BACKOFF
+from .openai_loop import gather_all as _gather_all
+from .openai_loop import run_sync as _run_sync
 from .replies import BadReply, reply_json
 
 if TYPE_CHECKING:
@@ -193,6 +197,7 @@ class AnthropicBackend(Backend):
     """
 
     name = "anthropic"
+    billed = True
 
     def __init__(self, model: str, *, base_url: str | None = None, max_concurrency: int = 8,
                  timeout: float = 60.0, max_retries: int = 5, retry_backoff: float = 0.5,
@@ -254,6 +259,10 @@ class AnthropicBackend(Backend):
     def retry_counts(self) -> dict[str, int]:
         """Retries so far by kind: ``http-429``, ``http-529``, ``timeout``, ``no-content``..."""
         return dict(sorted(self._retries.items()))
+
+    def output_budget(self, max_tokens: int) -> int:
+        """``max_tokens``, plus the thinking budget when extended thinking is on (as sent)."""
+        return max_tokens + (self.thinking_budget or 0)
 
     def last_usage(self) -> list[dict[str, int]]:
         """Tokens of each request of the latest :meth:`generate` call, in request order."""

@@ -164,6 +164,8 @@ class Backend(ABC):
     """Base class of model backends. Subclasses set :attr:`name` and implement two methods."""
 
     name: ClassVar[str]
+    billed: ClassVar[bool] = False
+    """Whether calls are billed by an API (priced by :mod:`.prices`); False: free by definition."""
     _requests_in_last_call = 0
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -208,6 +210,14 @@ class Backend(ABC):
     def retry_counts(self) -> dict[str, int]:
         """Retries so far by kind (``http-503``, ``timeout``, ``invalid-json``, ...); none here."""
         return {}
+
+    def output_budget(self, max_tokens: int) -> int:
+        """The most output tokens one sampled answer asked with ``max_tokens`` can be billed.
+
+        ``max_tokens`` here; a backend that gives hidden reasoning a budget of its own on top
+        adds it (what a plan's upper cost counts: :mod:`subrational.plan`).
+        """
+        return max_tokens
 
     def last_usage(self) -> list[dict[str, int]]:
         """Tokens of each request of the last ``score``/``generate`` call (module docstring).

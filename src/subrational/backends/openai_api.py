@@ -139,6 +139,7 @@ class OpenAIBackend(Backend):
     """
 
     name = "openai"
+    billed = True
 
     def __init__(self, model: str, *, base_url: str | None = None,
                  api_key_env: str = "OPENAI_API_KEY", max_concurrency: int = 8,
@@ -236,6 +237,11 @@ class OpenAIBackend(Backend):
     def retry_counts(self) -> dict[str, int]:
         """Retries so far by kind: ``http-429``, ``http-503``, ``timeout``, ``invalid-json``..."""
         return dict(sorted(self._loop.retries.items()))
+
+    def output_budget(self, max_tokens: int) -> int:
+        """``max_tokens``, plus the reasoning budget for a model known to reason (as sent)."""
+        return max_tokens + (self.settings.reasoning_budget if self.settings.caps.reasoning
+                             else 0)
 
     def last_usage(self) -> list[dict[str, int]]:
         """Tokens of each request of the last call, from the replies' ``usage`` (see base)."""

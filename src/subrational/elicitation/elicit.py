@@ -275,6 +275,8 @@ def _sample_rollouts(experiment: Experiment, personas: Sequence[Persona], backen
                     for ep in active]
         still = []
         for ep, text in zip(active, backend.generate(requests), strict=True):
+            if text is None:  # no answer to be had (a plan: subrational.plan): the episode ends
+                continue
             key = (ep.persona.name, ep.state, ep.paraphrase, ep.order)
             _, tally = tallies.setdefault(key, (ep.cell, _Tally()))
             if _advance(experiment, ep, text, tally):

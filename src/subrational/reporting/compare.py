@@ -2,7 +2,8 @@
 
 Runs may differ in model, method, wording or seed. The page reads only each finished run's
 ``summary.json`` and ``manifest.json`` (an unfinished, damaged or mixed run directory is refused
-in one line): the scorecards, the structural fits with their
+in one line): the scorecards, calls, tokens and cost per study and per run (model; a run from
+before cost was recorded says so), the structural fits with their
 intervals, and the behaviour curves overlaid (small multiples, one subplot per persona, one
 colour per run; solid lines are the LLM's own answers, dashed the learned policy).
 """
@@ -21,6 +22,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 
+from ..accounting import cost_view  # noqa: E402
 from ..errors import ConfigError, PathError, RunDirError  # noqa: E402
 from ..evaluation.records import LEARNED_SOURCES, POLICY  # noqa: E402
 from ..paths import ensure_dir, write_text_atomic  # noqa: E402
@@ -170,7 +172,10 @@ def write_comparison(run_dirs: list[Path], out: Path) -> Path:
     runs = [load_run(Path(p)) for p in run_dirs]
     ensure_dir(out.parent, what="the folder of --out")
     studies = list(dict.fromkeys(e for r in runs for e in r.summary["experiments"]))
+    titles = {sid: exp["title"] for r in runs for sid, exp in r.summary["experiments"].items()}
     html = _ENV.get_template("compare.html.j2").render(
         runs=runs, colours=[to_hex(c) for c in _RUN_COLOURS], studies=studies, fits=_fit_rows(runs),
-        figures=_curve_figures(runs, out.parent))
+        figures=_curve_figures(runs, out.parent),
+        costs=[cost_view(r.manifest.get("cost"), titles) for r in runs],
+        cost_studies=list(dict.fromkeys(titles[s] for s in studies)))
     return write_text_atomic(out, html, what="the comparison")

@@ -10,6 +10,7 @@ from typing import Any
 
 import jinja2
 
+from ..accounting import cost_view
 from ..elicitation.smoothing import wilson
 from ..evaluation.records import LEARNED_SOURCES, PER_PERSONA
 from ..experiments import study
@@ -186,7 +187,8 @@ def write_report(out: Path, results: list[Any], summary: dict[str, Any],
                                      for panel, p in figures.items()]})
     embedded = str(manifest.get("model", {}).get("model", "")) == "smollm2"
     front = _front_rows(summary)
+    titles = {sid: exp["title"] for sid, exp in summary["experiments"].items()}
     html = _ENV.get_template("report.html.j2").render(
         summary=summary, manifest=manifest, sections=sections, front=front,
-        embedded=embedded, **_headline(front))
+        embedded=embedded, cost=cost_view(manifest.get("cost"), titles), **_headline(front))
     return write_text_atomic(out / "report.html", html, what="the report")
