@@ -69,6 +69,10 @@ def test_gates_withhold_the_verdict():
     assert card["gates_failed"] == ["parse failure rate 0.40 > 0.25"]
     assert scorecard({**exp, "diagnostics": {"parse_failure_rate": 0.1}})["verdict"] == \
         "human-like"
+    # the form beating the content is shown with confidence whatever the option mass
+    flagged = _exp([True, True], [True, True], flagged=["order"])
+    assert scorecard({**flagged, "diagnostics": {"option_mass_mean": 0.3}})["verdict"] == \
+        "not human-like"
 
 
 def test_the_verdict_probability_counts_replicates_that_give_the_same_verdict():
