@@ -22,6 +22,7 @@ import math
 from collections import Counter
 
 import pytest
+
 from inference_sim import (
     NULL_FOR,
     demonstrations,
@@ -29,7 +30,6 @@ from inference_sim import (
     persona_blind,
     state_blind,
 )
-
 from subrational.evaluation import DEMONSTRATIONS, assess_study, to_jsonable
 from subrational.evaluation.behaviour import EvalSettings
 from subrational.evaluation.scorecard import scorecard

@@ -44,8 +44,8 @@ def test_uniform_model_reproduces_nothing_and_says_so(tmp_path, capsys):
     assert code == 0 and "NOT reproduced" in out
     assert "None of the paper's findings reproduce" in (tmp_path / "r" / "report.html").read_text()
     # the terminal gives each study's verdict, not only its findings
-    assert re.search(r"^ultimatum-v2: not human-like \(human bands passed by the LLM: \d+/\d+",
-                     out, re.M)
+    assert re.search(r"^ultimatum-v2: not human-like (\(P = [01]\.\d\d\) )?\(human bands "
+                     r"passed by the LLM: \d+/\d+", out, re.M)
 
 
 @pytest.mark.parametrize(("args", "message"), [

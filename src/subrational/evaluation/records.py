@@ -116,9 +116,9 @@ class Finding:
             action, then as another (``[low, high]``; sample method).
         failure_robust: Whether the check decides the same in all those worlds (``None``:
             undefined in one of them).
-        outcome: How it was decided: ``confirmed`` / ``undecided`` / ``refuted`` (claims), ``inside`` /
-            ``consistent`` / ``outside`` (level checks), ``exact: holds`` / ``exact: fails``
-            (no data behind the source), ``not assessed``.
+        outcome: How it was decided: ``confirmed`` / ``undecided`` / ``refuted`` (claims),
+            ``inside`` / ``consistent`` / ``outside`` (level checks), ``exact: holds`` /
+            ``exact: fails`` (no data behind the source), ``not assessed``.
     """
 
     claim: str

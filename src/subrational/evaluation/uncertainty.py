@@ -299,9 +299,10 @@ def assess(analyse: Callable[..., Analysis], experiment: Any, policies: Mapping[
     ``analyse`` is a study's analysis (``analyse(experiment, policies, personas, *, settings,
     human)``); it runs once on every source, then ``n_boot`` times on bootstrap replicates of
     the demonstrations alone (:class:`Replicates`), at least ``2 m / alpha`` times for ``m``
-    claims, so that Holm's correction can confirm a claim that holds in every replicate. Demonstrations that are not LLM answers (a
-    scripted policy handed in directly) and every other source are decided on the point
-    estimate. ``metrics["uncertainty"]`` says how the intervals were made. ``extras=False``
+    claims, so that Holm's correction can confirm a claim that holds in every replicate.
+    Demonstrations that are not LLM answers (a scripted policy handed in directly) and every
+    other source are decided on the point estimate. ``metrics["uncertainty"]`` says how the
+    intervals were made. ``extras=False``
     skips what does not change a decision (the agreement over wordings and orders alone, the
     parse-failure bounds), for simulations that repeat this many times.
     """
@@ -353,8 +354,8 @@ def assess(analyse: Callable[..., Analysis], experiment: Any, policies: Mapping[
     distance = point.metrics.get("distance_to_humans")
     if isinstance(distance, dict) and DEMONSTRATIONS in distance:
         distance[f"{DEMONSTRATIONS}_interval"] = _percentiles(distances)
-        if (b := bounds.get("distance_to_humans")) is not None:
-            distance[f"{DEMONSTRATIONS}_failure_bound"] = [b.low, b.high]
+        if (bound := bounds.get("distance_to_humans")) is not None:
+            distance[f"{DEMONSTRATIONS}_failure_bound"] = [bound.low, bound.high]
     point.metrics["uncertainty"] = {
         "resampled": reps.scheme.name, "units": reps.scheme.units, "n_boot": n_boot,
         "alpha": alpha, "rule": DECISION_RULE,
