@@ -74,7 +74,8 @@ def test_dictator_example_runs_through_the_cli_and_its_report_speaks_of_it(tmp_p
         "reproduced"] is True
     card = exp["scorecard"]
     assert card["verdict"] == "human-like"
-    assert card["human_bands"]["demonstrations"] == {"passed": 2, "checked": 2}
+    assert card["human_bands"]["demonstrations"] == {"passed": 2, "checked": 2,
+                                                     "not_assessed": 0}
     # The policy has one row per persona: its fits are left out, and the report says why.
     assert {(f["source"], f["n_rows"]) for f in exp["fits_left_out"]} == {("policy", 1)}
     assert {f["source"] for f in exp["fits"]} == {"demonstrations"}
