@@ -193,7 +193,8 @@ def parse_people(rows: Sequence[Any], *, source: str, text: bool = False) -> tup
         raise ConfigError(f"{source}: {len(rows):,} people, more than the {MAX_POPULATION:,} "
                           "one population may hold; split it into several runs")
     columns: list[str] | None = None
-    people, seen = [], {}
+    people: list[Person] = []
+    seen: dict[str, int] = {}
     for n, row in enumerate(rows, start=1):
         if not isinstance(row, Mapping):
             raise ConfigError(f"{source} row {n}: a row is a table of column = value; got "
@@ -279,9 +280,9 @@ def load_population(spec: str, *, size: int | None = None, seed: int = 0) -> Pop
         if size is None:
             raise ConfigError(f"--population {spec}: say how many people to draw with "
                               "--population-size N")
-        people = BUILTINS[name](size, rng=np.random.default_rng(seed))
-        rows = [{"id": p.id, **p.traits} for p in people]
-        return Population(tuple(people), spec, _digest(rows))
+        drawn = BUILTINS[name](size, rng=np.random.default_rng(seed))
+        rows = [{"id": p.id, **p.traits} for p in drawn]
+        return Population(tuple(drawn), spec, _digest(rows))
     if size is not None:
         raise ConfigError(f"--population-size {size}: a population file gives its own people; "
                           "use --population-size only with builtin:NAME")
@@ -424,7 +425,7 @@ class TraitEncoding:
         out = []
         for name, value in self.columns:
             if value is None:
-                out.append(TRAITS[name].scaled(traits[name]) if name in traits else 0.0)
+                out.append(TRAITS[name].scaled(float(traits[name])) if name in traits else 0.0)
             else:
                 out.append(1.0 if str(traits.get(name)) == value else 0.0)
         return out
@@ -458,7 +459,7 @@ def personas_of(people: Sequence[Person], *, axis: str | None,
     ``<id>/<default persona>`` (``a001/gpa-3.0``), one that brings its own value ``<id>``.
     ``defaults`` are (default persona name, axis value) pairs.
     """
-    personas = {}
+    personas: dict[str, Any] = {}
     for person in people:
         traits = {k: v for k, v in person.traits.items()
                   if k not in AXIS_TRAITS and k != axis}

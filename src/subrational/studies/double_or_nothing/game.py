@@ -137,7 +137,7 @@ class DoubleOrNothing(Experiment):
                 people, axis="stake", defaults=[(f"stake-{w:g}", w) for w in self.stakes],
                 build=_population_persona)
             self.trait_encoding = TraitEncoding([p.traits for p in self._personas.values()])
-            self.holdout_personas = ()  # type: ignore[misc]  # no held-out people yet
+            self.holdout_personas = ()  # type: ignore[misc,assignment]  # no held-out people
         self._grid = tuple(DoubleState(k, p) for p in self.win_probs for k in range(max_flips))
 
     @property

@@ -102,7 +102,7 @@ class Marshmallow(Experiment):
                     name, f"You are Janice, {child_profile(int(age), traits)}.", "child",
                     {"age": int(age)}, traits))
             self.trait_encoding = TraitEncoding([p.traits for p in self._personas.values()])
-            self.holdout_personas = ()  # type: ignore[misc]  # no held-out people yet
+            self.holdout_personas = ()  # type: ignore[misc,assignment]  # no held-out people
         self._grid = tuple(MarshmallowState(t) for t in range(horizon))
 
     @property

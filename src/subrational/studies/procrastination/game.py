@@ -119,7 +119,7 @@ class Procrastination(Experiment):
                     name, f"You are a college student with a GPA of {_gpa(g)}. You are "
                     f"{profile(traits)}.", "student", {"gpa": float(g)}, traits))
             self.trait_encoding = TraitEncoding([p.traits for p in self._personas.values()])
-            self.holdout_personas = ()  # type: ignore[misc]  # no held-out people yet
+            self.holdout_personas = ()  # type: ignore[misc,assignment]  # no held-out people
         self._grid = tuple(ProcrastinationState(day, done)
                            for day in range(1, deadline + 1) for done in range(sessions))
 
