@@ -57,6 +57,12 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--persona", action="append", dest="personas",
                      help="persona to elicit (repeatable; each study takes its own names and "
                      "keeps its defaults when none is its own)")
+    run.add_argument("--population", metavar="FILE_OR_BUILTIN", help="people as the personas "
+                     "of every study: a CSV, TOML or JSON file (one row per person: id, age, "
+                     "gender, country, education, income, occupation, Big Five, gpa, stake) or "
+                     "builtin:adults / builtin:children")
+    run.add_argument("--population-size", type=int, help="people a builtin: population draws "
+                     "(seeded by --seed)")
     run.add_argument("--paraphrases", type=int, help="use the first N wordings of each "
                      "study's instructions (default: all; N above a study's count is refused)")
     run.add_argument("--option", action="append", dest="option_args", metavar="STUDY.KEY=VALUE",

@@ -52,6 +52,7 @@ LIMITS: dict[str, tuple[int, int, str]] = {
     "paraphrases": (1, 100, " wordings"),
     "reasoning_budget": (0, 131_072, " tokens of hidden reasoning on top of --max-tokens"),
     "draws_per_request": (1, 128, " draws in one request (the API's n)"),
+    "population_size": (1, 10_000, " people in one population"),
 }
 """(lowest, highest, unit) of each integer setting: the upper bounds keep a run within what one
 machine can hold and finish (a million samples per cell would build every request first)."""
@@ -118,6 +119,11 @@ class RunConfig(BaseModel):
             for its hidden reasoning (8192; tokens not used are not billed).
         draws_per_request: Draws of one cell asked for in one API request (``n``); 1 keeps
             one request, and one seed, per draw.
+        population: People to use as the personas of every study: a CSV, TOML or JSON file
+            (one row per person) or ``builtin:adults`` / ``builtin:children`` (see
+            :mod:`subrational.experiments.population`); unset: the studies' own personas.
+        population_size: People a built-in population draws (seeded by ``seed``); refused
+            with a file.
         model_capabilities: Entries of the per-model capability table, ``{pattern: {field:
             bool}}``, consulted before the shipped table (see
             :mod:`subrational.backends.capabilities`), e.g. ``{"my-reasoner*": {"logprobs":
@@ -161,6 +167,8 @@ class RunConfig(BaseModel):
     model_capabilities: dict[str, Any] = Field(default_factory=dict)
     max_cost: float | None = None
     prices: dict[str, Any] = Field(default_factory=dict)
+    population: str | None = None
+    population_size: StrictInt | None = None
 
     @field_validator(*_CHOICES)
     @classmethod

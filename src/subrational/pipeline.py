@@ -58,6 +58,8 @@ from .experiments import (
     study,
 )
 from .experiments.checks import check_experiment
+from .experiments.population import Population, load_population
+from .experiments.registry import option_names
 from .learning import Target, TrainConfig, TrainResult, mean_tv, train_policy
 from .learning.holdout import noise_floor, persona_baselines
 from .paths import ensure_dir, write_text_atomic
@@ -343,6 +345,7 @@ def _manifest(config: RunConfig, cached: CachedBackend, experiments: list[Experi
         "model": cached.fingerprint,
         "experiments": [e.id for e in experiments],
         "prompt_version": PROMPT_VERSION,
+        "population": _population_record(config, experiments),
         "config": settings,
         "calls": {"cache_hits": cached.stats.hits, "model_calls": cached.stats.calls,
                   "model_seconds": round(cached.stats.seconds, 2),
@@ -358,16 +361,59 @@ def _manifest(config: RunConfig, cached: CachedBackend, experiments: list[Experi
     return to_jsonable(manifest)
 
 
+def run_population(config: RunConfig) -> Population | None:
+    """The population of ``--population`` (``None`` without one), checked row by row."""
+    if config.population is None:
+        if config.population_size is not None:
+            raise ConfigError(f"--population-size {config.population_size}: say which "
+                              "population to draw from with --population builtin:NAME")
+        return None
+    return load_population(config.population, size=config.population_size, seed=config.seed)
+
+
+def _make(name: str, options: dict[str, Any], population: Population | None) -> Experiment:
+    """``make(name, **options)``, with the population's rows as the ``population`` option.
+
+    A study's error about a row names the population file (or built-in), not the option.
+    """
+    if population is None:
+        return make(name, **options)
+    short = split_id(name)[0]
+    if "population" in options:
+        raise ConfigError(f"--population and the study option {short}.population both give "
+                          "people; keep one")
+    if "population" not in option_names(name):
+        raise ConfigError(f"--population {population.source}: {name} takes no population (its "
+                          "constructor has no population option); run it without --population")
+    try:
+        return make(name, **options, population=population.rows())
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace(f"study option {short}.population",
+                                           population.source, 1)) from None
+
+
+def _population_record(config: RunConfig,
+                       experiments: list[Experiment]) -> dict[str, Any] | None:
+    """Where the people came from, how many, their digest and each study's template version."""
+    population = run_population(config)
+    if population is None:
+        return None
+    return {**population.describe(),
+            "templates": {e.id: e.population_template_version for e in experiments}}
+
+
 def resolve_experiments(config: RunConfig) -> list[Experiment]:
     """Experiments named in the config (after importing its plugins), or every registered one.
 
-    ``config.options`` are passed to the constructors; options for an experiment the run does
-    not include are an error, since they would silently do nothing.
+    ``config.options`` are passed to the constructors, and the people of ``--population`` as
+    each study's ``population`` option; options for an experiment the run does not include
+    are an error, since they would silently do nothing.
     """
     import_plugins(config.imports)
     names = config.experiments or list(latest_ids())
-    experiments = [make(n, **config.options.get(n, config.options.get(split_id(n)[0], {})))
-                   for n in names]
+    population = run_population(config)
+    experiments = [_make(n, dict(config.options.get(n, config.options.get(split_id(n)[0], {}))),
+                         population) for n in names]
     for experiment in experiments:  # a game of one's own is checked before any model call
         if not study(experiment.id).from_paper:
             check_experiment(experiment, episodes=10).raise_if_failed()
@@ -441,7 +487,10 @@ def _claim_paths(config: RunConfig, out: Path, backend: Backend) -> Cache:
     """
     try:
         cache = Cache()
-        start_run(out, config_digest(json.loads(config.model_dump_json())))
+        population = run_population(config)
+        identity = {**json.loads(config.model_dump_json()),  # a file edited between resumes
+                    **({"population_sha256": population.sha256} if population else {})}
+        start_run(out, config_digest(identity))
     except BaseException:
         backend.close()
         raise

@@ -63,3 +63,34 @@ def test_layout_puts_the_persona_first_and_the_state_last():
     assert other.messages[0] == system  # shared prefix across states
     sample = render(exp, fair, UltimatumState(0.2), (0, 1), method="sample")
     assert 'of the form "Answer: X"' in sample.messages[1].content
+
+
+# A population's prompts are pinned too: the text of a person is each study's population
+# template (``population_template_version``); a change bumps that version and these digests.
+ADULTS = [{"id": "ann", "age": 34.0, "gender": "female", "country": "the United States",
+           "education": "bachelor's degree", "income": 55000.0, "occupation": "nurse",
+           "conscientiousness": 4.0},
+          {"id": "bob", "age": 81.0, "gender": "male", "country": "Chile",
+           "education": "high school", "income": 0.0, "occupation": "retired teacher",
+           "conscientiousness": 2.5}]
+CHILDREN = [{"id": "kim", "age": 4.0, "gender": "female", "country": "Japan"},
+            {"id": "lee", "age": 8.0, "gender": "male", "country": "Canada"}]
+GOLDEN_POPULATION = {
+    ("ultimatum-v2", 1):
+        "51658c643eb8cc3a6e23de35c36f5aeab132235680b9e6eb09beb485b92711b1",
+    ("marshmallow-v1", 1):
+        "3e824c3a95125d67a0523d114b2d27743e482d22a545a826c03a1cb727a592b2",
+    ("double_or_nothing-v1", 1):
+        "62bf5e17935bba2711962c8d25809dfa0caa0f7aede1fa2bd112a8d83934b257",
+    ("procrastination-v1", 1):
+        "35cc08eef5ed071adf84f4df303291fe36fb1aabf3a9224ebddc51d989b60622",
+}
+
+
+@pytest.mark.parametrize("vid", sorted(vid for vid, _ in GOLDEN_POPULATION))
+def test_population_prompts_are_pinned_to_their_template_version(vid):
+    exp = make(vid, population=CHILDREN if vid.startswith("marshmallow") else ADULTS)
+    key = (exp.id, exp.population_template_version)
+    assert _digest(exp) == GOLDEN_POPULATION[key], (
+        f"population prompt text of {vid} changed: bump its population_template_version, then "
+        "update GOLDEN_POPULATION")

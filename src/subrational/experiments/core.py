@@ -34,12 +34,16 @@ class Persona:
         kind: Categorical persona type, one-hot encoded for the policy (defaults to ``name``).
         values: Numeric persona axes (e.g. ``{"age": 5}``) in raw units; the experiment
             normalises them.
+        traits: A population member's traits (``{"age": 34.0, "gender": "female"}``; numbers
+            as floats, categories as text), encoded by the experiment's ``trait_encoding``;
+            empty for the studies' own personas (see :mod:`subrational.experiments.population`).
     """
 
     name: str
     text: str
     kind: str = ""
     values: Mapping[str, float] = field(default_factory=dict)
+    traits: Mapping[str, float | str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.name or not self.text:
@@ -119,6 +123,15 @@ class Experiment(ABC):
             model along rollouts of its own choices instead of at every grid state).
         holdout_personas: Persona values left out of a second, generalisation fit (DESIGN 3.5);
             empty when the personas cannot be interpolated (categorical kinds).
+        population_axis: The population trait that is this study's own axis (``"age"`` for
+            the marshmallow child), or ``None``; a person without it is crossed with the
+            study's axis values.
+        population_template_version: Version of the template that writes a population
+            member's traits into the prompt (0: the study takes no population); bump it when
+            that text changes.
+        trait_encoding: How the personas' traits enter :meth:`encode` (set by a study built
+            with a population, :class:`~subrational.experiments.population.TraitEncoding`);
+            ``None`` adds no features.
     """
 
     name: ClassVar[str]
@@ -130,6 +143,9 @@ class Experiment(ABC):
     ordinal_actions: ClassVar[bool] = False
     sequential: ClassVar[bool] = False
     holdout_personas: ClassVar[tuple[str, ...]] = ()
+    population_axis: ClassVar[str | None] = None
+    population_template_version: ClassVar[int] = 0
+    trait_encoding: Any = None
     options: dict[str, Any] = {}  # constructor options it was made with (set by ``make``)
 
     @property
@@ -241,19 +257,25 @@ class Experiment(ABC):
             raise ConfigError(f"{self.name} states have fields {fields}; got {dict(data)}") from exc
 
     def persona_vector(self, persona: Persona) -> np.ndarray:
-        """Normalised numeric persona axes followed by a one-hot of the persona kind."""
+        """Normalised numeric persona axes, a one-hot of the persona kind, then the traits.
+
+        The traits' features (numbers scaled to [0, 1] on their fixed ranges, categories
+        one-hot) exist only when the study was built with a population.
+        """
         numeric = [_scale(persona.values.get(axis, lo), lo, hi)
                    for axis, (lo, hi) in self.persona_axes.items()]
         kinds = self.persona_kinds
         onehot = [1.0 if persona.kind == k else 0.0 for k in kinds] if len(kinds) > 1 else []
-        return np.asarray(numeric + onehot, dtype=np.float32)
+        traits = self.trait_encoding.vector(persona.traits) if self.trait_encoding else []
+        return np.asarray(numeric + onehot + traits, dtype=np.float32)
 
     def feature_names(self) -> list[str]:
         """Names of the columns of :meth:`encode`."""
         state_names = list(self.state_features(self.states()[0]))
         kinds = self.persona_kinds
         return (state_names + [f"persona.{a}" for a in self.persona_axes]
-                + ([f"kind={k}" for k in kinds] if len(kinds) > 1 else []))
+                + ([f"kind={k}" for k in kinds] if len(kinds) > 1 else [])
+                + (self.trait_encoding.names() if self.trait_encoding else []))
 
     def encode(self, state: Any, persona: Persona) -> np.ndarray:
         """Policy input: state features then persona features, float32."""

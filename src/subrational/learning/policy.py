@@ -6,9 +6,12 @@ code)::
     {"format": "subrational-policy", "format_version": 2,
      "experiment": "ultimatum-v2", "options": {...constructor options...},
      "actions": [...], "feature_names": [...],
-     "personas": {name: {"text": ..., "kind": ..., "values": {...}}},
+     "personas": {name: {"text": ..., "kind": ..., "values": {...}[, "traits": {...}]}},
      "hidden": 64, "state_dict": {...}, "train": {...JSON-safe config and metrics...},
      "sha256": "..."}
+
+A persona's ``traits`` (a population member's, :mod:`subrational.experiments.population`) are
+stored only when it has some; files without them read as personas without traits.
 
 ``sha256`` is the digest of everything else: the canonical JSON of the other fields, then each
 tensor's name, dtype, shape and bytes (:func:`payload_sha256`). Format 1 had none and still
@@ -129,7 +132,8 @@ class LearnedPolicy:
             "actions": list(self.experiment.actions),
             "feature_names": list(self.experiment.feature_names()),
             "personas": {name: {"text": p.text, "kind": p.kind,
-                                "values": {k: float(v) for k, v in p.values.items()}}
+                                "values": {k: float(v) for k, v in p.values.items()},
+                                **({"traits": dict(p.traits)} if p.traits else {})}
                          for name, p in self.personas.items()},
             "hidden": self.hidden,
             "state_dict": {k: v.detach().clone() for k, v in self.network.state_dict().items()},
@@ -257,6 +261,7 @@ def _from_dict(data: dict[str, Any], path: Path) -> LearnedPolicy:
                               " retrain the policy")
     network = PolicyNetwork(len(current), len(experiment.actions), int(data["hidden"]))
     network.load_state_dict(data["state_dict"])
-    personas = {name: Persona(name, p["text"], p["kind"], dict(p["values"]))
+    personas = {name: Persona(name, p["text"], p["kind"], dict(p["values"]),
+                              dict(p.get("traits", {})))
                 for name, p in data["personas"].items()}
     return LearnedPolicy(experiment, network, personas=personas, train_info=data["train"])

@@ -27,6 +27,13 @@ from scipy.special import expit
 
 from ...experiments.core import Experiment, Persona, Step
 from ...experiments.options import real_numbers, whole_number
+from ...experiments.population import (
+    TraitEncoding,
+    check_axis,
+    personas_of,
+    population_option,
+    profile,
+)
 
 __all__ = ["DoubleOrNothing", "DoubleState", "RiskNeutral", "CRRAGambler", "CPTGambler",
            "stake_persona", "cpt_weight", "cpt_certainty_equivalent", "cpt_indifference_win_prob"]
@@ -60,6 +67,13 @@ def stake_persona(stake: float) -> Persona:
                    values={"stake": float(stake), "log_stake": math.log10(stake)})
 
 
+def _population_persona(name: str, stake: float, traits: Mapping[str, Any]) -> Persona:
+    """A population member as a contestant with ``stake`` (template version 1)."""
+    base = stake_persona(stake)
+    return Persona(name, f"{base.text} You are {profile(traits)}.", base.kind,
+                   dict(base.values), traits)
+
+
 def _money(amount: float) -> str:
     return f"${amount:,.0f}"
 
@@ -83,6 +97,12 @@ class DoubleOrNothing(Experiment):
         win_probs: Distinct win probabilities of a flip (the optional axis); each in (0, 1);
             at most :data:`MAX_VALUES`.
         max_flips: Most flips a contestant may take, from 1 to :data:`MAX_FLIPS`.
+        population: People (rows of :mod:`~subrational.experiments.population`) who replace
+            the personas: one contestant per person with a ``stake``, else one per person and
+            stake of ``stakes`` (named ``<id>/stake-W``).
+
+    Population template (version 1): the default persona's sentence for the stake, then ``You
+    are <profile>.`` with :func:`~subrational.experiments.population.profile` of the traits.
     """
 
     name = "double_or_nothing"
@@ -93,9 +113,12 @@ class DoubleOrNothing(Experiment):
     persona_axes = {"log_stake": (1.0, 4.0)}
     sequential = True
     holdout_personas = ("stake-1000",)
+    population_axis = "stake"
+    population_template_version = 1
 
     def __init__(self, *, stakes: Sequence[float] = (10, 100, 1000, 10000),
-                 win_probs: Sequence[float] = (0.5,), max_flips: int = 5) -> None:
+                 win_probs: Sequence[float] = (0.5,), max_flips: int = 5,
+                 population: Sequence[Mapping[str, Any]] | None = None) -> None:
         lo, hi = _STAKE_RANGE
         self.stakes = real_numbers("double_or_nothing", "stakes", stakes, low=lo, high=hi,
                                    max_len=MAX_VALUES, unit="dollars, the log_stake axis range")
@@ -105,6 +128,16 @@ class DoubleOrNothing(Experiment):
         self.max_flips = whole_number("double_or_nothing", "max_flips", max_flips, low=1,
                                       high=MAX_FLIPS)
         self._personas = {p.name: p for p in map(stake_persona, self.stakes)}
+        people = population_option("double_or_nothing", population)
+        if people:
+            check_axis(people, trait="stake", low=lo, high=hi, source="study option "
+                       "double_or_nothing.population", study="double_or_nothing",
+                       hint="give stakes from $10 to $10,000")
+            self._personas = personas_of(
+                people, axis="stake", defaults=[(f"stake-{w:g}", w) for w in self.stakes],
+                build=_population_persona)
+            self.trait_encoding = TraitEncoding([p.traits for p in self._personas.values()])
+            self.holdout_personas = ()  # type: ignore[misc,assignment]  # no held-out people
         self._grid = tuple(DoubleState(k, p) for p in self.win_probs for k in range(max_flips))
 
     @property

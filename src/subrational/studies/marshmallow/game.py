@@ -24,12 +24,21 @@ from scipy.special import expit
 
 from ...experiments.core import Experiment, Persona, Step
 from ...experiments.options import whole_number, whole_numbers
+from ...experiments.population import (
+    TraitEncoding,
+    check_axis,
+    child_profile,
+    personas_of,
+    population_option,
+)
 
 __all__ = ["Marshmallow", "MarshmallowState", "ExponentialDiscounter", "HyperbolicDiscounter",
            "EAT", "WAIT"]
 
 EAT, WAIT = 0, 1
 AGE_RANGE = (2, 8)
+CHILDREN_HINT = ("the marshmallow test takes children aged 2 to 8 (e.g. --population "
+                 "builtin:children); run the other studies with an adult population")
 MAX_HORIZON = 240
 """Four hours: the longest wait (and episode) the game takes."""
 
@@ -53,6 +62,13 @@ class Marshmallow(Experiment):
         horizon: Minutes until the adult comes back (15 in the paper and in Mischel's studies),
             from 2 to :data:`MAX_HORIZON`.
         ages: Ages of the personas ``age-Y``, each within :attr:`persona_axes` (2 to 8).
+        population: Children (rows of :mod:`~subrational.experiments.population`) who replace
+            the personas: one per child with an ``age`` (2 to 8, the axis), else one per child
+            and age of ``ages`` (named ``<id>/age-Y``).
+
+    Population template (version 1): ``You are Janice, <child profile>.``, with
+    :func:`~subrational.experiments.population.child_profile` (``a 5-year-old girl from
+    Germany``); a child with no other trait reads exactly as the default persona of its age.
     """
 
     name = "marshmallow"
@@ -63,8 +79,11 @@ class Marshmallow(Experiment):
     persona_axes = {"age": AGE_RANGE}
     sequential = True
     holdout_personas = ("age-6",)
+    population_axis = "age"
+    population_template_version = 1
 
-    def __init__(self, *, horizon: int = 15, ages: Sequence[int] = tuple(range(2, 9))) -> None:
+    def __init__(self, *, horizon: int = 15, ages: Sequence[int] = tuple(range(2, 9)),
+                 population: Sequence[Mapping[str, Any]] | None = None) -> None:
         horizon = whole_number("marshmallow", "horizon", horizon, low=2, high=MAX_HORIZON,
                                unit="minutes")
         ages = whole_numbers("marshmallow", "ages", ages, low=AGE_RANGE[0], high=AGE_RANGE[1],
@@ -72,6 +91,18 @@ class Marshmallow(Experiment):
         self.horizon = horizon
         self.ages = tuple(sorted(set(ages)))
         self._personas = {f"age-{a}": _persona(a) for a in self.ages}
+        people = population_option("marshmallow", population)
+        if people:
+            check_axis(people, trait="age", low=AGE_RANGE[0], high=AGE_RANGE[1],
+                       source="study option marshmallow.population", study="marshmallow",
+                       hint=CHILDREN_HINT)
+            self._personas = personas_of(
+                people, axis="age", defaults=[(f"age-{a}", a) for a in self.ages],
+                build=lambda name, age, traits: Persona(
+                    name, f"You are Janice, {child_profile(int(age), traits)}.", "child",
+                    {"age": int(age)}, traits))
+            self.trait_encoding = TraitEncoding([p.traits for p in self._personas.values()])
+            self.holdout_personas = ()  # type: ignore[misc,assignment]  # no held-out people
         self._grid = tuple(MarshmallowState(t) for t in range(horizon))
 
     @property

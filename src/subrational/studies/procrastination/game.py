@@ -26,6 +26,13 @@ from scipy.special import expit
 from ...errors import ConfigError
 from ...experiments.core import Experiment, Persona, Step
 from ...experiments.options import option_error, real_numbers, whole_number
+from ...experiments.population import (
+    TraitEncoding,
+    check_axis,
+    personas_of,
+    population_option,
+    profile,
+)
 
 __all__ = ["Procrastination", "ProcrastinationState", "BetaDeltaStudent", "WORK", "POSTPONE"]
 
@@ -44,6 +51,11 @@ class ProcrastinationState:
     done: int
 
 
+def _gpa(g: float) -> str:
+    """``3.0``, ``3.2``; ``3.25`` keeps its second decimal."""
+    return f"{g:.1f}" if round(g, 1) == g else f"{g:.2f}"
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -57,6 +69,13 @@ class Procrastination(Experiment):
         sessions: Work sessions the report needs, from 1 to :data:`MAX_SESSIONS`.
         gpas: GPAs of the student personas ``gpa-X.Y``, within the persona axis (2 to 4), that
             differ at one decimal.
+        population: People (rows of :mod:`~subrational.experiments.population`) who replace
+            the personas: one student per person with a ``gpa``, else one per person and GPA
+            of ``gpas`` (named ``<id>/gpa-X.Y``).
+
+    Population template (version 1): ``You are a college student with a GPA of X.Y. You are
+    <profile>.``, the default persona's sentence followed by
+    :func:`~subrational.experiments.population.profile` of the person's traits.
     """
 
     name = "procrastination"
@@ -67,9 +86,12 @@ class Procrastination(Experiment):
     persona_axes = {"gpa": GPA_RANGE}
     sequential = True
     holdout_personas = ("gpa-3.0",)
+    population_axis = "gpa"
+    population_template_version = 1
 
     def __init__(self, *, deadline: int = 7, sessions: int = 3,
-                 gpas: Sequence[float] = (2.0, 2.5, 3.0, 3.5, 4.0)) -> None:
+                 gpas: Sequence[float] = (2.0, 2.5, 3.0, 3.5, 4.0),
+                 population: Sequence[Mapping[str, Any]] | None = None) -> None:
         sessions = whole_number("procrastination", "sessions", sessions, low=1,
                                 high=MAX_SESSIONS)
         deadline = whole_number("procrastination", "deadline", deadline,
@@ -85,6 +107,19 @@ class Procrastination(Experiment):
             f"gpa-{g:.1f}": Persona(f"gpa-{g:.1f}", f"You are a college student with a GPA of "
                                                     f"{g:.1f}.", "student", {"gpa": float(g)})
             for g in gpas}
+        people = population_option("procrastination", population)
+        if people:
+            check_axis(people, trait="gpa", low=lo, high=hi, source="study option "
+                       "procrastination.population", study="procrastination",
+                       hint="give GPAs from 2.0 to 4.0")
+            self._personas = personas_of(
+                people, axis="gpa", defaults=[(n, p.values["gpa"])
+                                              for n, p in self._personas.items()],
+                build=lambda name, g, traits: Persona(
+                    name, f"You are a college student with a GPA of {_gpa(g)}. You are "
+                    f"{profile(traits)}.", "student", {"gpa": float(g)}, traits))
+            self.trait_encoding = TraitEncoding([p.traits for p in self._personas.values()])
+            self.holdout_personas = ()  # type: ignore[misc,assignment]  # no held-out people
         self._grid = tuple(ProcrastinationState(day, done)
                            for day in range(1, deadline + 1) for done in range(sessions))
 

@@ -18,6 +18,7 @@ from scipy.special import expit
 from ...errors import ConfigError
 from ...experiments.core import Experiment, Persona, Step
 from ...experiments.options import real_number
+from ...experiments.population import TraitEncoding, personas_of, population_option, profile
 
 __all__ = ["Ultimatum", "UltimatumV1", "UltimatumState", "MoneyMaximiser",
            "FehrSchmidtResponder"]
@@ -51,6 +52,12 @@ class Ultimatum(Experiment):
         pie: Dollars John splits, from 1 to :data:`MAX_PIE`.
         step: Spacing of the offered shares, from :data:`MIN_STEP` to 0.5; the grid is
             0, step, 2 step, ... up to 1 (offers must differ by at least a cent).
+        population: People (rows of :mod:`~subrational.experiments.population`) who replace
+            the three personas: one persona of kind ``person`` each, named by its id.
+
+    Population template (version 1): ``You are Jerry, <profile>.``, where ``<profile>`` is
+    :func:`~subrational.experiments.population.profile` of the person's traits (``a 34-year-old
+    woman from the United States (education: ...)``). The game has no persona axis.
     """
 
     name = "ultimatum"
@@ -58,8 +65,10 @@ class Ultimatum(Experiment):
     title = "Ultimatum game (responder)"
     actions = ("Accept", "Reject")
     state_type = UltimatumState
+    population_template_version = 1
 
-    def __init__(self, *, pie: float = 10.0, step: float = 0.05) -> None:
+    def __init__(self, *, pie: float = 10.0, step: float = 0.05,
+                 population: Sequence[Mapping[str, Any]] | None = None) -> None:
         self.pie = real_number("ultimatum", "pie", pie, low=1.0, high=MAX_PIE, unit="dollars")
         step = real_number("ultimatum", "step", step, low=MIN_STEP, high=0.5,
                            unit="a share of the pie")
@@ -68,11 +77,19 @@ class Ultimatum(Experiment):
                               "offers less than a cent apart; use a larger step or pie")
         n = math.floor(1 / step + 1e-9)  # the last offer is at most the whole pie
         self._grid = tuple(UltimatumState(round(i * step, 4)) for i in range(n + 1))
+        self._personas = _PERSONAS
+        people = population_option("ultimatum", population)
+        if people:
+            self._personas = personas_of(people, axis=None, defaults=(), build=lambda name, _,
+                                         traits: Persona(name, f"You are Jerry, "
+                                                         f"{profile(traits)}.", "person",
+                                                         traits=traits))
+            self.trait_encoding = TraitEncoding([p.traits for p in self._personas.values()])
 
     @property
     def personas(self) -> Mapping[str, Persona]:
-        """``fair`` (the paper's), ``typical`` and ``selfish``."""
-        return _PERSONAS
+        """``fair`` (the paper's), ``typical`` and ``selfish``; or the population's people."""
+        return self._personas
 
     def states(self) -> Sequence[UltimatumState]:
         """Offers 0 %, 5 %, ..., 100 % of the pie."""
