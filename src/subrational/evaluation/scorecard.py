@@ -96,8 +96,10 @@ def _gate_failures(diag: Mapping[str, Any], method: str | None) -> list[str]:
 
 
 def _refuted(findings: list[Mapping[str, Any]], source: str) -> int:
-    """Claims of ``source`` that fail with confidence (any failed claim decided on its point
-    estimate: an old summary, or findings not assessed on intervals).
+    """Claims of ``source`` that fail with confidence.
+
+    Any failed claim decided on its point estimate counts (an old summary, or findings not
+    assessed on intervals).
     """
     return sum(1 for f in findings if f["kind"] in CLAIM_KINDS and f["source"] == source
                and _assessed(f) and not f["reproduced"]
