@@ -76,10 +76,9 @@ from ..errors import (
     UsageError,
 )
 from .base import Backend, Capabilities, GenerateRequest, OptionScores, ScoreRequest
-from .endpoints import check_base_url, connection_advice, protocol_mismatch, redact_url
+from .endpoints import check_base_url, connection_advice, redact_url
 from .openai_api import _check_range
-from .openai_loop import _MAX_RETRY_AFTER
-from .openai_loop import MAX_BACKOFF as _MAX_BACKOFF
+from .openai_loop import MAX_BACKOFF, retry_delay, retry_kind
 from .openai_loop import gather_all as _gather_all
 from .openai_loop import run_sync as _run_sync
 from .replies import BadReply, reply_json
@@ -97,7 +96,6 @@ ANSWER_TOOL = "answer"
 MIN_THINKING_BUDGET = 1024
 """Smallest ``budget_tokens`` the API takes for extended thinking."""
 USAGE_KEYS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens")
-_RETRIED_STATUS = {408, 409, 429}
 _NO_LOGPROBS = "Anthropic's Messages API has none for any Claude model"
 
 
@@ -209,7 +207,7 @@ class AnthropicBackend(Backend):
         _check_range("max_concurrency", max_concurrency, 1, None)
         _check_range("timeout", timeout, 1e-3, None)
         _check_range("max_retries", max_retries, 0, None)
-        _check_range("retry_backoff", retry_backoff, 0, _MAX_BACKOFF)
+        _check_range("retry_backoff", retry_backoff, 0, MAX_BACKOFF)
         if thinking_budget is not None:
             _check_range("thinking_budget", thinking_budget, MIN_THINKING_BUDGET, None)
             if structured:
@@ -402,31 +400,11 @@ class AnthropicBackend(Backend):
 
     def _retry_kind(self, exc: Exception) -> str | None:
         """What kind of transient fault ``exc`` is (the retry counter's key); None: do not retry."""
-        sdk = _anthropic_sdk()
-        if isinstance(exc, BadReply):
-            return exc.kind
-        if isinstance(exc, sdk.APITimeoutError):
-            connect = type(exc.__cause__).__name__ == "ConnectTimeout"
-            return "connect-timeout" if connect else "timeout"
-        if isinstance(exc, sdk.APIConnectionError):
-            return None if protocol_mismatch(exc) else "connection"
-        status = getattr(exc, "status_code", None)
-        if isinstance(status, int) and (status in _RETRIED_STATUS or status >= 500):
-            return f"http-{status}"
-        return None
+        return retry_kind(exc, _anthropic_sdk())
 
     def _delay(self, attempt: int, exc: Exception) -> float:
         """Seconds before retry ``attempt``: the server's retry-after, else back-off with jitter."""
-        headers = getattr(getattr(exc, "response", None), "headers", None) or {}
-        for header, scale in (("retry-after-ms", 1e-3), ("retry-after", 1.0)):
-            try:
-                wait = float(headers.get(header) or "") * scale
-            except (TypeError, ValueError):
-                continue
-            if 0 < wait <= _MAX_RETRY_AFTER:
-                return wait
-        backoff = min(self.retry_backoff * 2.0 ** (attempt - 1), _MAX_BACKOFF)
-        return backoff * (1 - 0.25 * self._jitter.random())
+        return retry_delay(attempt, exc, self.retry_backoff, self._jitter)
 
     def _translate(self, exc: Exception, *, attempts: int = 1) -> SubrationalError:
         """An SDK error or a bad reply, after the retries, as one line that says what to do."""

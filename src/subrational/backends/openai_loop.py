@@ -176,28 +176,40 @@ class RequestLoop:
 
     def _retry_kind(self, exc: Exception) -> str | None:
         """What kind of transient fault ``exc`` is (the retry counter's key); None: do not retry."""
-        openai = openai_sdk()
-        if isinstance(exc, BadReply):
-            return exc.kind if exc.retry else None
-        if isinstance(exc, openai.APITimeoutError):
-            connect = type(exc.__cause__).__name__ == "ConnectTimeout"
-            return "connect-timeout" if connect else "timeout"
-        if isinstance(exc, openai.APIConnectionError):
-            return None if protocol_mismatch(exc) else "connection"
-        status = getattr(exc, "status_code", None)
-        if isinstance(status, int) and (status in _RETRIED_STATUS or status >= 500):
-            return f"http-{status}"
-        return None
+        return retry_kind(exc, openai_sdk())
 
     def _delay(self, attempt: int, exc: Exception) -> float:
-        """Seconds before retry ``attempt``: the server's Retry-After, else back-off with jitter."""
-        headers = getattr(getattr(exc, "response", None), "headers", None) or {}
-        for header, scale in (("retry-after-ms", 1e-3), ("retry-after", 1.0)):
-            try:
-                wait = float(headers.get(header) or "") * scale
-            except (TypeError, ValueError):
-                continue
-            if 0 < wait <= _MAX_RETRY_AFTER:
-                return wait
-        backoff = min(self.retry_backoff * 2.0 ** (attempt - 1), MAX_BACKOFF)
-        return backoff * (1 - 0.25 * self._jitter.random())
+        """Seconds before retry ``attempt`` (:func:`retry_delay`)."""
+        return retry_delay(attempt, exc, self.retry_backoff, self._jitter)
+
+
+def retry_kind(exc: Exception, sdk: Any) -> str | None:
+    """What kind of transient fault ``exc`` is (the retry counter's key); None: do not retry.
+
+    ``sdk`` is the ``openai`` or ``anthropic`` module: both SDKs name their timeout and connection
+    errors alike and put the HTTP status on ``status_code``.
+    """
+    if isinstance(exc, BadReply):
+        return exc.kind if exc.retry else None
+    if isinstance(exc, sdk.APITimeoutError):
+        connect = type(exc.__cause__).__name__ == "ConnectTimeout"
+        return "connect-timeout" if connect else "timeout"
+    if isinstance(exc, sdk.APIConnectionError):
+        return None if protocol_mismatch(exc) else "connection"
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int) and (status in _RETRIED_STATUS or status >= 500):
+        return f"http-{status}"
+    return None
+
+
+def retry_delay(attempt: int, exc: Exception, backoff: float, jitter: random.Random) -> float:
+    """Seconds before retry ``attempt``: the server's Retry-After, else back-off with jitter."""
+    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+    for header, scale in (("retry-after-ms", 1e-3), ("retry-after", 1.0)):
+        try:
+            wait = float(headers.get(header) or "") * scale
+        except (TypeError, ValueError):
+            continue
+        if 0 < wait <= _MAX_RETRY_AFTER:
+            return wait
+    return min(backoff * 2.0 ** (attempt - 1), MAX_BACKOFF) * (1 - 0.25 * jitter.random())
