@@ -75,7 +75,14 @@ from ..errors import (
     SubrationalError,
     UsageError,
 )
-from .base import Backend, Capabilities, GenerateRequest, OptionScores, ScoreRequest
+from .base import (
+    USAGE_KEYS,
+    Backend,
+    Capabilities,
+    GenerateRequest,
+    OptionScores,
+    ScoreRequest,
+)
 from .endpoints import check_base_url, connection_advice, redact_url
 from .openai_api import _check_range
 from .openai_loop import MAX_BACKOFF, retry_delay, retry_kind
@@ -95,7 +102,6 @@ _BASE_URL_ENV = "ANTHROPIC_BASE_URL"
 ANSWER_TOOL = "answer"
 MIN_THINKING_BUDGET = 1024
 """Smallest ``budget_tokens`` the API takes for extended thinking."""
-USAGE_KEYS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens")
 _NO_LOGPROBS = "Anthropic's Messages API has none for any Claude model"
 
 

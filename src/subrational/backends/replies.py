@@ -21,12 +21,13 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from .base import USAGE_KEYS
+
 __all__ = ["BadReply", "reply_json", "first_choice", "first_token_candidates", "option_logprobs",
            "reasons_first", "reply_text",
            "reply_texts", "answer_format", "structured_text", "reply_usage", "hidden_reasoning",
            "answer_cut_off", "USAGE_KEYS"]
 
-USAGE_KEYS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens")
 CUT_OFF = "(the answer was cut off at the token limit)"
 """The last line of a structured answer cut off before its ``answer`` field: no option."""
 
