@@ -29,8 +29,16 @@ Only answers are cached: every result passes
 :func:`~subrational.backends.base.invalid_text` before it is written, and a stored value that
 fails them (an empty text from an older version) is asked again, never replayed. Errors are
 never cached; the results of a batch that finished before another request of it failed are
-(backends attach them to the error). No secret ever enters a key or a value. Results are
-committed batch by batch, so a run killed half-way loses no finished call.
+(backends attach them to the error). No secret ever enters a key or a value.
+
+**Calls stream in** (:meth:`~subrational.backends.base.Backend.each`): answers are committed
+as they finish, every :data:`FLUSH_ANSWERS` answers or :data:`FLUSH_SECONDS` seconds,
+whichever comes first, from the thread that owns the SQLite connection, so a run killed
+half-way (a crash, Ctrl-C) loses at most the last second of answers. A call that failed after
+its retries with a transient kind comes back as a :class:`~subrational.backends.base.FailedCall`
+in its place (never cached: the next run asks again) and is listed in
+:attr:`CachedBackend.failures`; a systematic error stops the run once the calls in flight have
+ended. A circuit breaker stops a run whose calls mostly fail (:data:`BREAKER_MIN_FAILURES`).
 """
 
 from __future__ import annotations
@@ -49,22 +57,32 @@ from typing import Any
 from .backends.base import (
     USAGE_KEYS,
     Backend,
+    FailedCall,
     GenerateRequest,
     OptionScores,
     ScoreRequest,
-    completed_results,
     invalid_scores,
     invalid_text,
+    transient_kind,
 )
 from .errors import BackendError, CacheMissError, PathError
 from .paths import CACHE_ENV, check_cache_dir, ensure_dir
 
 __all__ = ["CACHE_FORMAT", "SCHEMA_VERSION", "Cache", "CachedBackend", "CallStats", "Record",
-           "cache_key"]
+           "cache_key", "FLUSH_ANSWERS", "FLUSH_SECONDS", "BREAKER_MIN_FAILURES",
+           "BREAKER_SHARE"]
 
 CACHE_FORMAT = 1
 SCHEMA_VERSION = 2
 """Version of the ``calls`` table (module docstring): 2 added each entry's ``usage``."""
+FLUSH_ANSWERS = 64
+"""Answers held before they are committed (or :data:`FLUSH_SECONDS`, whichever comes first)."""
+FLUSH_SECONDS = 1.0
+BREAKER_MIN_FAILURES = 20
+"""Failed calls before the circuit breaker may open (design choice, with :data:`BREAKER_SHARE`:
+a few unlucky calls never stop a run, a dead server stops it after about twenty)."""
+BREAKER_SHARE = 0.5
+"""Share of the calls ended so far that must have failed for the breaker to open."""
 
 
 def canonical_json(obj: Any) -> str:
@@ -274,6 +292,7 @@ class CallStats:
             usage is known).
         replayed_unknown: Cache hits whose usage is unknown (entries from before usage was
             recorded).
+        failed: Requests that failed after their retries (transient faults; not cached).
     """
 
     hits: int = 0
@@ -284,6 +303,7 @@ class CallStats:
     replayed: Counter[str] = field(
         default_factory=lambda: Counter(dict.fromkeys(USAGE_KEYS, 0)))
     replayed_unknown: int = 0
+    failed: int = 0
 
     @property
     def total_retries(self) -> int:
@@ -293,7 +313,8 @@ class CallStats:
     def copy(self) -> CallStats:
         """An independent copy (to take the difference after some work: :meth:`since`)."""
         return CallStats(self.hits, self.calls, self.seconds, dict(self.retries),
-                         Counter(self.paid), Counter(self.replayed), self.replayed_unknown)
+                         Counter(self.paid), Counter(self.replayed), self.replayed_unknown,
+                         self.failed)
 
     def since(self, earlier: CallStats) -> CallStats:
         """What was done after ``earlier`` (a :meth:`copy` taken before); retries as now."""
@@ -303,7 +324,8 @@ class CallStats:
         return CallStats(self.hits - earlier.hits, self.calls - earlier.calls,
                          self.seconds - earlier.seconds, dict(self.retries),
                          minus(self.paid, earlier.paid), minus(self.replayed, earlier.replayed),
-                         self.replayed_unknown - earlier.replayed_unknown)
+                         self.replayed_unknown - earlier.replayed_unknown,
+                         self.failed - earlier.failed)
 
 
 def _encode_scores(s: OptionScores) -> dict[str, Any]:
@@ -329,15 +351,20 @@ class _Op:
 
 
 class CachedBackend:
-    """Wraps a backend: answers from the cache, calls the model for misses only, in batches.
+    """Wraps a backend: answers from the cache, calls the model for misses only, as a stream.
+
+    Attributes:
+        failures: One record per call that failed after its retries: ``op``, ``experiment``,
+            ``persona``, ``state`` (from the prompt's meta), ``kind`` and ``reason``.
 
     Args:
         backend: The model backend (loaded lazily by itself on its first call).
         cache: The cache, or ``None`` to disable caching.
         offline: Replay-only: raise :class:`CacheMissError` instead of calling the model.
-        on_progress: Called with the number of requests finished (hits and calls) after each batch.
-        on_spend: Called with :attr:`stats` after each batch of model calls, once its answers
-            are stored (a spending limit raises here: :mod:`subrational.accounting`).
+        on_progress: Called with the number of requests finished (hits, answers and failed
+            calls) as they are stored.
+        on_spend: Called with :attr:`stats` each time answers are stored (a spending limit
+            raises here: :mod:`subrational.accounting`).
     """
 
     def __init__(self, backend: Backend, cache: Cache | None, *, offline: bool = False,
@@ -349,6 +376,7 @@ class CachedBackend:
         self.on_progress = on_progress or (lambda n: None)
         self.on_spend = on_spend or (lambda stats: None)
         self.stats = CallStats()
+        self.failures: list[dict[str, Any]] = []
         self._fingerprint: dict[str, Any] | None = None
 
     @property
@@ -411,49 +439,92 @@ class CachedBackend:
             raise CacheMissError(f"--offline: {len(missing)} of {len(requests)} {op.name} calls "
                                  f"for {self.backend.describe()} are not in the cache ({where}); "
                                  "run once without --offline to fill it")
-        size = max(1, self.backend.capabilities.max_concurrency)
-        for start in range(0, len(missing), size):
-            idx = missing[start:start + size]
-            found.update(self._call_batch(op, [requests[i] for i in idx], [keys[i] for i in idx]))
+        if missing:
+            found.update(self._call(op, [requests[i] for i in missing],
+                                    [keys[i] for i in missing]))
         return [found[k] for k in keys]
 
-    def _call_batch(self, op: _Op, requests: list[Any], keys: list[str]) -> dict[str, Any]:
-        """Call the model for one batch; store every valid answer, even when others failed.
+    def _call(self, op: _Op, requests: list[Any], keys: list[str]) -> dict[str, Any]:
+        """Call the model for ``requests``, storing answers as they finish (module docstring).
 
-        Each answer is stored with its request's usage; the batch's whole usage (failed
-        requests and non-answers included) is what this run paid.
+        A failed call's key maps to a :class:`~subrational.backends.base.FailedCall`. Every
+        request's usage is what this run paid (failed requests and non-answers included).
+
+        Raises:
+            BackendError: A systematic failure (after the calls in flight ended), results
+                that are not answers, or the circuit breaker.
         """
         t0 = time.perf_counter()
-        failure: Exception | None = None
+        got: dict[str, Any] = {}
+        pending: dict[str, Any] = {}
+        pending_usage: dict[str, Any] = {}
+        invalid: list[str] = []
+        systematic: BaseException | None = None
+        last = [time.monotonic(), 0]  # when last stored, failed calls since
+
+        def flush(spend: bool) -> None:
+            if self.cache is not None and pending:
+                self.cache.put_many(op.name, {k: op.encode(v) for k, v in pending.items()},
+                                    usage=pending_usage)
+            self.on_progress(len(pending) + last[1])
+            pending.clear()
+            pending_usage.clear()
+            last[:] = [time.monotonic(), 0]
+            if spend:
+                self.on_spend(self.stats)
+
+        stream = self.backend.each(op.name, requests)
         try:
-            done = dict(enumerate(op.call(requests)))
-        except Exception as exc:  # noqa: BLE001 - re-raised below, after storing what finished
-            failure, done = exc, completed_results(exc)
-        self.stats.seconds += time.perf_counter() - t0
-        self.stats.retries = self.backend.retry_counts()
-        usage = self.backend.last_usage()
-        for record in usage:
-            self.stats.paid.update({k: record.get(k, 0) for k in USAGE_KEYS})
-        by_request = usage if len(usage) == len(requests) else [None] * len(requests)
-        answers, invalid = {}, []
-        for i, result in done.items():
-            reason = op.invalid(requests[i], result)
-            if reason is None:
-                answers[keys[i]] = result
-            else:
-                invalid.append(reason)
-        self.stats.calls += len(done)
-        if self.cache is not None and answers:
-            self.cache.put_many(op.name, {k: op.encode(v) for k, v in answers.items()},
-                                usage={keys[i]: by_request[i] for i in done
-                                       if keys[i] in answers})
-        self.on_progress(len(answers))
-        if failure is not None:
-            raise failure
+            for outcome in stream:
+                if outcome is not None:
+                    self.stats.paid.update({k: (outcome.usage or {}).get(k, 0)
+                                            for k in USAGE_KEYS})
+                    key, request = keys[outcome.index], requests[outcome.index]
+                    if outcome.error is not None:
+                        kind = transient_kind(outcome.error)
+                        if kind is None:
+                            systematic = systematic or outcome.error
+                            continue
+                        got[key] = self._failed(op, request, outcome.error, kind)
+                        last[1] += 1
+                    else:
+                        self.stats.calls += 1
+                        reason = op.invalid(request, outcome.result)
+                        if reason is None:
+                            got[key] = pending[key] = outcome.result
+                            pending_usage[key] = outcome.usage
+                        else:
+                            invalid.append(reason)
+                if len(pending) >= FLUSH_ANSWERS or (
+                        (pending or last[1]) and time.monotonic() - last[0] >= FLUSH_SECONDS):
+                    flush(spend=True)
+        finally:
+            stream.close()  # cancels what is still in flight (an error, Ctrl-C)
+            self.stats.seconds += time.perf_counter() - t0
+            self.stats.retries = self.backend.retry_counts()
+            flush(spend=False)
+        if systematic is not None:
+            raise systematic
         self.on_spend(self.stats)
         if invalid:
             raise BackendError(f"{self.backend.describe()} returned {len(invalid)} of "
                                f"{len(requests)} results that are not answers (first: "
                                f"{invalid[0]}); they were not cached; run again, and check the "
                                "model if it persists")
-        return answers
+        return got
+
+    def _failed(self, op: _Op, request: Any, error: BaseException, kind: str) -> FailedCall:
+        """Record one failed call; open the circuit breaker when most calls fail."""
+        self.stats.failed += 1
+        meta = request.prompt.meta
+        self.failures.append({"op": op.name, "experiment": meta.get("experiment"),
+                              "persona": meta.get("persona"), "state": meta.get("state"),
+                              "kind": kind, "reason": str(error)})
+        ended = self.stats.calls + self.stats.failed
+        if self.stats.failed >= BREAKER_MIN_FAILURES and \
+                self.stats.failed > BREAKER_SHARE * ended:
+            raise BackendError(f"{self.stats.failed} of the {ended} calls to "
+                               f"{self.backend.describe()} ended so far failed after their "
+                               f"retries (last: {error}); stopped: check the server, then run "
+                               "the same command again (the answers so far are cached)")
+        return FailedCall(str(error), kind)

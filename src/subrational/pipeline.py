@@ -16,6 +16,7 @@ import json
 import platform
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +86,7 @@ class ExperimentResult:
     robustness: dict[str, Any] = field(default_factory=dict)
     fits: list[StructuralFit] = field(default_factory=list)
     fits_left_out: list[LeftOutFit] = field(default_factory=list)
+    failed_calls: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -254,6 +256,7 @@ def run_experiment(experiment: Experiment, config: RunConfig, cached: CachedBack
     folder = ensure_dir(out / experiment.name, what="the run directory")
     personas = select_personas(experiment, config.personas)
     notes: list[str] = []
+    failed_before = len(cached.failures)
     rows, method = _elicit(experiment, config, cached, personas, notes)
     provenance = {"model": cached.backend.describe(),
                   "model_hash": str(cached.fingerprint.get("sha256", ""))}
@@ -272,7 +275,16 @@ def run_experiment(experiment: Experiment, config: RunConfig, cached: CachedBack
     noise = _numerical_noise(experiment, config, cached, personas, method)
     return ExperimentResult(experiment, analysis, {**diagnostics(frame), "numerical_noise": noise},
                             training, method, notes + _robustness_note(robust), robust,
-                            list(fits.fits), list(fits.left_out))
+                            list(fits.fits), list(fits.left_out),
+                            cached.failures[failed_before:])
+
+
+def failed_cells(failures: list[dict[str, Any]]) -> list[str]:
+    """``persona @ state`` of each cell with a failed call, once each, in order of failure."""
+    from .experiments.core import state_key
+
+    cells = [f"{f['persona']} @ {state_key(f['state'])}" for f in failures]
+    return list(dict.fromkeys(cells))
 
 
 SUMMARY_FORMAT = 3
@@ -288,7 +300,9 @@ intervals were made), ``metrics.distance_to_humans.demonstrations_interval`` and
 ``agreement``, ``failure_bound``, ``failure_robust`` and ``outcome``, the scorecard's
 ``gates_failed``, ``imitation``, ``claims_refuted``, ``claims_undecided``,
 ``verdict_probability`` and ``verdict_distribution``, and the diagnostics'
-``parse_failures_by_persona``, ``parse_failures_by_state`` and ``parse_failures_worst_cell``."""
+``parse_failures_by_persona``, ``parse_failures_by_state`` and ``parse_failures_worst_cell``;
+``failed_calls`` (per study: calls that failed after their retries, the cells they belong to
+and their kinds; at the top: the total and how to retry), present only where calls failed."""
 
 
 def _block(r: ExperimentResult) -> dict[str, Any]:
@@ -301,6 +315,11 @@ def _block(r: ExperimentResult) -> dict[str, Any]:
         "fits_left_out": r.fits_left_out, "curves": r.analysis.curves,
         "notes": r.analysis.notes + r.notes, "from_paper": composed.from_paper,
         "references": composed.human.references(),
+        # Only where calls failed, so that a complete re-run's summary equals a fault-free one.
+        **({"failed_calls": {"calls": len(r.failed_calls),
+                             "cells": failed_cells(r.failed_calls),
+                             "kinds": dict(Counter(f["kind"] for f in r.failed_calls))}}
+           if r.failed_calls else {}),
     }
 
 
@@ -317,13 +336,23 @@ def _summary(config: RunConfig, results: list[ExperimentResult], *,
     })
     for block in summary["experiments"].values():
         block["scorecard"] = scorecard(block)
+    failed = sum(len(r.failed_calls) for r in results)
+    if failed:
+        summary["failed_calls"] = {"calls": failed, "retry": RETRY_HINT}
     return summary
+
+
+RETRY_HINT = "run the same command again: only the failed calls are retried"
+"""What to do about failed calls (the report, the CLI line and ``summary.json`` say it)."""
 
 
 MANIFEST_FORMAT = 2
 """Version of ``manifest.json``: 2 added ``cost`` (calls, cache hits, tokens and cost per study
 and in total, with the price used: :func:`subrational.accounting.cost_manifest`) and
-``backend`` (what the backend learnt while it ran, where it says anything)."""
+``backend`` (what the backend learnt while it ran, where it says anything; ``rate_limits``
+there: the limits in force and their source). Added since, optional for readers:
+``calls.failed_calls`` (calls that failed after their retries, not cached) and
+``failed_calls`` (one record per failed call: op, experiment, persona, state, kind, reason)."""
 
 
 def _manifest(config: RunConfig, cached: CachedBackend, experiments: list[Experiment],
@@ -348,6 +377,7 @@ def _manifest(config: RunConfig, cached: CachedBackend, experiments: list[Experi
         "population": _population_record(config, experiments),
         "config": settings,
         "calls": {"cache_hits": cached.stats.hits, "model_calls": cached.stats.calls,
+                  "failed_calls": cached.stats.failed,
                   "model_seconds": round(cached.stats.seconds, 2),
                   "retries": {"total": cached.stats.total_retries,
                               "by_kind": cached.stats.retries}},
@@ -358,6 +388,8 @@ def _manifest(config: RunConfig, cached: CachedBackend, experiments: list[Experi
     diagnostics_ = cached.backend.diagnostics()
     if diagnostics_:
         manifest["backend"] = diagnostics_
+    if cached.failures:
+        manifest["failed_calls"] = [{**f, "state": str(f["state"])} for f in cached.failures]
     return to_jsonable(manifest)
 
 

@@ -2,9 +2,12 @@
 
 The contract is the openai backend's (:mod:`.openai_api`), item by item:
 
-* **One async core, a thin sync entry point.** :meth:`AnthropicBackend.generate` runs one
-  ``asyncio`` gather of single requests over an ``AsyncAnthropic`` client made for that call
-  (an async HTTP client is bound to its event loop), at most ``max_concurrency`` in flight.
+* **One long-lived loop and client, a pipelined pool** (:mod:`.pool`): requests run on the
+  backend's own event-loop thread over one ``AsyncAnthropic`` client made there once, at most
+  ``max_concurrency`` in flight, the next starting as soon as one ends; :meth:`~AnthropicBackend.
+  each` yields each request's outcome as it ends (a request failing after its retries is one
+  failed call), :meth:`~AnthropicBackend.close` closes the client. Rate limits (``rpm``,
+  ``tpm``, else the ``anthropic-ratelimit-*`` headers) are waited for before every attempt.
 * **Retries are ours, and counted.** The SDK's retries are off; one loop retries 408, 409, 429,
   5xx (529 "overloaded" included), timeouts, dropped connections and 200 replies that are not
   answers (a body that is not JSON, no content blocks, an empty text: never returned, so never
@@ -63,7 +66,7 @@ import os
 import random
 import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import (
@@ -81,14 +84,17 @@ from .base import (
     Capabilities,
     GenerateRequest,
     OptionScores,
+    Outcome,
     ScoreRequest,
+    attach_completed,
+    transient_kind,
 )
 from .endpoints import check_base_url, connection_advice, redact_url
-from .openai_api import _check_range
-from .openai_loop import MAX_BACKOFF, retry_delay, retry_kind
-from .openai_loop import gather_all as _gather_all
-from .openai_loop import run_sync as _run_sync
+from .openai_api import _check_range, check_rate_limits
+from .openai_loop import MAX_BACKOFF, retry_delay, retry_kind, transient_failure
+from .pool import Pool, RateLimits
 from .replies import BadReply, reply_json
+from .tokens import CHARS_PER_TOKEN
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
@@ -193,6 +199,9 @@ class AnthropicBackend(Backend):
         thinking_budget: Tokens of extended thinking per answer (at least 1,024); None: off.
         prompt_cache: Mark the system text for Anthropic's prompt cache.
         notify: Where one-line progress notices go (the first timeout); stderr by default.
+        rpm: Requests per minute at most (None: the ``anthropic-ratelimit-*`` headers).
+        tpm: Tokens per minute at most (prompt characters / 4 plus the output budget per
+            request; None: the headers).
 
     Raises:
         MissingCredentialsError: ``ANTHROPIC_API_KEY`` is not set (and the run is not offline).
@@ -207,9 +216,11 @@ class AnthropicBackend(Backend):
                  timeout: float = 60.0, max_retries: int = 5, retry_backoff: float = 0.5,
                  structured: bool = False, thinking_budget: int | None = None,
                  prompt_cache: bool = True, offline: bool = False,
-                 notify: Callable[[str], None] | None = None) -> None:
+                 notify: Callable[[str], None] | None = None, rpm: float | None = None,
+                 tpm: float | None = None) -> None:
         super().__init__(model)
         _anthropic_sdk()
+        check_rate_limits(rpm, tpm)
         _check_range("max_concurrency", max_concurrency, 1, None)
         _check_range("timeout", timeout, 1e-3, None)
         _check_range("max_retries", max_retries, 0, None)
@@ -235,6 +246,8 @@ class AnthropicBackend(Backend):
         self._timed_out = False
         self._last_usage: list[dict[str, int]] = []
         self._totals: Counter[str] = Counter(dict.fromkeys((*USAGE_KEYS, "calls"), 0))
+        self._pool = Pool("subrational-anthropic", self._client,
+                          max_concurrency=max_concurrency, limits=RateLimits(rpm, tpm))
         if not offline:  # a replay from the cache needs no key
             self._api_key()  # fail now, before the first prompt is rendered
 
@@ -296,9 +309,57 @@ class AnthropicBackend(Backend):
             UsageError: A temperature the API cannot sample at (checked before any call).
             BackendError: A request failed after the retries (the others are attached).
         """
+        usage = self._start(requests)
+        outcomes = self._pool.run(len(requests), lambda i: self._with_retries(
+            requests[i], usage[i]))
+        ordered = [outcomes[i] for i in range(len(requests))]
+        failures = [o for o in ordered if isinstance(o, BaseException)]
+        if failures:
+            raise attach_completed(failures[0], {i: o for i, o in enumerate(ordered)
+                                                 if not isinstance(o, BaseException)})
+        return ordered
+
+    def each(self, op: str, requests: Sequence[Any]) -> Iterator[Outcome | None]:
+        """Outcomes of ``generate`` as each request ends (see :mod:`.base`); ``score`` raises."""
+        if op == "score":
+            self.score(requests)
+            return
+        usage = self._start(requests)
+        for item in self._pool.stream(len(requests),
+                                      lambda i: self._with_retries(requests[i], usage[i]),
+                                      stop_on=lambda exc: transient_kind(exc) is None):
+            if item is None:
+                yield None
+                continue
+            i, got = item
+            yield (Outcome(i, error=got, usage=usage[i]) if isinstance(got, BaseException)
+                   else Outcome(i, got, usage=usage[i]))
+
+    def close(self) -> None:
+        """Close the HTTP client and stop the backend's event loop."""
+        self._pool.close()
+
+    def diagnostics(self) -> dict[str, Any]:
+        """The rate limits in force, where any are (else nothing)."""
+        limits = self._pool.limits.describe()
+        return {"rate_limits": limits} if limits else {}
+
+    def _start(self, requests: Sequence[GenerateRequest]) -> list[dict[str, int]]:
+        """Check the requests (before any call); their usage records, counted as calls."""
         for request in requests:
             self._check_sampling(request)
-        return _run_sync(lambda: self._map(requests))
+        usage = [dict.fromkeys(USAGE_KEYS, 0) for _ in requests]
+        self._last_usage = usage
+        self._totals["calls"] += len(requests)
+        return usage
+
+    def _client(self) -> AsyncAnthropic:
+        return _anthropic_sdk().AsyncAnthropic(api_key=self._api_key(), base_url=self.base_url,
+                                               timeout=self.timeout, max_retries=0)
+
+    def _estimate(self, request: GenerateRequest) -> float:
+        prompt = sum(len(m.content) for m in request.prompt.messages) / CHARS_PER_TOKEN
+        return prompt + self.output_budget(request.max_tokens)
 
     def _check_sampling(self, request: GenerateRequest) -> None:
         if self.thinking_budget is not None and request.temperature != 1:
@@ -316,40 +377,30 @@ class AnthropicBackend(Backend):
                                           "from the environment only, never stored)")
         return key
 
-    async def _map(self, requests: Sequence[GenerateRequest]) -> list[str]:
-        """Answer every request with at most ``max_concurrency`` in flight."""
-        usage = [dict.fromkeys(USAGE_KEYS, 0) for _ in requests]
-        self._last_usage = usage
-        if not requests:
-            return []
-        self._totals["calls"] += len(requests)
+    async def _with_retries(self, request: GenerateRequest, usage: dict[str, int]) -> str:
+        """One answer to ``request``, retried on transient faults; else one clear error.
+
+        The error left after the retries of a transient fault is marked so
+        (:func:`~.base.mark_transient`): one failed call.
+        """
         sdk = _anthropic_sdk()
-        semaphore = asyncio.Semaphore(self.max_concurrency)
-
-        async def bounded(client: AsyncAnthropic, i: int) -> str:
-            async with semaphore:
-                return await self._with_retries(client, requests[i], usage[i])
-
-        async with sdk.AsyncAnthropic(api_key=self._api_key(), base_url=self.base_url,
-                                      timeout=self.timeout, max_retries=0) as client:
-            return await _gather_all([bounded(client, i) for i in range(len(requests))])
-
-    async def _with_retries(self, client: AsyncAnthropic, request: GenerateRequest,
-                            usage: dict[str, int]) -> str:
-        """One answer to ``request``, retried on transient faults; else one clear error."""
-        sdk = _anthropic_sdk()
+        client = self._pool.client()
         attempt = 0
         while True:
             try:
+                await self._pool.limits.acquire(self._estimate(request))
                 data = await self._post(client, request)
                 for key, n in reply_usage(data).items():  # billed, answer or not
                     usage[key] += n
                     self._totals[key] += n
                 return self._answer(data)
             except (sdk.AnthropicError, BadReply) as exc:
+                if isinstance(exc, sdk.APIStatusError):
+                    self._pool.limits.observe(exc.response.headers)
                 kind = self._retry_kind(exc)
                 if kind is None or attempt >= self.max_retries:
-                    raise self._translate(exc, attempts=attempt + 1) from None
+                    raise transient_failure(self._translate(exc, attempts=attempt + 1),
+                                            kind) from None
                 attempt += 1
                 self._retries[kind] += 1
                 if kind.endswith("timeout") and not self._timed_out:
@@ -384,6 +435,7 @@ class AnthropicBackend(Backend):
     async def _post(self, client: AsyncAnthropic, request: GenerateRequest) -> dict[str, Any]:
         """One Messages call; the reply's JSON object, read from the raw body."""
         raw = await client.messages.with_raw_response.create(**self._params(request))
+        self._pool.limits.observe(raw.headers)
         return reply_json(await raw.read(), raw.headers.get("content-type", ""))
 
     def _answer(self, data: dict[str, Any]) -> str:

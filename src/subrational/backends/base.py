@@ -20,6 +20,15 @@ the API reports none. The tokens of every attempt that got an answer from the AP
 (``n`` > 1) carries them all on its first request. :meth:`Backend.usage_totals` adds them up
 over the backend's life, plus ``calls``: requests sent to the API (a retried request counts
 once). Backends without a billed API (in-process, scripted) report zeros.
+
+**Streaming contract** (:meth:`Backend.each`): the cache calls ``each(op, requests)``, which
+yields one :class:`Outcome` per request as it finishes (any order), with that request's usage,
+and ``None`` as a heartbeat when it likes. A request that failed after its retries with a
+*transient* kind (timeouts, dropped connections, 429, 5xx, replies that are not answers) is an
+outcome whose error carries that kind (:func:`mark_transient`): the run goes on without it. Any
+other error is systematic (a rejected key, a missing model): the cache stops on it. The default
+runs ``score``/``generate`` on batches of ``max_concurrency`` (in-process backends batch); the
+HTTP backends pipeline (:mod:`.pool`).
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ from __future__ import annotations
 import functools
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
@@ -45,6 +54,10 @@ __all__ = [
     "completed_results",
     "USAGE_KEYS",
     "zero_usage",
+    "Outcome",
+    "FailedCall",
+    "mark_transient",
+    "transient_kind",
 ]
 
 USAGE_KEYS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens")
@@ -160,6 +173,47 @@ class Capabilities:
     local_scoring: bool = False
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """One request's end, as :meth:`Backend.each` yields it.
+
+    Attributes:
+        index: The request's position in the call.
+        result: Its scores or text (when ``error`` is None).
+        error: Why it has none (transient: :func:`transient_kind`; else systematic).
+        usage: Tokens it was billed (:data:`USAGE_KEYS`), None when unknown.
+    """
+
+    index: int
+    result: Any = None
+    error: BaseException | None = None
+    usage: Mapping[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class FailedCall:
+    """In a result list, in place of an answer: the call failed after its retries.
+
+    Never cached; the next run asks again. ``reason`` is the one-line error, ``kind`` the
+    transient kind (``http-503``, ``timeout``, ...).
+    """
+
+    reason: str
+    kind: str = ""
+
+
+def mark_transient(error: BaseException, kind: str) -> BaseException:
+    """Mark ``error`` (raised after the retries of a ``kind`` fault) as one call's failure."""
+    error.transient = kind  # type: ignore[attr-defined]
+    return error
+
+
+def transient_kind(error: BaseException) -> str | None:
+    """The transient kind :func:`mark_transient` put on ``error``; None: a systematic one."""
+    kind = getattr(error, "transient", None)
+    return kind if isinstance(kind, str) else None
+
+
 class Backend(ABC):
     """Base class of model backends. Subclasses set :attr:`name` and implement two methods."""
 
@@ -199,6 +253,32 @@ class Backend(ABC):
     @abstractmethod
     def generate(self, requests: Sequence[GenerateRequest]) -> list[str]:
         """Generate one completion per request; texts in request order."""
+
+    def each(self, op: str, requests: Sequence[Any]) -> Iterator[Outcome | None]:
+        """``op`` (``score`` or ``generate``) on every request, outcomes as they finish.
+
+        Here: batches of ``max_concurrency`` through :meth:`score` or :meth:`generate`; a
+        batch that raises yields what it finished (:func:`attach_completed`) and the error in
+        place of the rest, and stops.
+        """
+        call = self.score if op == "score" else self.generate
+        size = max(1, self.capabilities.max_concurrency)
+        for start in range(0, len(requests), size):
+            batch = list(requests[start:start + size])
+            failure: Exception | None = None
+            try:
+                done = dict(enumerate(call(batch)))
+            except Exception as exc:  # noqa: BLE001 - re-raised below, after what finished
+                failure, done = exc, completed_results(exc)
+            usage = self.last_usage()
+            for i in range(len(batch)):
+                billed = usage[i] if len(usage) == len(batch) else None
+                if i in done:
+                    yield Outcome(start + i, done[i], usage=billed)
+                elif failure is not None:
+                    yield Outcome(start + i, error=failure, usage=billed)
+            if failure is not None:
+                return
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (model memory, HTTP clients)."""

@@ -2,8 +2,11 @@ r"""Any OpenAI-compatible chat endpoint (OpenAI, vLLM, SGLang, Ollama, llama.cpp
 
 Design:
 
-* **The request loop** (:mod:`.openai_loop`): bounded concurrency, counted retries of
-  transient faults, adaptations to refusals, and a failed batch that keeps what finished.
+* **The request loop** (:mod:`.openai_loop`): one long-lived event loop and client, a pipelined
+  pool of ``max_concurrency`` requests in flight, counted retries of transient faults,
+  adaptations to refusals, rate limits (``rpm``/``tpm``, else the ``x-ratelimit-*`` headers);
+  :meth:`OpenAIBackend.each` yields each request's outcome as it ends, a request that still
+  fails after its retries being one failed call, not the end of the run.
 * **Scoring is first-token.** One completion token with ``top_logprobs``; each option collects
   the probability of the returned tokens that unambiguously start it. Options that no returned
   token starts get ``-inf``.
@@ -44,7 +47,7 @@ from __future__ import annotations
 import os
 import sys
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, LogprobsUnavailableError, MissingCredentialsError
@@ -53,6 +56,7 @@ from .base import (
     Capabilities,
     GenerateRequest,
     OptionScores,
+    Outcome,
     ScoreRequest,
     attach_completed,
     completed_results,
@@ -63,6 +67,7 @@ from .endpoints import check_base_url, redact_url
 from .openai_errors import scrub, translate
 from .openai_loop import MAX_BACKOFF, RequestLoop, Slot, openai_sdk, run_sync
 from .openai_settings import RequestSettings
+from .pool import RateLimits
 from .replies import (
     BadReply,
     answer_cut_off,
@@ -76,6 +81,7 @@ from .replies import (
     reply_usage,
 )
 from .served import ServedModel, from_listing, kind_of_host, read_record, write_record
+from .tokens import CHARS_PER_TOKEN
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -131,6 +137,9 @@ class OpenAIBackend(Backend):
             (:mod:`.capabilities`), consulted before the shipped one.
         notify: Where one-line notices go (the first timeout, each setting adapted to);
             stderr by default.
+        rpm: Requests per minute at most (None: the server's ``x-ratelimit-*`` headers).
+        tpm: Tokens per minute at most, estimated per request as its prompt's characters /
+            4 plus its output budget (None: the server's headers).
 
     Raises:
         MissingCredentialsError: No key for the OpenAI API itself.
@@ -148,9 +157,11 @@ class OpenAIBackend(Backend):
                  reasoning_effort: str | None = None,
                  reasoning_budget: int = DEFAULT_REASONING_BUDGET, draws_per_request: int = 1,
                  model_capabilities: Mapping[str, Mapping[str, bool]] | None = None,
-                 notify: Callable[[str], None] | None = None) -> None:
+                 notify: Callable[[str], None] | None = None, rpm: float | None = None,
+                 tpm: float | None = None) -> None:
         super().__init__(model)
         openai_sdk()
+        check_rate_limits(rpm, tpm)
         _check_range("max_concurrency", max_concurrency, 1, None)
         _check_range("timeout", timeout, 1e-3, None)
         _check_range("max_retries", max_retries, 0, None)
@@ -187,7 +198,8 @@ class OpenAIBackend(Backend):
         self._loop = RequestLoop(base_url=self.base_url, api_key=self._api_key, timeout=timeout,
                                  max_retries=max_retries, retry_backoff=retry_backoff,
                                  max_concurrency=max_concurrency, notify=self.notify,
-                                 adapt=self._adapt, fail=self._fail)
+                                 adapt=self._adapt, fail=self._fail,
+                                 limits=RateLimits(rpm, tpm), estimate=self._estimate)
         # Evidence about log-probabilities: replies with and without them, prompts without.
         self._with_logprobs = 0
         self._without_logprobs = 0
@@ -252,14 +264,64 @@ class OpenAIBackend(Backend):
         return {**zero_usage(), **dict(self._totals), "calls": self._totals["calls"]}
 
     def diagnostics(self) -> dict[str, Any]:
-        """The server, what is sent and what was learnt, who answered, and the usage."""
+        """The server, what is sent and what was learnt, who answered, the usage, rate limits."""
         served = self._served or ServedModel(self.settings.kind, {}, "not asked")
-        return {"server": {"kind": self.settings.kind, "identity": dict(served.identity),
-                           "source": served.source},
-                "requests": self.settings.describe(),
-                "answered_by": dict(self._answered_by),
-                "system_fingerprints": dict(self._system_fingerprints),
-                "usage": self.usage_totals()}
+        found = {"server": {"kind": self.settings.kind, "identity": dict(served.identity),
+                            "source": served.source},
+                 "requests": self.settings.describe(),
+                 "answered_by": dict(self._answered_by),
+                 "system_fingerprints": dict(self._system_fingerprints),
+                 "usage": self.usage_totals()}
+        limits = self._loop.limits.describe()
+        return {**found, "rate_limits": limits} if limits else found
+
+    def close(self) -> None:
+        """Close the HTTP client and stop the backend's event loop."""
+        self._loop.close()
+
+    def each(self, op: str, requests: Sequence[Any]) -> Iterator[Outcome | None]:
+        """Outcomes of ``score`` or ``generate`` as each request ends (see :mod:`.base`).
+
+        Pipelined on the long-lived loop; a failed request is an outcome with its error.
+        """
+        if op == "score":
+            if requests and not self.settings.caps.logprobs:
+                raise self._unscorable()
+            slots = [Slot() for _ in requests]
+            for item in self._loop.stream(self._score_one, requests, slots):
+                if item is None:
+                    yield None
+                    continue
+                i, got = item
+                self._count([slots[i]])
+                yield (Outcome(i, error=got, usage=slots[i].usage)
+                       if isinstance(got, BaseException) else
+                       Outcome(i, got, usage=slots[i].usage))
+            return
+        groups = self._groups(requests)
+        jobs = [tuple(requests[i] for i in group) for group in groups]
+        slots = [Slot() for _ in jobs]
+        for item in self._loop.stream(self._generate_job, jobs, slots):
+            if item is None:
+                yield None
+                continue
+            j, got = item
+            self._count([slots[j]])
+            for k, i in enumerate(groups[j]):
+                usage = slots[j].usage if k == 0 else zero_usage()
+                if isinstance(got, BaseException):
+                    yield Outcome(i, error=got, usage=usage)
+                else:
+                    yield Outcome(i, got[k], usage=usage)
+
+    def _estimate(self, job: Any) -> float:
+        """Tokens one attempt of ``job`` may be billed: prompt characters / 4 plus the budget."""
+        first = job[0] if isinstance(job, tuple) else job
+        prompt = sum(len(m.content) for m in first.prompt.messages) / CHARS_PER_TOKEN
+        if isinstance(first, ScoreRequest):
+            return prompt + 1
+        return prompt + len(job if isinstance(job, tuple) else (job,)) * self.output_budget(
+            first.max_tokens)
 
     def score(self, requests: Sequence[ScoreRequest]) -> list[OptionScores]:
         """First-token option probabilities from ``top_logprobs``, in request order.
@@ -409,6 +471,7 @@ class OpenAIBackend(Backend):
         except openai.APIStatusError as exc:
             exc.sent_params = params  # type: ignore[attr-defined]
             raise
+        self._loop.limits.observe(raw.http_response.headers)
         data = reply_json(raw.http_response.content,
                           raw.http_response.headers.get("content-type", ""))
         for key, tokens in reply_usage(data).items():
@@ -504,6 +567,13 @@ class OpenAIBackend(Backend):
                 f"{evidence}; the server gives none for {self.model!r}: use --method sample",
                 evidence=evidence)
         return self._no_logprobs
+
+def check_rate_limits(rpm: float | None, tpm: float | None) -> None:
+    """Refuse a requests- or tokens-per-minute limit that is not a positive number."""
+    for name, value in (("rpm", rpm), ("tpm", tpm)):
+        if value is not None:
+            _check_range(name, value, 1e-3, None)
+
 
 def _check_choice(name: str, value: object, choices: Sequence[str]) -> None:
     if value not in choices:

@@ -2,11 +2,11 @@
 
 Design:
 
-* **One async core, a thin sync entry point.** :meth:`RequestLoop.run` runs one ``asyncio``
-  gather of jobs over an ``AsyncOpenAI`` client, bounded by a semaphore of
-  ``max_concurrency``. The client is created inside each event-loop run and closed at its
-  end, because an async HTTP client is bound to the loop that created it; this keeps repeated
-  sync calls safe.
+* **One long-lived loop and client, a pipelined pool** (:mod:`.pool`): :meth:`RequestLoop.run`
+  and :meth:`RequestLoop.stream` run jobs on the backend's own event loop thread over one
+  ``AsyncOpenAI`` client made there once, at most ``max_concurrency`` in flight, the next job
+  starting as soon as one ends; :meth:`RequestLoop.close` closes both. Rate limits
+  (``rpm``/``tpm``, else the server's headers) are waited for before every attempt.
 * **Retries are ours, and counted.** The SDK's own retries are off; the loop retries 408, 409,
   429, 5xx, timeouts, dropped connections *and* 200 replies that are not answers (an HTML page,
   invalid JSON, an empty body, no ``choices``, a NaN log-probability, an empty text; see
@@ -18,6 +18,9 @@ Design:
   once, uncounted, at most :data:`MAX_ADAPTATIONS` times.
 * **A batch keeps what finished.** Jobs of a batch run to their own end; when some fail, the
   error raised carries the others (:func:`~.base.attach_completed`) so the cache stores them.
+  :meth:`RequestLoop.stream` yields every job's outcome as it ends instead; an error left after
+  the retries of a transient fault is marked so (:func:`~.base.mark_transient`): that call
+  failed, the run goes on.
 """
 
 from __future__ import annotations
@@ -25,21 +28,22 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import MissingDependencyError
-from .base import attach_completed, zero_usage
+from .base import attach_completed, mark_transient, transient_kind, zero_usage
 from .endpoints import protocol_mismatch, redact_url
+from .pool import Pool, RateLimits
 from .replies import BadReply
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
 __all__ = ["RequestLoop", "Slot", "run_sync", "gather_all", "openai_sdk", "MAX_BACKOFF",
-           "MAX_ADAPTATIONS"]
+           "MAX_ADAPTATIONS", "transient_failure"]
 
 MAX_BACKOFF = 8.0  # seconds, as the SDK's own back-off
 MAX_ADAPTATIONS = 8
@@ -107,7 +111,7 @@ class RequestLoop:
 
     Args:
         base_url: The API root.
-        api_key: Returns the key when a client is made (it is never kept).
+        api_key: Returns the key when the client is made (it is never kept here).
         timeout: Seconds per HTTP request.
         max_retries: Retries per job of transient faults.
         retry_backoff: Seconds before the first retry; doubled each time, at most 8.
@@ -116,55 +120,86 @@ class RequestLoop:
         adapt: ``(error, request) -> bool``: the caller changed its settings for this
             refusal; send the job again.
         fail: ``(error, attempts) -> error``: the one-line error raised after the retries.
+        limits: Rate limits (none: the server's headers, where it sends them).
+        estimate: ``request -> tokens`` one attempt may be billed (for the tokens limit).
     """
 
     def __init__(self, *, base_url: str, api_key: Callable[[], str], timeout: float,
                  max_retries: int, retry_backoff: float, max_concurrency: int,
                  notify: Callable[[str], None], adapt: Callable[[Exception, Any], bool],
-                 fail: Callable[[Exception, int], BaseException]) -> None:
+                 fail: Callable[[Exception, int], BaseException],
+                 limits: RateLimits | None = None,
+                 estimate: Callable[[Any], float] = lambda request: 1.0) -> None:
         self.base_url, self.api_key, self.timeout = base_url, api_key, timeout
         self.max_retries, self.retry_backoff = max_retries, retry_backoff
         self.max_concurrency = max_concurrency
         self.notify, self.adapt, self.fail = notify, adapt, fail
+        self.estimate = estimate
         self.retries: Counter[str] = Counter()
         self._jitter = random.Random()
         self._timed_out = False
+        self.pool = Pool("subrational-openai", self._client, max_concurrency=max_concurrency,
+                         limits=limits)
+
+    @property
+    def limits(self) -> RateLimits:
+        """The rate limits in force."""
+        return self.pool.limits
+
+    def _client(self) -> AsyncOpenAI:
+        return openai_sdk().AsyncOpenAI(api_key=self.api_key(), base_url=self.base_url,
+                                        timeout=self.timeout, max_retries=0)
 
     def run(self, one: Job, requests: Sequence[Any], slots: Sequence[Slot]) -> list[Any]:
-        """``one(client, request, slot)`` for every request, results in request order."""
-        return run_sync(lambda: self._map(one, requests, slots))
+        """``one(client, request, slot)`` for every request, results in request order.
 
-    async def _map(self, one: Job, requests: Sequence[Any],
-                   slots: Sequence[Slot]) -> list[Any]:
-        if not requests:
-            return []
+        Every job runs to its end; the first failure (by request order) is raised with the
+        others' results attached.
+        """
+        outcomes = self.pool.run(len(requests), lambda i: self._with_retries(
+            one, requests[i], slots[i]))
+        ordered = [outcomes[i] for i in range(len(requests))]
+        failures = [o for o in ordered if isinstance(o, BaseException)]
+        if failures:
+            raise attach_completed(failures[0], {i: o for i, o in enumerate(ordered)
+                                                 if not isinstance(o, BaseException)})
+        return ordered
+
+    def stream(self, one: Job, requests: Sequence[Any],
+               slots: Sequence[Slot]) -> Iterator[tuple[int, Any] | None]:
+        """``(i, result or error)`` as each job ends; a systematic error starts no new job."""
+        return self.pool.stream(len(requests),
+                                lambda i: self._with_retries(one, requests[i], slots[i]),
+                                stop_on=lambda exc: transient_kind(exc) is None)
+
+    def close(self) -> None:
+        """Close the client and stop the loop (a later call starts them again)."""
+        self.pool.close()
+
+    async def _with_retries(self, one: Job, request: Any, slot: Slot) -> Any:
+        """``one(client, request, slot)``, adapted and retried; else one clear error.
+
+        The error left after the retries of a transient fault is marked so
+        (:func:`~.base.mark_transient`).
+        """
         openai = openai_sdk()
-        semaphore = asyncio.Semaphore(self.max_concurrency)
-
-        async def bounded(client: AsyncOpenAI, request: Any, slot: Slot) -> Any:
-            async with semaphore:
-                return await self._with_retries(one, client, request, slot)
-
-        async with openai.AsyncOpenAI(api_key=self.api_key(), base_url=self.base_url,
-                                      timeout=self.timeout, max_retries=0) as client:
-            return await gather_all([bounded(client, r, s)
-                                     for r, s in zip(requests, slots, strict=True)])
-
-    async def _with_retries(self, one: Job, client: AsyncOpenAI, request: Any,
-                            slot: Slot) -> Any:
-        """``one(client, request, slot)``, adapted and retried; else one clear error."""
-        openai = openai_sdk()
+        client = self.pool.client()
         attempt = adapted = 0
         while True:
             try:
+                await self.pool.limits.acquire(self.estimate(request))
                 return await one(client, request, slot)
             except (openai.OpenAIError, BadReply) as exc:
+                if isinstance(exc, openai.APIStatusError):
+                    self.pool.limits.observe(exc.response.headers)
                 if adapted < MAX_ADAPTATIONS and self.adapt(exc, request):
                     adapted += 1  # the settings changed: not a fault, not counted as a retry
                     continue
                 kind = self._retry_kind(exc)
-                if kind is None or attempt >= self.max_retries:
+                if kind is None:
                     raise self.fail(exc, attempt + 1) from None
+                if attempt >= self.max_retries:
+                    raise _transient(self.fail(exc, attempt + 1), kind) from None
                 attempt += 1
                 self.retries[kind] += 1
                 if kind.endswith("timeout") and not self._timed_out:
@@ -181,6 +216,17 @@ class RequestLoop:
     def _delay(self, attempt: int, exc: Exception) -> float:
         """Seconds before retry ``attempt`` (:func:`retry_delay`)."""
         return retry_delay(attempt, exc, self.retry_backoff, self._jitter)
+
+
+def _transient(error: BaseException, kind: str) -> BaseException:
+    """``error`` marked as one call's failure, unless it is a verdict on the server.
+
+    A plain :class:`~subrational.errors.BackendError` is one request's bad luck; a subclass
+    (no log-probabilities, ...) or a usage error says something about every request.
+    """
+    from ..errors import BackendError
+
+    return mark_transient(error, kind) if type(error) is BackendError else error
 
 
 def retry_kind(exc: Exception, sdk: Any) -> str | None:
@@ -200,6 +246,11 @@ def retry_kind(exc: Exception, sdk: Any) -> str | None:
     if isinstance(status, int) and (status in _RETRIED_STATUS or status >= 500):
         return f"http-{status}"
     return None
+
+
+def transient_failure(error: BaseException, kind: str | None) -> BaseException:
+    """The error left after the retries: marked transient when ``kind`` is one (shared helper)."""
+    return error if kind is None else _transient(error, kind)
 
 
 def retry_delay(attempt: int, exc: Exception, backoff: float, jitter: random.Random) -> float:

@@ -32,7 +32,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..elicitation.elicit import ABANDONED, DemoRow
+from ..elicitation.elicit import ABANDONED, CALL_FAILED, DemoRow
 from ..elicitation.parsing import parse_answer
 from ..elicitation.smoothing import frequencies, smooth
 from ..errors import ConfigError
@@ -171,6 +171,8 @@ def _episodes(experiment: Experiment, frame: pd.DataFrame, *, complete_with: int
     abandoned: dict[str, int] = {}
     for (persona, *episode), seq in sorted(steps.items(), key=lambda kv: kv[0]):
         seq.sort(key=lambda x: x[0])
+        if any(a == CALL_FAILED for _, _, a, _ in seq):
+            continue  # incomplete: its call failed (the next run asks it again)
         if any(a == ABANDONED for _, _, a, _ in seq):
             if complete_with is None:
                 abandoned[persona] = abandoned.get(persona, 0) + 1

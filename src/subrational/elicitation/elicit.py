@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backends.base import GenerateRequest, ScoreRequest
+from ..backends.base import FailedCall, GenerateRequest, ScoreRequest
 from ..cache import CachedBackend
 from ..errors import UnknownNameError
 from ..experiments.core import Experiment, Persona, state_key
@@ -38,8 +38,8 @@ from .parsing import parse_answer
 from .prompts import option_orders, render
 from .smoothing import frequencies
 
-__all__ = ["ABANDONED", "METHODS", "Cell", "DemoRow", "SampleSettings", "elicit", "plan_size",
-           "wordings"]
+__all__ = ["ABANDONED", "CALL_FAILED", "METHODS", "Cell", "DemoRow", "SampleSettings", "elicit",
+           "plan_size", "wordings"]
 
 METHODS = ("choice-probs", "sample")
 MAX_ATTEMPTS = 3
@@ -47,6 +47,8 @@ MAX_ATTEMPTS = 3
 MAX_EPISODE_STEPS = 1000
 ABANDONED = -1
 """The action recorded in ``episode_steps`` where every attempt at a step failed to parse."""
+CALL_FAILED = -2
+"""The action recorded in ``episode_steps`` where the call failed: the episode is incomplete."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,8 @@ class DemoRow:
         counts: Parsed draws per action (sample), in the experiment's action order.
         episode_steps: (episode index, step, action, reward) of every episode that answered
             here (sequential sample; action ``ABANDONED``, reward NaN, where the episode was
-            given up).
+            given up; ``CALL_FAILED`` where its call failed).
+        n_call_failed: Calls that failed after their retries (sample; not in ``n_draws``).
     """
 
     persona: str
@@ -97,6 +100,7 @@ class DemoRow:
     paraphrase: int = 0
     counts: tuple[int, ...] = ()
     episode_steps: tuple[tuple[int, int, int, float], ...] = ()
+    n_call_failed: int = 0
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,11 @@ def _choice_probs(experiment: Experiment, personas: Sequence[Persona], backend: 
                 for c in cells]
     rows = []
     for cell, scores in zip(cells, backend.score(requests), strict=True):
+        if isinstance(scores, FailedCall):
+            rows.append(DemoRow(cell.persona.name, cell.state, _variant(experiment, cell.order),
+                                "choice-probs", (math.nan,) * len(experiment.actions),
+                                status="call-failed", paraphrase=cell.paraphrase))
+            continue
         lp = np.asarray(scores.logprobs, dtype=float)
         mass = float(np.exp(lp).sum())
         ok = mass > 0 and np.isfinite(lp).any()
@@ -183,17 +192,19 @@ def _sample(experiment: Experiment, personas: Sequence[Persona], backend: Cached
     texts = backend.generate(requests)
     rows = []
     for c, cell in enumerate(cells):
-        draws = texts[c * n:(c + 1) * n]
+        draws = [t for t in texts[c * n:(c + 1) * n] if not isinstance(t, FailedCall)]
         parsed = [parse_answer(t, experiment.actions) for t in draws]
         counts = np.bincount([p.option for p in parsed if p.option is not None],
                              minlength=len(experiment.actions))
         failures = Counter(p.reason for p in parsed if p.option is None)
         n_failed = sum(failures.values())
+        status = "call-failed" if not draws else "ok" if n_failed < len(draws) else "failed"
         rows.append(DemoRow(cell.persona.name, cell.state, _variant(experiment, cell.order),
-                            "sample", tuple(float(p) for p in frequencies(counts)), n_draws=n,
-                            n_failed=n_failed, texts=tuple(draws), failures=dict(failures),
-                            status="ok" if n_failed < n else "failed",
-                            paraphrase=cell.paraphrase, counts=tuple(int(x) for x in counts)))
+                            "sample", tuple(float(p) for p in frequencies(counts)),
+                            n_draws=len(draws), n_failed=n_failed, texts=tuple(draws),
+                            failures=dict(failures), status=status, paraphrase=cell.paraphrase,
+                            counts=tuple(int(x) for x in counts),
+                            n_call_failed=n - len(draws)))
     return rows
 
 
@@ -222,6 +233,7 @@ class _Tally:
     counts: Counter = field(default_factory=Counter)
     failures: Counter = field(default_factory=Counter)
     steps: list[tuple[int, int, int, float]] = field(default_factory=list)
+    call_failed: int = 0
 
 
 def _episode_rng(seed: int, persona: str, wording: tuple[int, tuple[int, ...]],
@@ -279,6 +291,10 @@ def _sample_rollouts(experiment: Experiment, personas: Sequence[Persona], backen
                 continue
             key = (ep.persona.name, ep.state, ep.paraphrase, ep.order)
             _, tally = tallies.setdefault(key, (ep.cell, _Tally()))
+            if isinstance(text, FailedCall):  # the episode is incomplete, not abandoned
+                tally.call_failed += 1
+                tally.steps.append((ep.index, ep.steps, CALL_FAILED, math.nan))
+                continue
             if _advance(experiment, ep, text, tally):
                 still.append(ep)
         active = still
@@ -299,13 +315,14 @@ def _rollout_rows(experiment: Experiment, personas: Sequence[Persona],
 
     for key, cell in sorted(tallies, key=position):
         counts = np.array([cell.counts[i] for i in range(n)])
+        status = "ok" if counts.sum() else "failed" if cell.texts else "call-failed"
         rows.append(DemoRow(key.persona.name, key.state, _variant(experiment, key.order),
                             "sample", tuple(float(p) for p in frequencies(counts)),
                             n_draws=len(cell.texts), n_failed=sum(cell.failures.values()),
                             texts=tuple(cell.texts), failures=dict(cell.failures),
-                            status="ok" if counts.sum() else "failed",
-                            paraphrase=key.paraphrase, counts=tuple(int(x) for x in counts),
-                            episode_steps=tuple(cell.steps)))
+                            status=status, paraphrase=key.paraphrase,
+                            counts=tuple(int(x) for x in counts),
+                            episode_steps=tuple(cell.steps), n_call_failed=cell.call_failed))
     return rows
 
 
