@@ -495,9 +495,10 @@ class CachedBackend:
                             pending_usage[key] = outcome.usage
                         else:
                             invalid.append(reason)
+                    self.on_spend(self.stats)  # a spending limit stops at once: finally stores
                 if len(pending) >= FLUSH_ANSWERS or (
                         (pending or last[1]) and time.monotonic() - last[0] >= FLUSH_SECONDS):
-                    flush(spend=True)
+                    flush(spend=False)
         finally:
             stream.close()  # cancels what is still in flight (an error, Ctrl-C)
             self.stats.seconds += time.perf_counter() - t0

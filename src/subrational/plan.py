@@ -130,7 +130,7 @@ class _Planner(CachedBackend):
         self.sequential = sequential
         self.missed: list[ScoreRequest | GenerateRequest] = []
 
-    def _call_batch(self, op: Any, requests: list[Any], keys: list[str]) -> dict[str, Any]:
+    def _call(self, op: Any, requests: list[Any], keys: list[str]) -> dict[str, Any]:
         if op.name == "score" and not self.backend.capabilities.logprobs:
             why = f"{self.backend.describe()} cannot be scored: its backend says so before any call"
             raise LogprobsUnavailableError(f"{why}: use --method sample", evidence=why)

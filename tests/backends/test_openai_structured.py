@@ -111,7 +111,8 @@ def test_n_draws_share_a_request_and_the_cache_keeps_one_entry_per_draw(tmp_path
         assert cached.generate(requests) == texts and len(srv.bodies) == 3  # all cached
     assert ns == [1, 3, 3] and seeds == [0, 1, 3]  # a group is seeded by its first draw
     assert len(cached.cache) == 7 and len(texts) == 7
-    usage = b.last_usage()
+    stored = cached.cache.get_records([cached._generate_key(r) for r in requests])
+    usage = [stored[cached._generate_key(r)].usage for r in requests]
     assert len(usage) == 7 and b.usage_totals()["calls"] == 3
     assert [u["output_tokens"] > 0 for u in usage] == [True, False, False, True, False, False,
                                                        True]  # on each request's first draw
