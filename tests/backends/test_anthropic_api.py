@@ -11,6 +11,7 @@ pytest.importorskip("anthropic")
 from anthropic_server import FakeAnthropicServer  # noqa: E402
 from subrational.backends.anthropic_api import AnthropicBackend  # noqa: E402
 from subrational.backends.base import (  # noqa: E402
+    FailedCall,  # noqa: E402
     GenerateRequest,
     Message,
     Prompt,
@@ -147,13 +148,16 @@ def _fails_on(offer: str, fault: str):
 def test_a_persistent_500_on_one_request_keeps_the_others(tmp_path):
     cache = Cache(tmp_path / "c.sqlite")
     with FakeAnthropicServer(fault_if=_fails_on("2", "http-500")) as srv:
-        cached = CachedBackend(backend(srv, max_retries=2), cache)
-        with pytest.raises(BackendError) as err:
-            cached.generate(requests(5))
-        assert srv.injected == {"http-500": 3}
+        with pytest.raises(BackendError) as err:  # the backend alone raises, keeping the rest
+            backend(srv, max_retries=2).generate(requests(5))
         assert "HTTP 500 (server error) 3 times" in str(err.value)
         assert sorted(completed_results(err.value)) == [0, 1, 3, 4]
-        assert len(cache) == 4 and cached.stats.calls == 4
+        cached = CachedBackend(backend(srv, max_retries=2), cache)
+        got = cached.generate(requests(5))  # through the cache: one failed call
+        assert srv.injected == {"http-500": 6}
+        assert [isinstance(g, FailedCall) for g in got] == [False, False, True, False, False]
+        assert "HTTP 500 (server error) 3 times" in got[2].reason
+        assert len(cache) == 4 and cached.stats.calls == 4 and cached.stats.failed == 1
         srv.fault_if, before = None, srv.requests  # the next run asks only for what failed
         texts = CachedBackend(backend(srv), cache).generate(requests(5))
         assert srv.requests == before + 1 and "Offer 2." in str(srv.bodies[-1]["messages"])
@@ -176,16 +180,17 @@ def test_a_reply_that_is_never_an_answer_is_never_cached(tmp_path):
     cache = Cache(tmp_path / "c.sqlite")
     with FakeAnthropicServer(fault_if=_fails_on("1", "empty-text")) as srv:
         cached = CachedBackend(backend(srv, max_retries=3), cache)
-        with pytest.raises(BackendError) as err:
-            cached.generate(requests(3))
+        got = cached.generate(requests(3))
         assert srv.injected == {"empty-text": 4}
-    assert "not an answer 4 times" in str(err.value) and "nothing of it was cached" in \
-        str(err.value)
+    assert isinstance(got[1], FailedCall)
+    assert "not an answer 4 times" in got[1].reason and "nothing of it was cached" in \
+        got[1].reason
     stored = cache.get_many([cached._generate_key(r) for r in requests(3)])
     assert len(stored) == 2 and all(v["text"].strip() for v in stored.values())
     # The billed tokens of the attempts that were no answer are counted all the same.
     usage = cached.backend.last_usage()
     assert usage[1]["input_tokens"] == 4 * usage[0]["input_tokens"] > 0
+    assert cached.stats.paid["input_tokens"] == 6 * usage[0]["input_tokens"]
 
 
 def test_structured_answers_come_through_the_forced_tool_and_parse():

@@ -15,6 +15,7 @@ import pytest
 pytest.importorskip("openai")
 
 from subrational.backends.base import (  # noqa: E402
+    FailedCall,  # noqa: E402
     GenerateRequest,
     Message,
     Prompt,
@@ -99,14 +100,18 @@ def cache_keys(cache: Cache) -> list[str]:
     return [k for (k,) in cache._db.execute("SELECT key FROM calls")]
 
 
-def test_a_server_that_always_sends_nan_is_one_line_error_and_nothing_is_cached(tmp_path) -> None:
+def test_a_server_that_always_sends_nan_is_one_failed_call_and_nothing_is_cached(tmp_path) -> None:
     cache = Cache(tmp_path / "c.sqlite")
     with FakeOpenAIServer(faults=["nan-logprobs"], fault_rate=1.0, faults_per_request=99) as srv:
-        with pytest.raises(BackendError) as info:
-            CachedBackend(backend(srv, max_retries=2), cache).score(requests())
-        assert srv.requests == 3
+        with pytest.raises(BackendError) as info:  # the backend alone still raises
+            backend(srv, max_retries=2).score(requests())
+        cached = CachedBackend(backend(srv, max_retries=2), cache)
+        got = cached.score(requests())  # through the cache: one failed call, the run goes on
+        assert srv.requests == 6
     text = one_line(info.value)
     assert "3 times" in text and "nan" in text.lower() and "not an answer" in text
+    assert isinstance(got[0], FailedCall) and "not an answer" in got[0].reason
+    assert cached.stats.failed == 1 and cached.failures[0]["kind"] == "nan-logprob"
     assert len(cache) == 0
 
 
@@ -130,10 +135,11 @@ def test_finished_calls_of_a_batch_with_one_failure_are_cached(tmp_path) -> None
 
     with FakeOpenAIServer(fault_if=broken, delay=0.01) as srv:
         cached = CachedBackend(backend(srv, max_retries=1, max_concurrency=8), cache)
-        with pytest.raises(BackendError, match="HTTP 500"):
-            cached.score(requests(5))
+        got = cached.score(requests(5))  # one failed call, the others answered
+        failed = [i for i, g in enumerate(got) if isinstance(g, FailedCall)]
+        assert len(failed) == 1 and "HTTP 500" in got[failed[0]].reason
         assert srv.requests == 4 + 2  # four answers, the bad prompt twice
-        assert len(cache) == 4 and cached.stats.calls == 4
+        assert len(cache) == 4 and cached.stats.calls == 4 and cached.stats.failed == 1
         srv.fault_if = None  # the server recovers: only the missing call is made
         again = CachedBackend(backend(srv), cache)
         again.score(requests(5))
