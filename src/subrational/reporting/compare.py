@@ -5,7 +5,9 @@ Runs may differ in model, method, wording or seed. The page reads only each fini
 in one line): the scorecards, calls, tokens and cost per study and per run (model; a run from
 before cost was recorded says so), the structural fits with their
 intervals, and the behaviour curves overlaid (small multiples, one subplot per persona, one
-colour per run; solid lines are the LLM's own answers, dashed the learned policy).
+colour per run; solid lines are the LLM's own answers, dashed the learned policy), under a colour
+legend, each with its SVG and the CSV of its data beside the PNG. The page is static: it needs
+no script and no network.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from ..errors import ConfigError, PathError, RunDirError  # noqa: E402
 from ..evaluation.records import LEARNED_SOURCES, POLICY  # noqa: E402
 from ..paths import ensure_dir, write_text_atomic  # noqa: E402
 from ..rundir import COMPLETE, STARTED, check_finished  # noqa: E402
-from .figures import _slug, plain_text, save_figure  # noqa: E402
+from .figures import _slug, curve_rows, plain_text, save_figure, write_csv  # noqa: E402
 from .html import _ENV, _embed  # noqa: E402
 
 __all__ = ["RunSummary", "load_run", "write_comparison"]
@@ -126,8 +128,11 @@ def _curve_figures(runs: list[RunSummary], out: Path) -> list[dict[str, Any]]:
     figures = []
     for (exp_id, panel), curves in panels.items():
         path = _small_multiples(exp_id, panel, curves, runs, out)
+        write_csv(path.with_suffix(".csv"), [r for i, c in curves
+                                             for r in curve_rows(c, run=runs[i].path.name)])
         figures.append({"study": titles[exp_id], "panel": panel, "src": _embed(path),
-                        "file": path.name})
+                        "file": path.name, "svg": path.with_suffix(".svg").name,
+                        "csv": path.with_suffix(".csv").name})
     return figures
 
 
@@ -159,7 +164,7 @@ def _small_multiples(exp_id: str, panel: str, curves: list[tuple[int, dict[str, 
     fig.supylabel(first.get("ylabel", ""), fontsize=9)
     fig.suptitle(panel, fontsize=11)
     fig.tight_layout()
-    return save_figure(fig, out / f"compare-{exp_id}-{_slug(panel)}.png")
+    return save_figure(fig, out / f"compare-{exp_id}-{_slug(panel)}.png", svg=True)
 
 
 def write_comparison(run_dirs: list[Path], out: Path) -> Path:

@@ -1,12 +1,20 @@
-"""Behaviour figures: one PNG per panel of an experiment's analysis (matplotlib, Agg)."""
+"""Behaviour figures: one panel of an experiment's analysis per figure (matplotlib, Agg).
+
+Each panel is written three times under one stem: a PNG (embedded in the report), an SVG
+(vector, for print: fonts drawn as paths, no date and fixed element ids, so a rerun writes the
+same bytes) and a CSV of the data drawn, one row per point (:func:`curve_rows`). The report
+links the SVG and the CSV under each figure and gives it a caption (:func:`caption`) that says
+what is drawn and what to look at.
+"""
 
 from __future__ import annotations
 
+import csv
 import functools
 import io
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -16,9 +24,9 @@ matplotlib.use("Agg")  # no display on servers and in CI
 import matplotlib.pyplot as plt  # noqa: E402
 
 from ..evaluation.records import POLICY, Analysis, Curve  # noqa: E402
-from ..paths import ensure_dir, write_bytes_atomic  # noqa: E402
+from ..paths import ensure_dir, write_bytes_atomic, write_text_atomic  # noqa: E402
 
-__all__ = ["plot_analysis", "plain_text", "save_figure"]
+__all__ = ["plot_analysis", "plain_text", "save_figure", "caption", "curve_rows", "write_csv"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -68,14 +76,96 @@ def _legend(ax: plt.Axes) -> None:
         ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
 
 
-def save_figure(fig: plt.Figure, path: Path, **kwargs: Any) -> Path:
-    """Render ``fig`` as PNG and write it atomically to ``path``; close it; return the path."""
-    buffer = io.BytesIO()
+def save_figure(fig: plt.Figure, path: Path, *, svg: bool = False, **kwargs: Any) -> Path:
+    """Render ``fig`` as PNG and write it atomically to ``path``; close it; return the path.
+
+    ``svg``: also write it as SVG beside the PNG (same stem), reproducibly (no date, fixed ids).
+    """
     try:
-        fig.savefig(buffer, format="png", **kwargs)
+        renders = {"png": io.BytesIO()}
+        fig.savefig(renders["png"], format="png", **kwargs)
+        if svg:
+            renders["svg"] = io.BytesIO()
+            with plt.rc_context({"svg.hashsalt": "subrational", "svg.fonttype": "path"}):
+                fig.savefig(renders["svg"], format="svg", metadata={"Date": None}, **kwargs)
     finally:
         plt.close(fig)
-    return write_bytes_atomic(path, buffer.getvalue(), what="the figure")
+    if "svg" in renders:
+        write_bytes_atomic(path.with_suffix(".svg"), renders["svg"].getvalue(), what="the figure")
+    return write_bytes_atomic(path, renders["png"].getvalue(), what="the figure")
+
+
+_CSV_COLUMNS = ("panel", "source", "persona", "label", "x", "y", "y_low", "y_high", "xlabel",
+                "ylabel")
+
+
+def curve_rows(curve: Curve | Mapping[str, Any], **extra: Any) -> list[dict[str, Any]]:
+    """One row per point of ``curve`` (a :class:`Curve` or its ``summary.json`` form)."""
+    get = curve.get if isinstance(curve, Mapping) else lambda k, d=None: getattr(curve, k, d)
+    low, high = get("y_low") or None, get("y_high") or None
+    return [{**extra, **{k: get(k, "") for k in ("panel", "source", "persona", "label")},
+             "x": x, "y": y, "y_low": "" if low is None else low[i],
+             "y_high": "" if high is None else high[i], "xlabel": get("xlabel", ""),
+             "ylabel": get("ylabel", "")}
+            for i, (x, y) in enumerate(zip(get("x"), get("y"), strict=True))]
+
+
+def write_csv(path: Path, rows: Iterable[Mapping[str, Any]]) -> Path:
+    """Write ``rows`` (the columns of :func:`curve_rows`, extra ones first) as CSV."""
+    rows = list(rows)
+    columns = list(dict.fromkeys([*(k for r in rows for k in r if k not in _CSV_COLUMNS),
+                                  *_CSV_COLUMNS]))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return write_text_atomic(path, buffer.getvalue(), what="the figure data")
+
+
+_LOOK_AT = {
+    "Acceptance curve": "Look at where each solid line crosses P = 0.5 (the rejection point) "
+                        "next to the black human curve, and whether the fair persona rejects "
+                        "the lowest offers while every line reaches 1 at a 50/50 split.",
+    "Survival: P(still waiting)": "Look at how fast each age's line falls: a 2-year-old should "
+                                  "eat at once, a 5-year-old keep waiting; a flat line that "
+                                  "drops at the end is a time-consistent (exponential) waiter.",
+    "Full wait by age": "Look at whether the share who wait the full 15 minutes rises with age "
+                        "and falls inside the children's band.",
+    "P(gamble) by round": "Look at whether the lines stay below 0.5 at fair odds (risk aversion) "
+                          "and fall as the stake grows, unlike the risk-neutral baseline.",
+    "Flips taken": "Look at how many flips each stake takes before stopping; a risk-neutral "
+                   "player is indifferent, a CPT one stops early.",
+    "Cumulative work by day": "Look at whether the work piles up near the deadline (lines that "
+                              "rise late), as the naive beta-delta agent and the students of "
+                              "the human line do, and whether lower GPAs rise later.",
+    "Finishing time by GPA": "Look at whether lower GPAs finish closer to the deadline.",
+}
+
+
+def caption(panel: str, curves: Iterable[Curve | Mapping[str, Any]]) -> str:
+    """What a figure draws and what to look at, in one or two sentences."""
+    def get(c: Any, key: str) -> Any:
+        return c.get(key) if isinstance(c, Mapping) else getattr(c, key)
+
+    curves = list(curves)
+    personas = list(dict.fromkeys(get(c, "persona") for c in curves
+                                  if get(c, "source") not in ("human", "baseline")
+                                  and get(c, "persona")))
+    humans = [get(c, "label") for c in curves if get(c, "source") == "human"]
+    baselines = list(dict.fromkeys(get(c, "label") for c in curves
+                                   if get(c, "source") == "baseline"))
+    first = curves[0] if curves else {}
+    parts = [f"{get(first, 'ylabel') or 'the statistic'} against "
+             f"{get(first, 'xlabel') or 'the state'}. Solid: the LLM's answers"
+             + (f" ({', '.join(personas)})" if personas else "") + "; dashed: the learned policy"]
+    if humans:
+        parts.append(f"black: {'; '.join(humans)}")
+    if baselines:
+        parts.append(f"grey: baselines ({', '.join(baselines)})")
+    look = _LOOK_AT.get(panel, "Look at whether the solid lines follow the human reference and "
+                               "how far apart the personas' lines are: lines that lie on each "
+                               "other mean the persona changes nothing.")
+    return "; ".join(parts) + ". " + look
 
 
 def plain_text(fn: Callable[P, R]) -> Callable[P, R]:
@@ -90,7 +180,10 @@ def plain_text(fn: Callable[P, R]) -> Callable[P, R]:
 
 @plain_text
 def plot_analysis(analysis: Analysis, folder: Path, prefix: str) -> dict[str, Path]:
-    """Write one figure per panel into ``folder``; return panel title -> path."""
+    """Write one figure per panel into ``folder``; return panel title -> PNG path.
+
+    The SVG and the CSV of each panel lie beside its PNG, with the same stem.
+    """
     ensure_dir(folder, what="the figures folder")
     panels: dict[str, list[Curve]] = defaultdict(list)
     for curve in analysis.curves:
@@ -111,6 +204,7 @@ def plot_analysis(analysis: Analysis, folder: Path, prefix: str) -> dict[str, Pa
         ax.grid(alpha=0.3)
         _legend(ax)
         fig.tight_layout()
-        paths[panel] = save_figure(fig, folder / f"{prefix}-{_slug(panel)}.png",
-                                   bbox_inches="tight")
+        stem = folder / f"{prefix}-{_slug(panel)}"
+        write_csv(stem.with_suffix(".csv"), [r for c in curves for r in curve_rows(c)])
+        paths[panel] = save_figure(fig, stem.with_suffix(".png"), svg=True, bbox_inches="tight")
     return paths

@@ -1,4 +1,13 @@
-"""``report.html``: one self-contained page (figures embedded as PNG data URIs, also on disk)."""
+"""``report.html``: one self-contained page (figures embedded as PNG data URIs, also on disk).
+
+Beside the page the run directory gets what a paper needs: ``methods.md`` (the methods
+paragraph, :mod:`.methods`, also shown on the page in a copy-friendly block),
+``references.bib`` (every work the page cites, :mod:`.bibliography`, numbered as on the page)
+and, per figure, its SVG and the CSV of its data (:mod:`.figures`). Fit tables show the rows
+that say something; rows whose estimate is undefined or pinned at a bound of its search are
+folded away with a count. Each study shows the prompt of one state verbatim, as
+:func:`~subrational.elicitation.prompts.render` builds it for the backend.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +20,18 @@ from typing import Any
 import jinja2
 
 from ..accounting import cost_view
+from ..elicitation.prompts import render
 from ..elicitation.smoothing import wilson
 from ..evaluation.records import LEARNED_SOURCES, PER_PERSONA
 from ..experiments import study
+from ..experiments.core import Experiment, state_key
 from ..paths import write_text_atomic
-from .figures import plot_analysis
+from .bibliography import Bibliography
+from .figures import caption, plot_analysis
+from .methods import methods_paragraph, study_personas
+from .works import PAPER
 
-__all__ = ["write_report", "threshold_rows", "parse_failure_rows"]
+__all__ = ["write_report", "threshold_rows", "parse_failure_rows", "fit_rows", "example_prompt"]
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("subrational", "reporting/templates"),
                           autoescape=True, trim_blocks=True, lstrip_blocks=True)
@@ -163,32 +177,76 @@ def parse_failure_rows(data: Mapping[str, Any]) -> list[dict[str, Any]]:
                                 with_persona=True)]
 
 
+def fit_rows(fits: list[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """A study's fit estimates as table rows, ``shown`` and ``folded``.
+
+    A row is folded when it says nothing: its estimate is undefined, or pinned at a bound of
+    the search (``at_bound``), where the data only say "at least" or "at most".
+    """
+    rows: dict[str, list[dict[str, Any]]] = {"shown": [], "folded": []}
+    for fit in fits:
+        for est in fit["estimates"]:
+            silent = est.get("value") is None or bool(est.get("at_bound"))
+            rows["folded" if silent else "shown"].append({"f": fit, "e": est})
+    return rows
+
+
+def example_prompt(experiment: Experiment, method: str,
+                   config: Mapping[str, Any]) -> dict[str, Any]:
+    """The messages of the run's first persona at the first state, first wording and order."""
+    persona = experiment.persona(study_personas(experiment, config)[0])
+    state = experiment.states()[0]
+    order = tuple(range(len(experiment.actions)))
+    prompt = render(experiment, persona, state, order, method=method)
+    return {"persona": persona.name, "state": _state_label(state_key(state)),
+            "messages": [{"role": m.role, "content": m.content} for m in prompt.messages]}
+
+
 def _embed(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
 def write_report(out: Path, results: list[Any], summary: dict[str, Any],
                  manifest: dict[str, Any]) -> Path:
-    """Render figures and the HTML report into the run directory; return the report path."""
-    sections = []
-    for result in results:
-        exp = result.experiment
-        figures = plot_analysis(result.analysis, out / "figures", exp.name)
-        data = summary["experiments"][exp.id]
-        composed = study(exp.id)
-        sections.append({"id": exp.id, "title": exp.title, "data": data,
-                         "from_paper": composed.from_paper,
-                         "references": composed.human.references(),
-                         "thresholds": threshold_rows(composed.human.bands),
-                         "personas": persona_table(data["metrics"]),
-                         "parse_failures": parse_failure_rows(data),
-                         "figures": [{"panel": panel, "src": _embed(p),
-                                      "file": f"figures/{p.name}"}
-                                     for panel, p in figures.items()]})
+    """Render figures, ``methods.md``, ``references.bib`` and the report; return its path."""
+    bib = Bibliography()
+    config = manifest.get("config") or {}
+    if any(study(r.experiment.id).from_paper for r in results):
+        bib.add(PAPER)
+    sections = [_section(result, summary, config, out, bib) for result in results]
+    methods = methods_paragraph([r.experiment for r in results], summary, manifest)
+    write_text_atomic(out / "methods.md", "# Methods\n\n" + methods, what="the methods")
     embedded = str(manifest.get("model", {}).get("model", "")) == "smollm2"
     front = _front_rows(summary)
     titles = {sid: exp["title"] for sid, exp in summary["experiments"].items()}
     html = _ENV.get_template("report.html.j2").render(
-        summary=summary, manifest=manifest, sections=sections, front=front,
-        embedded=embedded, cost=cost_view(manifest.get("cost"), titles), **_headline(front))
+        summary=summary, manifest=manifest, sections=sections, front=front, cite=bib.link,
+        embedded=embedded, cost=cost_view(manifest.get("cost"), titles), methods=methods,
+        bibliography=bib, **_headline(front))
+    write_text_atomic(out / "references.bib", bib.bibtex(), what="the bibliography")
     return write_text_atomic(out / "report.html", html, what="the report")
+
+
+def _section(result: Any, summary: dict[str, Any], config: Mapping[str, Any], out: Path,
+             bib: Bibliography) -> dict[str, Any]:
+    """What the page shows of one study; cites its sources in the order the page shows them."""
+    exp = result.experiment
+    figures = plot_analysis(result.analysis, out / "figures", exp.name)
+    data = summary["experiments"][exp.id]
+    composed = study(exp.id)
+    references = composed.human.references()
+    for text in [c.source for c in references] + [f.get("source_ref") for f in data["findings"]]:
+        bib.cite(text)
+    panels = {c.panel: [] for c in result.analysis.curves}
+    for c in result.analysis.curves:
+        panels[c.panel].append(c)
+    return {"id": exp.id, "title": exp.title, "data": data, "from_paper": composed.from_paper,
+            "references": references, "thresholds": threshold_rows(composed.human.bands),
+            "personas": persona_table(data["metrics"]), "parse_failures": parse_failure_rows(data),
+            "fit_rows": fit_rows(data.get("fits", [])),
+            "prompt": example_prompt(exp, data["method"], config),
+            "figures": [{"panel": panel, "src": _embed(p), "file": f"figures/{p.name}",
+                         "svg": f"figures/{p.with_suffix('.svg').name}",
+                         "csv": f"figures/{p.with_suffix('.csv').name}",
+                         "caption": caption(panel, panels.get(panel, []))}
+                        for panel, p in figures.items()]}
