@@ -86,7 +86,7 @@ from .base import (
     OptionScores,
     Outcome,
     ScoreRequest,
-    attach_completed,
+    in_order,
     transient_kind,
 )
 from .endpoints import check_base_url, connection_advice, redact_url
@@ -312,12 +312,7 @@ class AnthropicBackend(Backend):
         usage = self._start(requests)
         outcomes = self._pool.run(len(requests), lambda i: self._with_retries(
             requests[i], usage[i]))
-        ordered = [outcomes[i] for i in range(len(requests))]
-        failures = [o for o in ordered if isinstance(o, BaseException)]
-        if failures:
-            raise attach_completed(failures[0], {i: o for i, o in enumerate(ordered)
-                                                 if not isinstance(o, BaseException)})
-        return ordered
+        return in_order(outcomes, len(requests))
 
     def each(self, op: str, requests: Sequence[Any]) -> Iterator[Outcome | None]:
         """Outcomes of ``generate`` as each request ends (see :mod:`.base`); ``score`` raises."""

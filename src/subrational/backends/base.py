@@ -52,6 +52,7 @@ __all__ = [
     "invalid_text",
     "attach_completed",
     "completed_results",
+    "in_order",
     "USAGE_KEYS",
     "zero_usage",
     "Outcome",
@@ -345,6 +346,19 @@ def attach_completed(exc: BaseException, completed: Mapping[int, object]) -> Bas
     """Attach the finished results of a failed batch (request index -> result) to ``exc``."""
     exc.completed = dict(completed)  # type: ignore[attr-defined]
     return exc
+
+
+def in_order(outcomes: Mapping[int, object], n: int) -> list[Any]:
+    """Results ``0..n-1`` of a batch in request order; else its first failure, the rest attached.
+
+    ``outcomes`` maps each request index to its result or to the exception it ended with.
+    """
+    ordered = [outcomes[i] for i in range(n)]
+    failures = [o for o in ordered if isinstance(o, BaseException)]
+    if failures:
+        raise attach_completed(failures[0], {i: o for i, o in enumerate(ordered)
+                                             if not isinstance(o, BaseException)})
+    return ordered
 
 
 def completed_results(exc: BaseException) -> dict[int, object]:

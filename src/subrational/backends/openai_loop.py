@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import MissingDependencyError
-from .base import attach_completed, mark_transient, transient_kind, zero_usage
+from .base import in_order, mark_transient, transient_kind, zero_usage
 from .endpoints import protocol_mismatch, redact_url
 from .pool import Pool, RateLimits
 from .replies import BadReply
@@ -42,7 +42,7 @@ from .replies import BadReply
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
-__all__ = ["RequestLoop", "Slot", "run_sync", "gather_all", "openai_sdk", "MAX_BACKOFF",
+__all__ = ["RequestLoop", "Slot", "run_sync", "openai_sdk", "MAX_BACKOFF",
            "MAX_ADAPTATIONS", "transient_failure"]
 
 MAX_BACKOFF = 8.0  # seconds, as the SDK's own back-off
@@ -78,21 +78,6 @@ def run_sync(make: Callable[[], Awaitable[T]]) -> T:
     # asyncio.run refuses to nest, so a caller that already runs a loop gets a worker thread.
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, main()).result()
-
-
-async def gather_all(jobs: Sequence[Awaitable[T]]) -> list[T]:
-    """Gather ``jobs`` in order, each to its own end; then raise the first failure.
-
-    The failure carries the results that finished (:func:`~.base.attach_completed`), so that
-    one bad request does not throw away the rest of its batch.
-    """
-    outcomes = await asyncio.gather(*jobs, return_exceptions=True)
-    failures = [o for o in outcomes if isinstance(o, BaseException)]
-    if not failures:
-        return list(outcomes)  # type: ignore[arg-type]
-    first = next((f for f in failures if not isinstance(f, Exception)), failures[0])
-    done = {i: o for i, o in enumerate(outcomes) if not isinstance(o, BaseException)}
-    raise attach_completed(first, done)
 
 
 @dataclass
@@ -158,12 +143,7 @@ class RequestLoop:
         """
         outcomes = self.pool.run(len(requests), lambda i: self._with_retries(
             one, requests[i], slots[i]))
-        ordered = [outcomes[i] for i in range(len(requests))]
-        failures = [o for o in ordered if isinstance(o, BaseException)]
-        if failures:
-            raise attach_completed(failures[0], {i: o for i, o in enumerate(ordered)
-                                                 if not isinstance(o, BaseException)})
-        return ordered
+        return in_order(outcomes, len(requests))
 
     def stream(self, one: Job, requests: Sequence[Any],
                slots: Sequence[Slot]) -> Iterator[tuple[int, Any] | None]:
