@@ -34,6 +34,11 @@ Modes beyond a plain chat server (all off by default):
 * ``usage_details=True`` (on in reasoning mode): ``usage`` carries ``prompt_tokens_details``
   (``cached_tokens``: the first message's words when that message was seen before, as a
   prefix cache would) and ``completion_tokens_details``.
+* ``rate_window=(K, seconds)``: a provider with a rate limit. It admits K chat requests per
+  fixed window of that many seconds and answers the rest with HTTP 429; every reply carries
+  OpenAI's ``x-ratelimit-*`` headers: the limit (``announced_rpm`` requests and
+  ``announced_tpm`` tokens per minute), the requests remaining in this window and the time
+  until it resets (``"0.4s"``). The 429s it sent for the limit are counted in ``limited``.
 * ``n``: every server answers ``n`` > 1 with that many choices (the first as with ``n`` = 1).
 
 Fault injection (``faults=..., fault_rate=...``) is deterministic: whether attempt ``k`` of a
@@ -107,6 +112,9 @@ class FakeOpenAIServer:
         usage_details: Report cached and reasoning tokens in ``usage``.
         local_reasoning: Behave like a reasoning model on a local server (module docstring).
         max_context: The model's context length in tokens (vLLM's HTTP 400 beyond it).
+        rate_window: (requests, seconds) admitted per window, with rate-limit headers.
+        announced_rpm: ``x-ratelimit-limit-requests`` in rate-window mode.
+        announced_tpm: ``x-ratelimit-limit-tokens`` in rate-window mode.
 
     Attributes:
         requests: Chat requests received (429s and errors included).
@@ -115,6 +123,8 @@ class FakeOpenAIServer:
         bodies: JSON bodies of the chat-completion requests, in arrival order.
         injected: Faults injected, by kind.
         authorizations: ``Authorization`` headers received, in arrival order.
+        arrivals: ``time.monotonic()`` of each chat request's arrival.
+        limited: HTTP 429s sent for the rate window.
     """
 
     def __init__(self, handler: Handler = _default_handler, *, fail_first: int = 0,
@@ -129,7 +139,9 @@ class FakeOpenAIServer:
                  reasoning_tokens: int = 48, json_schema: bool = False,
                  reject_response_format: bool = False, max_logprobs: int | None = None,
                  reject_fields: Sequence[str] = (), usage_details: bool = False,
-                 local_reasoning: bool = False, max_context: int | None = None) -> None:
+                 local_reasoning: bool = False, max_context: int | None = None,
+                 rate_window: tuple[int, float] | None = None, announced_rpm: int = 6000,
+                 announced_tpm: int = 10_000_000) -> None:
         unknown = set(faults) - set(FAULTS)
         assert not unknown, f"unknown fault kinds {unknown}; choose from {FAULTS}"
         self.handler = handler
@@ -159,6 +171,11 @@ class FakeOpenAIServer:
         self.usage_details = usage_details or reasoning
         self.local_reasoning = local_reasoning
         self.max_context = max_context
+        self.rate_window = rate_window
+        self.announced = (announced_rpm, announced_tpm)
+        self._window = [0.0, 0]  # start, requests admitted in it
+        self.arrivals: list[float] = []
+        self.limited = 0
         self.listings = 0
         self._seen_prefixes: set[str] = set()
         self.injected: Counter[str] = Counter()
@@ -200,6 +217,27 @@ class FakeOpenAIServer:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             return self.requests
+
+    def admit(self) -> tuple[bool, dict[str, str]]:
+        """Rate-window mode: whether this request is admitted, and the headers of the reply."""
+        assert self.rate_window is not None
+        allowed, seconds = self.rate_window
+        with self._lock:
+            now = time.monotonic()
+            if now - self._window[0] >= seconds:
+                self._window[:] = [now, 0]
+            admitted = self._window[1] < allowed
+            self._window[1] += admitted
+            self.limited += not admitted
+            reset = max(0.0, self._window[0] + seconds - now)
+            remaining = allowed - self._window[1]
+        rpm, tpm = self.announced
+        return admitted, {"x-ratelimit-limit-requests": str(rpm),
+                          "x-ratelimit-remaining-requests": str(remaining),
+                          "x-ratelimit-reset-requests": f"{reset:.3f}s",
+                          "x-ratelimit-limit-tokens": str(tpm),
+                          "x-ratelimit-remaining-tokens": str(tpm),
+                          "x-ratelimit-reset-tokens": "0s"}
 
     def _end(self) -> None:
         with self._lock:
@@ -473,10 +511,18 @@ class _RequestHandler(BaseHTTPRequestHandler):
         fake: FakeOpenAIServer = self.server.fake
         number = fake._begin()
         fake.authorizations.append(self.headers.get("Authorization"))
+        fake.arrivals.append(time.monotonic())
         try:
             time.sleep(fake.delay)
             headers: dict[str, str] = {}
-            if number <= fake.fail_first:
+            admitted = True
+            if fake.rate_window is not None:
+                admitted, headers = fake.admit()
+            if not admitted:
+                status, payload = 429, _error("Rate limit reached for requests; slow down.",
+                                              "requests", "rate_limit_exceeded")
+                headers["retry-after-ms"] = str(fake.retry_after_ms)
+            elif number <= fake.fail_first:
                 status, payload = 429, _error("Rate limit reached; slow down.",
                                               "requests", "rate_limit_exceeded")
                 headers = {"Retry-After": "0", "retry-after-ms": str(fake.retry_after_ms)}

@@ -518,8 +518,10 @@ class CachedBackend:
         """Record one failed call; open the circuit breaker when most calls fail."""
         self.stats.failed += 1
         meta = request.prompt.meta
+        persona = meta.get("persona")
         self.failures.append({"op": op.name, "experiment": meta.get("experiment"),
-                              "persona": meta.get("persona"), "state": meta.get("state"),
+                              "persona": getattr(persona, "name", persona),
+                              "state": meta.get("state"),
                               "kind": kind, "reason": str(error)})
         ended = self.stats.calls + self.stats.failed
         if self.stats.failed >= BREAKER_MIN_FAILURES and \

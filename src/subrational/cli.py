@@ -2,8 +2,10 @@
 
 Exit codes: 0 done; 1 a run-time failure (a server that kept failing); 2 a user mistake
 (unknown names, bad values, missing keys or model files: one line, before any paid call); 3 the
-run reached ``--max-cost`` and stopped; 130 Ctrl-C. A run stopped by 3 or 130 loses nothing
-that finished (the cache holds it) and resumes when the same command is run again.
+run reached ``--max-cost`` and stopped; 4 the run finished and wrote its report, but some model
+calls failed after their retries (the report marks the cells they leave incomplete); 130 Ctrl-C.
+A run stopped by 3, 4 or 130 loses nothing that finished (the cache holds it) and resumes when
+the same command is run again: only what is missing is asked.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from typing import NoReturn
 
 from . import __version__
 from .errors import SpendLimitReached, SubrationalError
+
+EXIT_FAILED_CALLS = 4
+"""Exit code of a run that finished but has calls that failed after their retries."""
 
 __all__ = ["main"]
 
@@ -80,6 +85,11 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--timeout", type=float, metavar="SECONDS",
                      help="remote servers: seconds to answer one request before it is retried "
                      "(60)")
+    run.add_argument("--rpm", type=float, metavar="N", help="remote APIs: requests per minute "
+                     "at most (default: the provider's limit, read from its rate-limit "
+                     "headers)")
+    run.add_argument("--tpm", type=float, metavar="N", help="remote APIs: tokens per minute at "
+                     "most, prompt plus output budget (default: the provider's, as --rpm)")
     run.add_argument("--dtype", help="local models: auto (default: float32 on a CPU for models "
                      "under 1B weights, bfloat16 on a GPU or for larger models), float32, "
                      "bfloat16")
@@ -246,6 +256,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     finally:
         close()
     _print_summary(result)
+    failed = result.summary.get("failed_calls")
+    if failed:
+        print(f"subrational: {failed['calls']} model calls failed after their retries; the "
+              f"report marks the cells they leave incomplete; {failed['retry']}",
+              file=sys.stderr)
+        return EXIT_FAILED_CALLS
     return 0
 
 

@@ -64,6 +64,9 @@ FLAGS = {"max_concurrency": "--concurrency", "personas": "--persona", "imports":
 MAX_COST = 1e9
 """Upper bound of ``max_cost`` in US dollars (it only has to exclude infinity and typos)."""
 
+MAX_PER_MINUTE = 1e9
+"""Upper bound of ``rpm`` and ``tpm`` (it only has to exclude infinity and typos)."""
+
 MAX_TIMEOUT = 3600.0
 """Upper bound of ``timeout`` in seconds (design choice: an hour per request is never meant)."""
 
@@ -105,6 +108,11 @@ class RunConfig(BaseModel):
         offline: Replay-only: never call a model, fail on a cache miss.
         max_concurrency: Requests in flight (remote) or batch size (local).
         timeout: Seconds a remote server has to answer one request before it is retried.
+        rpm: Remote APIs: requests per minute at most, paced one at a time; unset: the
+            provider's own limit from its rate-limit headers (OpenAI ``x-ratelimit-*``,
+            Anthropic ``anthropic-ratelimit-*``), and none where it sends none.
+        tpm: Remote APIs: tokens per minute at most (each request's prompt estimate plus its
+            output budget); unset: the provider's, as for ``rpm``.
         dtype: Local models: ``auto`` (float32 on a CPU below 1B weights, where bfloat16's
             rounding is as large as the effects; bfloat16 on a GPU or for larger models),
             ``float32`` or ``bfloat16``.
@@ -158,6 +166,8 @@ class RunConfig(BaseModel):
     offline: StrictBool = False
     max_concurrency: StrictInt = 16
     timeout: float = 60.0
+    rpm: float | None = None
+    tpm: float | None = None
     dtype: str = "auto"
     imports: list[str] = Field(default_factory=list)
     answers: str = "auto"
@@ -206,6 +216,15 @@ class RunConfig(BaseModel):
         if not 0 < v <= MAX_TIMEOUT:
             raise ValueError(f"must be more than 0 and at most {MAX_TIMEOUT:g} seconds; "
                              f"got {v:g}")
+        return v
+
+    @field_validator("rpm", "tpm")
+    @classmethod
+    def _per_minute(cls, v: float | None, info: ValidationInfo) -> float | None:
+        what = "requests" if info.field_name == "rpm" else "tokens"
+        if v is not None and not 0 < v <= MAX_PER_MINUTE:
+            raise ValueError(f"must be more than 0 and at most {MAX_PER_MINUTE:,.0f} {what} "
+                             f"per minute; got {v:g}")
         return v
 
     @field_validator("dtype")

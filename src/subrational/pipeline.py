@@ -103,7 +103,8 @@ def build_backend(config: RunConfig) -> Backend:
     """The backend for ``config.model``, checked cheaply (model file, key) but not loaded.
 
     Settings the user chose (``--base-url``, a ``--dtype`` other than auto, a ``--timeout``,
-    ``--answers`` or reasoning setting other than the default) must be ones the backend takes;
+    ``--answers``, rate limit or reasoning setting other than the default) must be ones the
+    backend takes;
     run-wide ones (concurrency, offline, the capability table) go to each backend that uses
     them.
     """
@@ -113,7 +114,7 @@ def build_backend(config: RunConfig) -> Backend:
     if config.dtype != "auto":
         chosen["dtype"] = config.dtype
     for key in ("timeout", "answers", "reasoning_effort", "reasoning_budget",
-                "draws_per_request"):
+                "draws_per_request", "rpm", "tpm"):
         if getattr(config, key) != RunConfig.model_fields[key].default:
             chosen[key] = getattr(config, key)
     shared = {"max_concurrency": config.max_concurrency, "batch_size": config.max_concurrency,

@@ -470,6 +470,7 @@ class OpenAIBackend(Backend):
                 model=self.model, messages=request.prompt.as_dicts(), **params)
         except openai.APIStatusError as exc:
             exc.sent_params = params  # type: ignore[attr-defined]
+            self._loop.limits.observe(exc.response.headers)  # a 429 says when to come back
             raise
         self._loop.limits.observe(raw.http_response.headers)
         data = reply_json(raw.http_response.content,

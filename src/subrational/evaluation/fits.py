@@ -64,9 +64,12 @@ def fit_logistic(x: ArrayLike, p: ArrayLike) -> LogisticFit:
 
     The binomial GLM with proportions as the response is the quasi-likelihood estimator of
     Papke & Wooldridge (1996): consistent for the curve without knowing a number of trials.
+    Points whose ``p`` is NaN (a state with no data) are left out.
     """
     x_arr = np.asarray(x, dtype=float)
     p_arr = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
+    seen = np.isfinite(p_arr)  # a state without data (its calls failed) is left out
+    x_arr, p_arr = x_arr[seen], p_arr[seen]
     params = _irls(np.column_stack([np.ones_like(x_arr), x_arr]), p_arr) \
         if len(x_arr) >= 2 and np.ptp(x_arr) > 0 else None
     if params is None:
