@@ -4,10 +4,10 @@ exit code say so, and the next run asks only for what failed, then equals a faul
 from __future__ import annotations
 
 import hashlib
-from markupsafe import escape
 import json
 
 import pytest
+from markupsafe import escape
 
 pytest.importorskip("openai")
 
@@ -128,7 +128,7 @@ def test_rpm_paces_requests_and_the_manifest_says_where_the_limit_came_from(tmp_
         arrivals = sorted(srv.arrivals)
     assert code == 0
     # 600 per minute is one request every 0.1 s, never a burst, whatever the concurrency.
-    gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
+    gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
     assert len(arrivals) >= 40 and min(gaps) > 0.07, min(gaps)
     manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
     assert manifest["backend"]["rate_limits"]["requests"] == {"per_minute": 600.0,
