@@ -52,6 +52,17 @@ def trajectories_dict(episodes: tuple[Episode, ...]) -> dict[str, list[Any]]:
 def export_imitation(run: FinishedRun, out: Path, *, episodes: int, seed: int) -> list[Path]:
     """Write ``out/<experiment id>/<source>`` datasets; returns their folders."""
     datasets = _datasets()
+    quiet = datasets.utils.are_progress_bars_disabled()
+    datasets.disable_progress_bars()  # a bar per folder says nothing
+    try:
+        return _write(datasets, run, out, episodes=episodes, seed=seed)
+    finally:
+        if not quiet:
+            datasets.enable_progress_bars()
+
+
+def _write(datasets: Any, run: FinishedRun, out: Path, *, episodes: int,
+           seed: int) -> list[Path]:
     written = []
     for study in run.studies:
         for source in SOURCES:

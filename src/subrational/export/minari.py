@@ -51,7 +51,7 @@ def dataset_id(study: StudyRun, source: str) -> str:
 def _datasets_root(out: Path) -> Iterator[None]:
     """Point Minari at ``out`` while writing (it reads the root from the environment)."""
     before = os.environ.get("MINARI_DATASETS_PATH")
-    os.environ["MINARI_DATASETS_PATH"] = str(out)
+    os.environ["MINARI_DATASETS_PATH"] = str(Path(out).resolve())
     try:
         yield
     finally:
