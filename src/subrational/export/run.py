@@ -115,15 +115,14 @@ def load_run(path: Path) -> FinishedRun:
 
 
 def check_out(out: Path) -> Path:
-    """``out`` as a new or empty folder for an export, created.
+    """``out``, checked to be a new or empty folder for an export (nothing is created).
 
     Raises:
         PathError: ``out`` is a file, or a folder that is not empty.
     """
-    from ..paths import ensure_dir
-
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise PathError(f"{out} is a file; export into a new or empty folder")
     if out.is_dir() and any(out.iterdir()):
         raise PathError(f"{out} exists and is not empty; export into a new or empty folder")
-    return ensure_dir(out, what="the export folder")
-
+    return out
