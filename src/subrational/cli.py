@@ -1,5 +1,6 @@
-"""Command line: ``subrational run``, ``plan``, ``compare``, ``check``, ``list``, ``export``
-(datasets of a finished run) and ``cache`` (share its cached answers).
+"""Command line: ``subrational run``, ``plan``, ``compare``, ``check``, ``list``, ``export``.
+
+``export`` writes a finished run's datasets; ``cache export|import`` shares its cached answers.
 
 Exit codes: 0 done; 1 a run-time failure (a server that kept failing); 2 a user mistake
 (unknown names, bad values, missing keys or model files: one line, before any paid call); 3 the

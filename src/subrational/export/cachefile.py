@@ -44,7 +44,7 @@ from ..errors import CacheFileError, ConfigError, RunDirError
 __all__ = ["FORMAT", "FORMAT_VERSION", "CacheFileHeader", "CacheFileEntry", "ImportResult",
            "export_cache", "import_cache", "read_cache_file", "run_entries"]
 
-FORMAT = "subrational-cache-export"
+FORMAT: Literal["subrational-cache-export"] = "subrational-cache-export"
 FORMAT_VERSION = 1
 OPS = ("score", "generate", "noise")
 

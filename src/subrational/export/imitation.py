@@ -1,4 +1,4 @@
-"""Export a run in the ``imitation`` library's trajectory layout (``pip install 'subrational[export]'``).
+"""Export a run in the ``imitation`` library's trajectory layout (extra ``subrational[export]``).
 
 ``imitation`` (HumanCompatibleAI) stores a list of ``TrajectoryWithRew`` as a Hugging Face
 ``datasets`` folder (``imitation.data.serialize.save``), one row per trajectory with the

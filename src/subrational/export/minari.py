@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import MissingDependencyError
-from .episodes import Episode
 from .envspec import env_spec
+from .episodes import Episode
 from .run import SOURCES, FinishedRun, StudyRun
 
 __all__ = ["dataset_id", "export_minari"]
