@@ -57,6 +57,9 @@ def test_export_import_then_offline_replay_gives_the_same_summary(args, tmp_path
     replay = [*args, *url, "--offline"]
     assert main([*replay, "--out", str(tmp_path / "b")]) == 2  # nothing cached yet
     assert "not in the cache" in capsys.readouterr().err
+    again = tmp_path / "again.jsonl.gz"  # the empty cache cannot export the run
+    assert main(["cache", "export", str(tmp_path / "a"), str(again)]) == 2
+    assert "no longer holds every answer" in capsys.readouterr().err and not again.exists()
     assert main(["cache", "import", str(shared)]) == 0
     assert f"imported {len(entries)} cache entries" in capsys.readouterr().out
     assert main([*replay, "--out", str(tmp_path / "c")]) == 0, capsys.readouterr().err

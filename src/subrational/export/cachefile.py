@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .. import __version__
 from ..cache import CACHE_FORMAT, Cache, Entry, Record
-from ..errors import CacheFileError, ConfigError, RunDirError
+from ..errors import CacheFileError, CacheMissError, ConfigError, RunDirError
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "CacheFileHeader", "CacheFileEntry", "ImportResult",
            "export_cache", "import_cache", "read_cache_file", "run_entries"]
@@ -155,7 +155,12 @@ def run_entries(run: Path, cache: Cache) -> tuple[dict[str, Any], list[str], lis
         cached = CachedBackend(backend, cast(Cache, recorder), offline=True)
         for experiment in experiments:
             personas = select_personas(experiment, config.personas)
-            _, method = _elicit(experiment, config, cached, personas, [])
+            try:
+                _, method = _elicit(experiment, config, cached, personas, [])
+            except CacheMissError as exc:
+                raise CacheMissError(f"the cache {cache.path} no longer holds every answer of "
+                                     f"{run} ({exc}); export from the cache the run was made "
+                                     "with (--cache-dir)") from None
             _numerical_noise(experiment, config, cached, personas, method)
     finally:
         backend.close()
