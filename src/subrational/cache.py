@@ -68,8 +68,8 @@ from .backends.base import (
 from .errors import BackendError, CacheMissError, PathError
 from .paths import CACHE_ENV, check_cache_dir, ensure_dir
 
-__all__ = ["CACHE_FORMAT", "SCHEMA_VERSION", "Cache", "CachedBackend", "CallStats", "Record",
-           "cache_key", "FLUSH_ANSWERS", "FLUSH_SECONDS", "BREAKER_MIN_FAILURES",
+__all__ = ["CACHE_FORMAT", "SCHEMA_VERSION", "Cache", "CachedBackend", "CallStats", "Entry",
+           "Record", "cache_key", "FLUSH_ANSWERS", "FLUSH_SECONDS", "BREAKER_MIN_FAILURES",
            "BREAKER_SHARE"]
 
 CACHE_FORMAT = 1
@@ -207,6 +207,37 @@ class Cache:
         except sqlite3.Error as exc:
             raise self._damaged(exc) from None
 
+    def entries(self, keys: Sequence[str]) -> list[Entry]:
+        """The stored entries of ``keys`` with their ``op`` (missing keys are absent), by key."""
+        found: list[Entry] = []
+        try:
+            for i in range(0, len(keys), 500):
+                chunk = list(keys[i:i + 500])
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT key, op, value, usage FROM calls WHERE key IN ({marks})", chunk)
+                found.extend(Entry(k, op, json.loads(v), _read_usage(u)) for k, op, v, u in rows)
+        except sqlite3.Error as exc:
+            raise self._damaged(exc) from None
+        return sorted(found, key=lambda e: e.key)
+
+    def add_missing(self, entries: Sequence[Entry]) -> int:
+        """Store the entries whose key is not in the cache yet; returns how many were added.
+
+        An existing entry is never replaced (an import cannot overwrite what a run answered).
+        """
+        now = time.time()
+        rows = [(e.key, e.op, json.dumps(e.value), now,
+                 None if e.usage is None else json.dumps(_usage_record(e.usage)))
+                for e in entries]
+        try:
+            with self._db:
+                before = len(self)
+                self._db.executemany("INSERT OR IGNORE INTO calls VALUES (?, ?, ?, ?, ?)", rows)
+                return len(self) - before
+        except sqlite3.Error as exc:
+            raise self._damaged(exc) from None
+
     def __len__(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM calls").fetchone()[0])
 
@@ -229,6 +260,23 @@ class Record:
             ``None`` when unknown (an entry written before usage was recorded).
     """
 
+    value: Any
+    usage: dict[str, int] | None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One cache entry with its key and operation (what a cache export file holds).
+
+    Attributes:
+        key: The cache key (64 hex digits, the contract in the module docstring).
+        op: ``score``, ``generate`` or ``noise``.
+        value: The stored JSON value.
+        usage: Tokens its call was billed, or ``None`` when unknown.
+    """
+
+    key: str
+    op: str
     value: Any
     usage: dict[str, int] | None
 

@@ -1,4 +1,6 @@
-"""Command line: ``subrational run``, ``plan``, ``compare``, ``check`` and ``list``.
+"""Command line: ``subrational run``, ``plan``, ``compare``, ``check``, ``list``, ``export``.
+
+``export`` writes a finished run's datasets; ``cache export|import`` shares its cached answers.
 
 Exit codes: 0 done; 1 a run-time failure (a server that kept failing); 2 a user mistake
 (unknown names, bad values, missing keys or model files: one line, before any paid call); 3 the
@@ -131,6 +133,9 @@ def _parser() -> argparse.ArgumentParser:
     lister = sub.add_parser("list", help="experiments, personas, backends, methods and losses")
     lister.add_argument("--import", action="append", dest="imports", default=[],
                         metavar="FILE_OR_MODULE", help="import your own experiments first")
+    from .export.commands import add_parsers
+
+    add_parsers(sub)  # export, cache
     return parser
 
 
@@ -375,8 +380,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``subrational`` console script."""
     try:
         args = _parser().parse_args(argv)
+        from .export.commands import COMMANDS as EXPORT_COMMANDS
+
         commands = {"run": _cmd_run, "plan": _cmd_plan, "compare": _cmd_compare,
-                    "check": _cmd_check, "list": _cmd_list}
+                    "check": _cmd_check, "list": _cmd_list, **EXPORT_COMMANDS}
         return commands[args.command](args)
     except SpendLimitReached as exc:  # not an error: the run did what it was told
         print(f"subrational: {exc}", file=sys.stderr)

@@ -21,6 +21,7 @@ __all__ = [
     "MissingCredentialsError",
     "ModelFileError",
     "CacheMissError",
+    "CacheFileError",
     "PolicyFileError",
     "PathError",
     "RunDirError",
@@ -80,6 +81,10 @@ class RunDirError(UsageError):
 
 class CacheMissError(UsageError):
     """Replay-only (--offline) mode needed a call that is not in the cache."""
+
+
+class CacheFileError(UsageError):
+    """A cache export file that is damaged, of another format, or of another version."""
 
 
 class SpendLimitReached(SubrationalError):

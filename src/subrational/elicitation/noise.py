@@ -68,7 +68,8 @@ def numerical_noise(experiment: Experiment, personas: Sequence[Persona], cached:
                           "in the intervals, dwarfs rounding")
     requests = noise_requests(experiment, personas, paraphrases=paraphrases)
     cache = cached.cache
-    if cache is None:
+    if cache is None or not cached.backend.capabilities.local_scoring:
+        # Nothing cached to replay: a remote backend's floor is unknown online and offline alike.
         return measure_noise_floor(cached.backend, requests, dtype=dtype)
     key = _key(cached, requests)
     stored = cache.get_many([key]).get(key)
