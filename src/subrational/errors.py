@@ -19,6 +19,7 @@ __all__ = [
     "LogprobsUnavailableError",
     "MissingDependencyError",
     "MissingCredentialsError",
+    "BatchError",
     "ModelFileError",
     "CacheMissError",
     "PolicyFileError",
@@ -80,6 +81,10 @@ class RunDirError(UsageError):
 
 class CacheMissError(UsageError):
     """Replay-only (--offline) mode needed a call that is not in the cache."""
+
+
+class BatchError(UsageError):
+    """A provider batch that cannot be made, found or read (``subrational batch``)."""
 
 
 class SpendLimitReached(SubrationalError):
