@@ -48,6 +48,7 @@ class Submitted:
         lines: Lines written or sent.
         cost: (low, high) US dollars at batch price; None when the price is unknown.
         folder: The batch folder.
+        args: The run's arguments.
     """
 
     record: BatchRecord | None
@@ -55,6 +56,7 @@ class Submitted:
     lines: int
     cost: tuple[float, float] | None
     folder: Path
+    args: list[str]
 
 
 def _estimate(backend: Backend, lines: Sequence[BatchLine],
@@ -104,7 +106,7 @@ def submit(config: RunConfig, *, args: list[str], out: Path | None = None,
         lines = batch_lines(backend, missing)
         cost = _estimate(backend, lines, price_for(backend, config.prices))
         if not lines:
-            return Submitted(None, missing, 0, cost, folder)
+            return Submitted(None, missing, 0, cost, folder, args)
         if len(lines) > LIMITS[backend.name]:
             raise BatchError(f"{len(lines):,} requests exceed one {backend.name} batch "
                              f"({LIMITS[backend.name]:,} at most): submit part of the run "
@@ -121,7 +123,7 @@ def submit(config: RunConfig, *, args: list[str], out: Path | None = None,
         backend.close()
     state = read_state(folder, required=False)
     write_state(folder, state.model_copy(update={"batches": [*state.batches, record]}))
-    return Submitted(record, missing, len(lines), cost, folder)
+    return Submitted(record, missing, len(lines), cost, folder, args)
 
 
 def _record(backend: Backend, config: RunConfig, args: list[str], lines: list[BatchLine],
@@ -228,7 +230,7 @@ def describe_submit(done: Submitted) -> list[str]:
     missing = done.missing
     if done.record is None:
         return [f"nothing to ask: all {missing.cached} requests are in the cache; run "
-                "`subrational run --offline ...` with the same arguments to finish"]
+                f"`subrational run --offline {shlex.join(done.args)}` to finish"]
     rec = done.record
     what = f"{done.lines} requests"
     if missing.frontier:
