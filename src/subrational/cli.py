@@ -166,9 +166,9 @@ def _cmd_batch(args: argparse.Namespace, argv: list[str]) -> int:
     values.pop("out", None)
     config = build_config(values, source=source, file_keys=file_keys)
     raw = argv[argv.index("submit") + 1:]
-    done = commands.submit(config, args=commands.run_args(raw), out=out,
+    sent = commands.submit(config, args=commands.run_args(raw), out=out,
                            write=getattr(args, "write", None))
-    print("\n".join(commands.describe_submit(done)))
+    print("\n".join(commands.describe_submit(sent)))
     return 0
 
 

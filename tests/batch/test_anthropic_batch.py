@@ -8,9 +8,9 @@ import pytest
 
 pytest.importorskip("anthropic")
 
-from batch_servers import FakeAnthropicBatchServer  # noqa: E402
 from batch_support import SMALL, cycle, findings, people, requests_of  # noqa: E402
 
+from batch_servers import FakeAnthropicBatchServer  # noqa: E402
 from subrational.cli import main  # noqa: E402
 
 KEY = "sk-ant-batch"

@@ -8,9 +8,9 @@ import pytest
 
 pytest.importorskip("openai")
 
-from batch_servers import FakeOpenAIBatchServer  # noqa: E402
 from batch_support import SMALL, people, requests_of  # noqa: E402
 
+from batch_servers import FakeOpenAIBatchServer  # noqa: E402
 from subrational.cli import main  # noqa: E402
 
 

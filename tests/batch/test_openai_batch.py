@@ -8,9 +8,9 @@ import pytest
 
 pytest.importorskip("openai")
 
-from batch_servers import FakeOpenAIBatchServer  # noqa: E402
 from batch_support import SMALL, cycle, findings, people, requests_of  # noqa: E402
 
+from batch_servers import FakeOpenAIBatchServer  # noqa: E402
 from subrational.cache import Cache  # noqa: E402
 from subrational.cli import main  # noqa: E402
 from subrational.config import build_config  # noqa: E402
