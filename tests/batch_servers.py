@@ -21,6 +21,7 @@ import email.parser
 import email.policy
 import hashlib
 import json
+import re
 import threading
 import time
 import uuid
@@ -39,6 +40,7 @@ from openai_server import _Server as _OpenAIHTTP
 __all__ = ["FakeOpenAIBatchServer", "FakeAnthropicBatchServer"]
 
 LineFault = Callable[[dict[str, Any]], bool]
+_CUSTOM_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")  # what Anthropic takes
 _NO_BODY = {"invalid-json", "empty-body", "html-body", "hang"}
 
 
@@ -97,7 +99,12 @@ class FakeOpenAIBatchServer(FakeOpenAIServer):
         out, errors = [], []
         for raw in data.splitlines():
             line = json.loads(raw)
-            status, body = self._answer_line(line["body"])
+            if (line.get("method"), line.get("url")) != ("POST", spec["endpoint"]):
+                status, body = 400, openai_error(f"line for {line.get('url')!r} in a batch "
+                                                 f"for {spec['endpoint']!r}",
+                                                 "invalid_request_error", None)
+            else:
+                status, body = self._answer_line(line["body"])
             item = {"id": f"batch_req_{uuid.uuid4().hex[:12]}", "custom_id": line["custom_id"],
                     "response": {"status_code": status, "request_id": "req", "body": body},
                     "error": None}
@@ -200,7 +207,12 @@ class FakeAnthropicBatchServer(FakeAnthropicServer):
         _start(self, _AnthropicHTTP, _AnthropicBatchHandler)
         return self
 
-    def create_batch(self, spec: dict[str, Any]) -> dict[str, Any]:
+    def create_batch(self, spec: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        ids = [r.get("custom_id") for r in spec.get("requests", [])]
+        bad = [i for i in ids if not isinstance(i, str) or not _CUSTOM_ID.fullmatch(i)]
+        if bad or len(set(ids)) < len(ids):
+            return 400, anthropic_error(400, f"requests: custom_id must match "
+                                        f"{_CUSTOM_ID.pattern} and be unique ({bad[:1]})")
         results = []
         for request in spec["requests"]:
             results.append({"custom_id": request["custom_id"],
@@ -215,7 +227,7 @@ class FakeAnthropicBatchServer(FakeAnthropicServer):
                 "expires_at": "2026-01-02T00:00:00Z", "ended_at": None, "archived_at": None,
                 "cancel_initiated_at": None, "results_url": None, "_results": results}
             self._polled[batch_id] = 0
-        return self._visible(batch_id)
+        return 200, self._visible(batch_id)
 
     def _answer_line(self, body: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
@@ -289,4 +301,4 @@ class _AnthropicBatchHandler(_AnthropicHandler):
         length = int(self.headers.get("Content-Length") or 0)
         spec = json.loads(self.rfile.read(length) or b"{}")
         if self._authorised():
-            self._send(200, fake.create_batch(spec), {})
+            self._send(*fake.create_batch(spec), {})

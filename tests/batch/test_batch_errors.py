@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -12,6 +13,8 @@ from batch_support import SMALL, people, requests_of  # noqa: E402
 
 from batch_servers import FakeOpenAIBatchServer  # noqa: E402
 from subrational.cli import main  # noqa: E402
+from subrational.config import build_config  # noqa: E402
+from subrational.plan import make_plan  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -94,3 +97,22 @@ def test_a_malformed_results_file_stores_nothing(tmp_path, capsys):
         assert main(["batch", "submit", *_args(srv), "--write", str(written),
                      "--out", str(tmp_path)]) == 0
     assert requests_of(capsys.readouterr().out) == 42  # the good line was not stored either
+
+
+def test_a_batch_that_may_cost_more_than_max_cost_is_not_sent(tmp_path, capsys):
+    with FakeOpenAIBatchServer(people) as srv:
+        code = main(["batch", "submit", *_args(srv), "--max-cost", "0.0001",
+                     "--out", str(tmp_path)])
+        _one_line(capsys, code, "--max-cost 0.0001: this batch may cost up to $0.00")
+        assert not srv.batches and srv.uploads == 0
+        assert main(["batch", "submit", *_args(srv), "--max-cost", "1",
+                     "--out", str(tmp_path)]) == 0
+        assert len(srv.batches) == 1
+        config = build_config({"experiments": ["ultimatum"], "personas": ["fair"],
+                               "model": "openai:gpt-4o", "base_url": srv.base_url,
+                               "paraphrases": 1})
+        full = make_plan(config).total_cost()
+    out = capsys.readouterr().out
+    low, high = map(float, re.findall(r"\$([\d.]+)", out.splitlines()[1]))
+    assert full is not None and full[0] > 0
+    assert (low, high) == pytest.approx((full[0] / 2, full[1] / 2), abs=1e-4)  # half price

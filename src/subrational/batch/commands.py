@@ -107,6 +107,11 @@ def submit(config: RunConfig, *, args: list[str], out: Path | None = None,
         cost = _estimate(backend, lines, price_for(backend, config.prices))
         if not lines:
             return Submitted(None, missing, 0, cost, folder, args)
+        if config.max_cost is not None and cost is not None and cost[1] > config.max_cost:
+            raise BatchError(f"--max-cost {config.max_cost:g}: this batch may cost up to "
+                             f"${cost[1]:.4f} at batch price; nothing was sent: raise "
+                             "--max-cost or submit part of the run (fewer experiments or "
+                             "--persona)")
         if len(lines) > LIMITS[backend.name]:
             raise BatchError(f"{len(lines):,} requests exceed one {backend.name} batch "
                              f"({LIMITS[backend.name]:,} at most): submit part of the run "
