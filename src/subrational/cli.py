@@ -129,7 +129,8 @@ def _add_batch_parser(sub) -> None:
     """``subrational batch submit | status | collect`` (see :mod:`subrational.batch`)."""
     batch = sub.add_parser("batch", help="a run's missing calls through the OpenAI or "
                            "Anthropic batch API (half price), then `run --offline`")
-    steps = batch.add_subparsers(dest="batch_command", required=True, parser_class=_Parser)
+    steps = batch.add_subparsers(dest="batch_command", required=True, parser_class=_Parser,
+                                 metavar="{submit,status,collect}")
     submit = steps.add_parser("submit", help="send the calls a run with these arguments still "
                               "needs as one batch (sequential studies sampled: the next step "
                               "of their episodes)", argument_default=argparse.SUPPRESS)
@@ -142,7 +143,8 @@ def _add_batch_parser(sub) -> None:
     for name, text in (("status", "how far the last batch is"),
                        ("collect", "store the last batch's answers in the cache")):
         step = steps.add_parser(name, help=text)
-        step.add_argument("--out", type=Path, help="batch folder (default: <cache dir>/batch)")
+        step.add_argument("--out", type=Path, metavar="DIR",
+                          help="batch folder (default: <cache dir>/batch)")
         if name == "collect":
             step.add_argument("--file", type=Path, metavar="RESULTS.jsonl", help="read results "
                               "from this file (e.g. `vllm run-batch -o` output) instead of "
