@@ -165,3 +165,16 @@ def test_draws_sharing_a_request_share_a_line_that_fills_every_draws_key(tmp_pat
         assert main(["run", "--offline", *args, "--out", str(tmp_path / "r")]) == 0
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
     assert summary["experiments"]["ultimatum-v2"]["diagnostics"]["draws"] == 126
+
+
+def test_replies_without_log_probabilities_are_not_cached_and_say_what_to_do(tmp_path,
+                                                                             capsys):
+    with FakeOpenAIBatchServer(people, logprobs_supported=False) as srv:
+        args = _args(srv, "ultimatum", "fair", "choice-probs")
+        assert main(["batch", "submit", *args]) == 0
+        assert main(["batch", "collect"]) == 0
+        out = capsys.readouterr().out
+        assert "stored 0, failed 42" in out and "42 no-logprobs" in out
+        assert "submit with --method sample" in out
+        assert main(["batch", "submit", *args]) == 0  # nothing was cached: all asked again
+        assert requests_of(capsys.readouterr().out) == 42

@@ -29,7 +29,7 @@ from ..pipeline import build_backend, check_personas, check_plan, resolve_experi
 from ..plan import _tokens
 from .ingest import Ingested, ingest, parse_results
 from .providers import LIMITS, fetch_results, progress, submit_lines
-from .requests import BatchLine, Missing, batch_lines, missing_requests
+from .requests import BatchLine, Missing, batch_lines, check_provider, missing_requests
 from .state import BatchRecord, LineRecord, batch_dir, read_state, write_state
 
 __all__ = ["BATCH_DISCOUNT", "Submitted", "submit", "status", "collect"]
@@ -100,8 +100,7 @@ def submit(config: RunConfig, *, args: list[str], out: Path | None = None,
     check_plan(experiments, config)
     backend = build_backend(config)
     try:
-        if backend.name not in LIMITS:
-            batch_lines(backend, Missing([], [], 0, 0))  # raises: no batch API
+        check_provider(backend)
         missing = missing_requests(config, backend, experiments, Cache())
         lines = batch_lines(backend, missing)
         cost = _estimate(backend, lines, price_for(backend, config.prices))
@@ -259,6 +258,9 @@ def describe_collect(record: BatchRecord, done: Ingested, *, out: Path | None) -
              f"{done.missing} lines had no result" if done.missing else "",
              f"{done.unknown} result lines name no request of this batch (not stored)"
              if done.unknown else ""]
+    if done.failed.get("no-logprobs"):
+        extra.append("the server gave no log-probabilities: submit with --method sample (a "
+                     "live run falls back to it by itself)")
     return [f"stored {done.stored}, failed {done.failed_total}; {next_steps(record, out)}",
             *[x for x in extra if x]]
 

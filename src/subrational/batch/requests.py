@@ -38,7 +38,7 @@ from ..pipeline import _elicit, select_personas
 from ..plan import _Planner
 
 __all__ = ["BatchLine", "Missing", "PROVIDERS", "missing_requests", "batch_lines",
-           "CUSTOM_ID"]
+           "check_provider", "CUSTOM_ID"]
 
 PROVIDERS = ("openai", "anthropic")
 """Backends whose provider has a batch API."""
@@ -175,17 +175,27 @@ def _anthropic_lines(backend: Any, missing: Missing) -> list[BatchLine]:
     return lines
 
 
+def check_provider(backend: Backend) -> None:
+    """Refuse a backend whose provider has no batch API (before any planning).
+
+    Raises:
+        BatchError: Not ``openai`` or ``anthropic``.
+    """
+    if backend.name in PROVIDERS:
+        return
+    raise BatchError(f"{backend.describe()} has no batch API: batches go to "
+                     f"{' or '.join(p + ':MODEL' for p in PROVIDERS)} (for vLLM, use "
+                     "--model openai:MODEL --base-url URL with --write FILE, then "
+                     "`vllm run-batch`); run a local model with `subrational run`")
+
+
 def batch_lines(backend: Backend, missing: Missing) -> list[BatchLine]:
     """The batch lines of ``missing`` in the format of ``backend``'s provider.
 
     Raises:
         BatchError: The backend's provider has no batch API.
     """
+    check_provider(backend)
     if backend.name == "openai":
         return _openai_lines(backend, missing)
-    if backend.name == "anthropic":
-        return _anthropic_lines(backend, missing)
-    raise BatchError(f"{backend.describe()} has no batch API: batches go to "
-                     f"{' or '.join(p + ':MODEL' for p in PROVIDERS)} (for vLLM, use "
-                     "--model openai:MODEL --base-url URL with --write FILE, then "
-                     "`vllm run-batch`); run a local model with `subrational run`")
+    return _anthropic_lines(backend, missing)
