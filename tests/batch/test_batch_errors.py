@@ -57,7 +57,7 @@ def test_an_unknown_batch_id(tmp_path, capsys):
     with FakeOpenAIBatchServer(people) as srv:
         assert main(["batch", "submit", *_args(srv), "--out", str(tmp_path)]) == 0
         state = json.loads((tmp_path / "batch.json").read_text())
-        state["batches"][-1]["batch_id"] = "batch_nope"
+        state["batches"][-1]["batch_ids"] = ["batch_nope"]
         (tmp_path / "batch.json").write_text(json.dumps(state))
         capsys.readouterr()
         _one_line(capsys, main(["batch", "status", "--out", str(tmp_path)]),

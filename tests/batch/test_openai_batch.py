@@ -178,3 +178,21 @@ def test_replies_without_log_probabilities_are_not_cached_and_say_what_to_do(tmp
         assert "submit with --method sample" in out
         assert main(["batch", "submit", *args]) == 0  # nothing was cached: all asked again
         assert requests_of(capsys.readouterr().out) == 42
+
+
+def test_more_requests_than_one_batch_holds_go_as_several_collected_together(
+        tmp_path, capsys, monkeypatch):
+    from subrational.batch import providers
+
+    monkeypatch.setitem(providers.LIMITS, "openai", 20)
+    with FakeOpenAIBatchServer(people, polls=1) as srv:
+        args = _args(srv, "ultimatum", "fair", "choice-probs")
+        assert main(["batch", "submit", *args]) == 0
+        assert "sent as openai batches" in capsys.readouterr().out
+        assert sorted(b["request_counts"]["total"] for b in srv.batches.values()) == \
+            [2, 20, 20]
+        assert main(["batch", "status"]) == 0
+        assert "0 of 42 answered, 0 failed; not ended" in capsys.readouterr().out
+        assert main(["batch", "collect"]) == 0
+        assert capsys.readouterr().out.startswith("stored 42, failed 0")
+        assert main(["run", "--offline", *args, "--out", str(tmp_path / "r")]) == 0

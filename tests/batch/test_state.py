@@ -12,7 +12,7 @@ from subrational.errors import BatchError
 
 
 def _record(**changes):
-    values = dict(provider="openai", batch_id="batch_1", model="openai:gpt-4o",
+    values = dict(provider="openai", batch_ids=["batch_1"], model="openai:gpt-4o",
                   created="2026-01-01T00:00:00+0000", config={"model": "openai:gpt-4o"},
                   args=["ultimatum", "--persona", "fair"],
                   lines=[LineRecord(custom_id="a" * 64, op="score", keys=["a" * 64],
@@ -21,7 +21,7 @@ def _record(**changes):
 
 
 def test_the_state_round_trips_and_carries_its_format_and_version(tmp_path):
-    state = BatchState(batches=[_record(), _record(batch_id=None, input_file="x.jsonl")])
+    state = BatchState(batches=[_record(), _record(batch_ids=[], input_file="x.jsonl")])
     write_state(tmp_path, state)
     data = json.loads((tmp_path / "batch.json").read_text())
     assert data["format"] == "subrational-batch" and data["version"] == 1

@@ -28,7 +28,7 @@ from ..paths import write_text_atomic
 from ..pipeline import build_backend, check_personas, check_plan, resolve_experiments
 from ..plan import _tokens
 from .ingest import Ingested, ingest, parse_results
-from .providers import LIMITS, fetch_results, progress, submit_lines
+from .providers import fetch_results, progress, submit_lines
 from .requests import BatchLine, Missing, batch_lines, check_provider, missing_requests
 from .state import BatchRecord, LineRecord, batch_dir, read_state, write_state
 
@@ -78,8 +78,9 @@ def _estimate(backend: Backend, lines: Sequence[BatchLine],
 def _pending(folder: Path) -> None:
     state = read_state(folder, required=False)
     last = state.batches[-1] if state.batches else None
-    if last is not None and last.batch_id is not None and not last.collected:
-        raise BatchError(f"batch {last.batch_id} ({last.provider}, {last.created}) in {folder} "
+    if last is not None and last.batch_ids and not last.collected:
+        raise BatchError(f"batch {', '.join(last.batch_ids)} ({last.provider}, {last.created}) "
+                         f"in {folder} "
                          "is not collected yet: run `subrational batch collect` first (another "
                          "submit now would ask the same requests twice)")
 
@@ -88,9 +89,11 @@ def submit(config: RunConfig, *, args: list[str], out: Path | None = None,
            write: Path | None = None) -> Submitted:
     """Find the run's missing calls; write them to ``write``, or send them as one batch.
 
+    More requests than one batch may hold go as several batches, collected together.
+
     Raises:
-        BatchError: A provider with no batch API, an uncollected batch in the folder, or more
-            requests than one batch may hold.
+        BatchError: A provider with no batch API, an uncollected batch in the folder, or a
+            high estimate above ``--max-cost``.
     """
     folder = batch_dir(out)
     if write is None:
@@ -111,18 +114,14 @@ def submit(config: RunConfig, *, args: list[str], out: Path | None = None,
                              f"${cost[1]:.4f} at batch price; nothing was sent: raise "
                              "--max-cost or submit part of the run (fewer experiments or "
                              "--persona)")
-        if len(lines) > LIMITS[backend.name]:
-            raise BatchError(f"{len(lines):,} requests exceed one {backend.name} batch "
-                             f"({LIMITS[backend.name]:,} at most): submit part of the run "
-                             "(fewer experiments or --persona) at a time")
         payload = [line.line for line in lines]
         if write is not None:
             write_text_atomic(write, "".join(json.dumps(x) + "\n" for x in payload),
                               what="the batch file (--write)")
-            batch_id = None
+            batch_ids: list[str] = []
         else:
-            batch_id = submit_lines(backend, payload)
-        record = _record(backend, config, args, lines, missing, batch_id, write)
+            batch_ids = submit_lines(backend, payload)
+        record = _record(backend, config, args, lines, missing, batch_ids, write)
     finally:
         backend.close()
     state = read_state(folder, required=False)
@@ -131,10 +130,10 @@ def submit(config: RunConfig, *, args: list[str], out: Path | None = None,
 
 
 def _record(backend: Backend, config: RunConfig, args: list[str], lines: list[BatchLine],
-            missing: Missing, batch_id: str | None, write: Path | None) -> BatchRecord:
+            missing: Missing, batch_ids: list[str], write: Path | None) -> BatchRecord:
     return BatchRecord(
-        provider=backend.name,  # type: ignore[arg-type]  # checked: LIMITS
-        batch_id=batch_id, model=backend.describe(),
+        provider=backend.name,  # type: ignore[arg-type]  # checked: check_provider
+        batch_ids=batch_ids, model=backend.describe(),
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         config=json.loads(config.model_dump_json()), args=args,
         input_file=str(write) if write is not None else None,
@@ -161,21 +160,22 @@ def status(*, out: Path | None = None) -> str:
     folder = batch_dir(out)
     record = _last(folder)
     head = f"batch of {len(record.lines)} requests for {record.model}, made {record.created}"
-    if record.batch_id is None:
+    ids = ", ".join(record.batch_ids)
+    if not record.batch_ids:
         return (f"{head}: written to {record.input_file}, not sent; run it (e.g. `vllm "
                 "run-batch -i FILE -o results.jsonl`) and `subrational batch collect --file "
                 "results.jsonl`")
     if record.collected:
-        return (f"{head}: {record.batch_id} collected (stored {record.stored}, failed "
+        return (f"{head}: {ids} collected (stored {record.stored}, failed "
                 f"{record.failed})")
     backend = _backend(record)
     try:
-        got = progress(backend, record.batch_id)
+        got = progress(backend, record.batch_ids)
     finally:
         backend.close()
     then = ("ended: run `subrational batch collect`" if got.ended
             else "not ended: ask again later")
-    return (f"{head}: {record.batch_id} is {got.status}; {got.done} of {got.total} answered, "
+    return (f"{head}: {ids} is {got.status}; {got.done} of {got.total} answered, "
             f"{got.failed} failed; {then}")
 
 
@@ -193,17 +193,17 @@ def collect(*, out: Path | None = None, file: Path | None = None) -> tuple[Batch
     try:
         if file is not None:
             data = _read(file)
-        elif record.batch_id is None:
+        elif not record.batch_ids:
             raise BatchError(f"the batch was only written ({record.input_file}): run it and "
                              "pass its results with --file RESULTS.jsonl")
         else:
-            got = progress(backend, record.batch_id)
+            got = progress(backend, record.batch_ids)
             if not got.ended:
-                raise BatchError(f"batch {record.batch_id} is {got.status} ({got.done} of "
-                                 f"{got.total} answered): collect it once it has ended "
-                                 "(`subrational batch status`)")
-            data = fetch_results(backend, record.batch_id)
-        results = parse_results(data, source=str(file or record.batch_id))
+                raise BatchError(f"batch {', '.join(record.batch_ids)} is {got.status} "
+                                 f"({got.done} of {got.total} answered): collect it once it "
+                                 "has ended (`subrational batch status`)")
+            data = fetch_results(backend, record.batch_ids)
+        results = parse_results(data, source=str(file or ", ".join(record.batch_ids)))
         done = ingest(backend, record.lines, results, Cache())
     finally:
         backend.close()
@@ -242,8 +242,10 @@ def describe_submit(done: Submitted) -> list[str]:
                  f"{', '.join(missing.frontier)}; submit again after collect")
         whole = missing.episodes == len(missing.requests)
         what += f" {steps}" if whole else f" ({missing.episodes} of them {steps})"
-    where = (f"written to {rec.input_file} (nothing sent)" if rec.batch_id is None
-             else f"sent as {rec.provider} batch {rec.batch_id}")
+    count = len(rec.batch_ids)
+    where = (f"written to {rec.input_file} (nothing sent)" if not count
+             else f"sent as {rec.provider} batch{'es' if count > 1 else ''} "
+             f"{', '.join(rec.batch_ids)}")
     cost = ("cost unknown (no price for this model)" if done.cost is None else
             f"estimated cost at batch price (half the list price): ${done.cost[0]:.4f}-"
             f"${done.cost[1]:.4f}")

@@ -24,10 +24,14 @@ from typing import Any
 from ..backends.endpoints import redact_url
 from ..errors import BackendError, BatchError
 
-__all__ = ["Progress", "submit_lines", "progress", "fetch_results", "LIMITS"]
+__all__ = ["Progress", "submit_lines", "progress", "fetch_results", "chunks", "LIMITS",
+           "MAX_BYTES"]
 
 LIMITS = {"openai": 50_000, "anthropic": 100_000}
 """Most requests one batch may hold (each provider's documented limit as of 2026)."""
+MAX_BYTES = {"openai": 190_000_000, "anthropic": 240_000_000}
+"""Bytes of JSONL one batch may hold: a margin under 200 MB (OpenAI's input file) and 256 MB
+(Anthropic's request), as documented in 2026."""
 _OPENAI_ENDED = ("completed", "failed", "expired", "cancelled")
 
 
@@ -48,6 +52,20 @@ class Progress:
     total: int
     done: int
     failed: int
+
+
+def chunks(provider: str, lines: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """``lines`` cut into batches within the provider's count and size limits, in order."""
+    out: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    for line in lines:
+        n = len(json.dumps(line)) + 1
+        if out[-1] and (len(out[-1]) >= LIMITS[provider] or size + n > MAX_BYTES[provider]):
+            out.append([])
+            size = 0
+        out[-1].append(line)
+        size += n
+    return [c for c in out if c]
 
 
 def _client(backend: Any) -> Any:
@@ -90,7 +108,12 @@ def _call(backend: Any, what: str, batch_id: str | None, act: Any) -> Any:
                            "later") from None
 
 
-def submit_lines(backend: Any, lines: list[dict[str, Any]]) -> str:
+def submit_lines(backend: Any, lines: list[dict[str, Any]]) -> list[str]:
+    """Send ``lines`` as batches within the provider's limits (:func:`chunks`); their ids."""
+    return [_submit(backend, part) for part in chunks(backend.name, lines)]
+
+
+def _submit(backend: Any, lines: list[dict[str, Any]]) -> str:
     """Send ``lines`` as one batch; the provider's batch id."""
     if backend.name == "openai":
         data = "".join(json.dumps(line) + "\n" for line in lines).encode("utf-8")
@@ -108,7 +131,15 @@ def submit_lines(backend: Any, lines: list[dict[str, Any]]) -> str:
                      lambda client: client.messages.batches.create(requests=lines).id))
 
 
-def progress(backend: Any, batch_id: str) -> Progress:
+def progress(backend: Any, batch_ids: list[str]) -> Progress:
+    """How far the batches ``batch_ids`` are, together (the status: the least advanced)."""
+    each = [_progress(backend, b) for b in batch_ids]
+    pending = [p for p in each if not p.ended]
+    return Progress((pending or each)[0].status, not pending, sum(p.total for p in each),
+                    sum(p.done for p in each), sum(p.failed for p in each))
+
+
+def _progress(backend: Any, batch_id: str) -> Progress:
     """How far batch ``batch_id`` is."""
     if backend.name == "openai":
         got = _call(backend, "asking for the batch", batch_id,
@@ -125,7 +156,12 @@ def progress(backend: Any, batch_id: str) -> Progress:
                     c.processing + c.succeeded + failed, c.succeeded, failed)
 
 
-def fetch_results(backend: Any, batch_id: str) -> bytes:
+def fetch_results(backend: Any, batch_ids: list[str]) -> bytes:
+    """The results of ended batches as one JSONL."""
+    return b"\n".join(_fetch(backend, b).rstrip(b"\n") for b in batch_ids)
+
+
+def _fetch(backend: Any, batch_id: str) -> bytes:
     """The results of an ended batch as JSONL (OpenAI: the output and the error file)."""
     if backend.name == "openai":
         def openai_fetch(client: Any) -> bytes:

@@ -51,7 +51,8 @@ class BatchRecord(BaseModel):
 
     Attributes:
         provider: ``openai`` or ``anthropic``.
-        batch_id: The provider's id; None when only written.
+        batch_ids: The provider's ids (one, or more when the run exceeds one batch's limit);
+            empty when only written.
         model: ``backend:model`` of the run.
         created: When it was made (ISO 8601).
         config: The run configuration (:class:`~subrational.config.RunConfig` as JSON).
@@ -67,7 +68,7 @@ class BatchRecord(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     provider: Literal["openai", "anthropic"]
-    batch_id: str | None
+    batch_ids: list[str] = []
     model: str
     created: str
     config: dict[str, Any]
