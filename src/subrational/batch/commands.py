@@ -80,14 +80,13 @@ def _pending(folder: Path) -> None:
     last = state.batches[-1] if state.batches else None
     if last is not None and last.batch_ids and not last.collected:
         raise BatchError(f"batch {', '.join(last.batch_ids)} ({last.provider}, {last.created}) "
-                         f"in {folder} "
-                         "is not collected yet: run `subrational batch collect` first (another "
-                         "submit now would ask the same requests twice)")
+                         f"in {folder} is not collected yet: run `subrational batch collect` "
+                         "first (another submit now would ask the same requests twice)")
 
 
 def submit(config: RunConfig, *, args: list[str], out: Path | None = None,
            write: Path | None = None) -> Submitted:
-    """Find the run's missing calls; write them to ``write``, or send them as one batch.
+    """Find the run's missing calls; write them to ``write``, or send them as a batch.
 
     More requests than one batch may hold go as several batches, collected together.
 
@@ -96,8 +95,7 @@ def submit(config: RunConfig, *, args: list[str], out: Path | None = None,
             high estimate above ``--max-cost``.
     """
     folder = batch_dir(out)
-    if write is None:
-        _pending(folder)
+    _pending(folder)
     experiments = resolve_experiments(config)
     check_personas(experiments, config.personas)
     check_plan(experiments, config)
