@@ -77,8 +77,9 @@ def test_a_sequential_study_takes_one_batch_per_step_until_its_episodes_end(
     # 1 persona x 1 wording x 2 orders x 2 samples = 4 episodes, one request each a round.
     assert rounds[0] == 4 == planned[0] and len(rounds) > 2
     assert all(0 < n <= 4 for n in rounds) and rounds == sorted(rounds, reverse=True)
-    assert "for the next step of 4 episodes of marshmallow-v1; submit again after collect" \
-        in said[0]
+    assert said[0].startswith("4 requests for the next step of 4 episodes (marshmallow-v1), "
+                              "0 already cached; sent as openai batch batch_")
+    assert said[1].splitlines()[0].endswith("; submit again after collect")
     assert sum(rounds) == len(live) == len(srv.batch_bodies)
     assert _canonical(srv.batch_bodies) == _canonical(live)
     assert findings(tmp_path / "batch") == findings(tmp_path / "live")

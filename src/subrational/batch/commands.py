@@ -236,8 +236,8 @@ def describe_submit(done: Submitted) -> list[str]:
     rec = done.record
     what = f"{done.lines} requests"
     if missing.frontier:
-        steps = (f"for the next step of {missing.episodes} episodes of "
-                 f"{', '.join(missing.frontier)}; submit again after collect")
+        steps = (f"for the next step of {missing.episodes} episodes "
+                 f"({', '.join(missing.frontier)})")
         whole = missing.episodes == len(missing.requests)
         what += f" {steps}" if whole else f" ({missing.episodes} of them {steps})"
     count = len(rec.batch_ids)
@@ -247,7 +247,8 @@ def describe_submit(done: Submitted) -> list[str]:
     cost = ("cost unknown (no price for this model)" if done.cost is None else
             f"estimated cost at batch price (half the list price): ${done.cost[0]:.4f}-"
             f"${done.cost[1]:.4f}")
-    return [f"{what}, {missing.cached} already cached; {where}", cost,
+    again = "; submit again after collect" if missing.frontier else ""
+    return [f"{what}, {missing.cached} already cached; {where}{again}", cost,
             f"state: {done.folder / 'batch.json'}"]
 
 
