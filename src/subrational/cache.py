@@ -482,7 +482,10 @@ class CachedBackend:
         found = self._cached(op, requests, keys)
         self.on_progress(len(found))
         missing = [i for i, k in enumerate(keys) if k not in found]
-        if missing and self.offline:
+        # A backend that cannot score refuses before any call, offline too: the run then falls
+        # back to sampling as it did when the cache was filled.
+        refuses = op.name == "score" and not self.backend.capabilities.logprobs
+        if missing and self.offline and not refuses:
             where = self.cache.path if self.cache is not None else "caching disabled"
             raise CacheMissError(f"--offline: {len(missing)} of {len(requests)} {op.name} calls "
                                  f"for {self.backend.describe()} are not in the cache ({where}); "

@@ -1,6 +1,8 @@
-"""Command line: ``subrational run``, ``plan``, ``compare``, ``check``, ``list``, ``export``.
+"""Command line: ``subrational run``, ``plan``, ``batch``, ``compare``, ``check``, ``list``,
+``export`` and ``cache``.
 
-``export`` writes a finished run's datasets; ``cache export|import`` shares its cached answers.
+``batch`` sends a run's calls through a provider's batch API; ``export`` writes a finished
+run's datasets; ``cache export|import`` shares its cached answers.
 
 Exit codes: 0 done; 1 a run-time failure (a server that kept failing); 2 a user mistake
 (unknown names, bad values, missing keys or model files: one line, before any paid call); 3 the
@@ -130,6 +132,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="games to check (default: those the imports register, else all)")
     check.add_argument("--import", action="append", dest="imports", default=[],
                        metavar="FILE_OR_MODULE", help="import your own experiments first")
+    _add_batch_parser(sub)
     lister = sub.add_parser("list", help="experiments, personas, backends, methods and losses")
     lister.add_argument("--import", action="append", dest="imports", default=[],
                         metavar="FILE_OR_MODULE", help="import your own experiments first")
@@ -137,6 +140,55 @@ def _parser() -> argparse.ArgumentParser:
 
     add_parsers(sub)  # export, cache
     return parser
+
+
+def _add_batch_parser(sub) -> None:
+    """``subrational batch submit | status | collect`` (see :mod:`subrational.batch`)."""
+    batch = sub.add_parser("batch", help="a run's missing calls through the OpenAI or "
+                           "Anthropic batch API (half price), then `run --offline`")
+    steps = batch.add_subparsers(dest="batch_command", required=True, parser_class=_Parser,
+                                 metavar="{submit,status,collect}")
+    submit = steps.add_parser("submit", help="send the calls a run with these arguments still "
+                              "needs as one batch (sequential studies sampled: the next step "
+                              "of their episodes)", argument_default=argparse.SUPPRESS)
+    _add_run_arguments(submit)
+    for action in submit._actions:
+        if action.dest == "out":
+            action.help = "batch folder for the state file (default: <cache dir>/batch)"
+    submit.add_argument("--write", type=Path, metavar="FILE", help="only write the OpenAI "
+                        "batch JSONL (also `vllm run-batch -i` input); send nothing")
+    for name, text in (("status", "how far the last batch is"),
+                       ("collect", "store the last batch's answers in the cache")):
+        step = steps.add_parser(name, help=text)
+        step.add_argument("--out", type=Path, metavar="DIR",
+                          help="batch folder (default: <cache dir>/batch)")
+        if name == "collect":
+            step.add_argument("--file", type=Path, metavar="RESULTS.jsonl", help="read results "
+                              "from this file (e.g. `vllm run-batch -o` output) instead of "
+                              "the provider")
+
+
+def _cmd_batch(args: argparse.Namespace, argv: list[str]) -> int:
+    from .batch import commands
+
+    out = getattr(args, "out", None)
+    if args.batch_command == "status":
+        print(commands.status(out=out))
+        return 0
+    if args.batch_command == "collect":
+        record, done = commands.collect(out=out, file=args.file)
+        print("\n".join(commands.describe_collect(record, done, out=out)))
+        return 0
+    from .config import build_config
+
+    values, source, file_keys = _settings(args)
+    values.pop("out", None)
+    config = build_config(values, source=source, file_keys=file_keys)
+    raw = argv[argv.index("submit") + 1:]
+    sent = commands.submit(config, args=commands.run_args(raw), out=out,
+                           write=getattr(args, "write", None))
+    print("\n".join(commands.describe_submit(sent)))
+    return 0
 
 
 def _progress_bar(enabled: bool, *, stream=None):
@@ -379,11 +431,13 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``subrational`` console script."""
     try:
+        argv = list(sys.argv[1:] if argv is None else argv)
         args = _parser().parse_args(argv)
         from .export.commands import COMMANDS as EXPORT_COMMANDS
 
         commands = {"run": _cmd_run, "plan": _cmd_plan, "compare": _cmd_compare,
-                    "check": _cmd_check, "list": _cmd_list, **EXPORT_COMMANDS}
+                    "check": _cmd_check, "list": _cmd_list, **EXPORT_COMMANDS,
+                    "batch": lambda a: _cmd_batch(a, argv)}
         return commands[args.command](args)
     except SpendLimitReached as exc:  # not an error: the run did what it was told
         print(f"subrational: {exc}", file=sys.stderr)

@@ -19,6 +19,7 @@ __all__ = [
     "LogprobsUnavailableError",
     "MissingDependencyError",
     "MissingCredentialsError",
+    "BatchError",
     "ModelFileError",
     "CacheMissError",
     "CacheFileError",
@@ -85,6 +86,10 @@ class CacheMissError(UsageError):
 
 class CacheFileError(UsageError):
     """A cache export file that is damaged, of another format, or of another version."""
+
+
+class BatchError(UsageError):
+    """A provider batch that cannot be made, found or read (``subrational batch``)."""
 
 
 class SpendLimitReached(SubrationalError):
