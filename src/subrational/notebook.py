@@ -359,7 +359,7 @@ def run(*experiments: str, config: str | Path | None = None, backend: Backend | 
     check_plan(chosen, cfg)
     fresh = "out" not in merged
     if fresh:
-        cfg = cfg.model_copy(update={"out": _new_dir(Path("runs"), [e.name for e in chosen])})
+        cfg = cfg.model_copy(update={"out": _new_dir(Path("runs").absolute(), [e.name for e in chosen])})
     try:
         result = run_pipeline(cfg, out=cfg.out, progress=progress, backend=backend)
     except SubrationalError:
