@@ -133,7 +133,7 @@ def load_run(path: str | Path) -> Run:
                calls=_calls(files.manifest))
 
 
-def _frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
+def _frame(rows: Sequence[Mapping[Any, Any]], columns: Sequence[str]) -> pd.DataFrame:
     """A DataFrame of ``rows``, with ``columns`` first (and present even when empty)."""
     import pandas as pd
 
@@ -359,7 +359,8 @@ def run(*experiments: str, config: str | Path | None = None, backend: Backend | 
     check_plan(chosen, cfg)
     fresh = "out" not in merged
     if fresh:
-        cfg = cfg.model_copy(update={"out": _new_dir(Path("runs").absolute(), [e.name for e in chosen])})
+        out = _new_dir(Path("runs").absolute(), [e.name for e in chosen])
+        cfg = cfg.model_copy(update={"out": out})
     try:
         result = run_pipeline(cfg, out=cfg.out, progress=progress, backend=backend)
     except SubrationalError:
