@@ -179,3 +179,16 @@ def test_the_face_stays_lazy_with_the_new_names():
                          check=True).stdout
     assert out.strip() == "[]"
     assert callable(subrational.run) and subrational.load_run is notebook.load_run
+
+
+def test_sampled_demonstrations_get_count_columns_and_decoded_texts(tmp_path):
+    result = subrational.run("ultimatum", model="scripted:persona-logistic", persona="fair",
+                             method="sample", samples=3, paraphrases=1, bootstrap=10,
+                             out=tmp_path / "sampled")
+    demos = result.demonstrations
+    assert {"n_accept", "n_reject", "p_accept"} <= set(demos) and "counts" not in demos
+    assert ((demos["n_accept"] + demos["n_reject"] + demos["n_failed"]) == demos["n_draws"]).all()
+    texts = demos["texts"].iloc[0]
+    assert isinstance(texts, list) and len(texts) == 3 and texts[0].rstrip().endswith(
+        ("Accept", "Reject"))
+    assert result.path == tmp_path / "sampled"
