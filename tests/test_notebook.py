@@ -192,3 +192,14 @@ def test_sampled_demonstrations_get_count_columns_and_decoded_texts(tmp_path):
     assert isinstance(texts, list) and len(texts) == 3 and texts[0].rstrip().endswith(
         ("Accept", "Reject"))
     assert result.path == tmp_path / "sampled"
+
+
+def test_a_config_file_is_read_and_its_bad_value_named_by_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "settings.toml"
+    config.write_text('model = "scripted:uniform"\nsamples = 0\n')
+    with pytest.raises(ConfigError, match=f"samples in {re.escape(str(config))}: must be from 1"):
+        subrational.run("ultimatum", config=config)
+    with pytest.raises(ConfigError, match="samples in .*settings.toml: must be from 1"):
+        subrational.run("ultimatum", config=config, seed=2)  # keywords override, file kept
+    assert not (tmp_path / "runs").exists()
