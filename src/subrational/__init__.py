@@ -32,10 +32,14 @@ _PUBLIC = {
     "HumanReference": "subrational.experiments.study",
     "check_experiment": "subrational.experiments.checks",
     "load_policy": "subrational.learning.policy",
+    "Run": "subrational.notebook",
+    "load_run": "subrational.notebook",
+    "run": "subrational.notebook",
 }
 
-__all__ = ["Experiment", "GameEnv", "HumanReference", "Persona", "Step", "Study", "__version__",
-           "check_experiment", "load_policy", "make", "register", "rollout", "study"]
+__all__ = ["Experiment", "GameEnv", "HumanReference", "Persona", "Run", "Step", "Study",
+           "__version__", "check_experiment", "load_policy", "load_run", "make", "register",
+           "rollout", "run", "study"]
 
 if TYPE_CHECKING:
     from .experiments.checks import check_experiment
@@ -45,6 +49,7 @@ if TYPE_CHECKING:
     from .experiments.rollout import rollout
     from .experiments.study import HumanReference, Study
     from .learning.policy import load_policy
+    from .notebook import Run, load_run, run
 
 
 def __getattr__(name: str) -> Any:

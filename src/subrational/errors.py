@@ -24,6 +24,7 @@ __all__ = [
     "CacheMissError",
     "CacheFileError",
     "PolicyFileError",
+    "StateError",
     "PathError",
     "RunDirError",
     "SpendLimitReached",
@@ -70,6 +71,13 @@ class ModelFileError(UsageError):
 
 class PolicyFileError(UsageError):
     """A saved policy file cannot be read."""
+
+
+class StateError(UsageError, ValueError):
+    """A state or observation a policy cannot answer for: mistyped, misshapen, off its grid.
+
+    Also a :class:`ValueError`, as Gymnasium and stable-baselines3 code expects of a bad input.
+    """
 
 
 class PathError(UsageError):

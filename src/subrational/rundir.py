@@ -14,7 +14,8 @@ of the **same config**: that is a resume (after Ctrl-C, a kill, or to rebuild a 
 Its ``complete.json`` is removed first, so until the rerun finishes the directory reads as
 unfinished, and every output is rewritten. A directory holding a run of another config, or
 anything that is not a run, is refused. Readers (``compare``, :func:`~subrational.load_policy`
-on a policy inside a run) call :func:`check_finished` and refuse what is not a finished run.
+on a policy inside a run) call :func:`check_finished` and refuse what is not a finished run;
+:func:`read_run` reads a finished run's summary and manifest, checking their format.
 """
 
 from __future__ import annotations
@@ -24,20 +25,24 @@ import json
 import os
 import secrets
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import RunDirError
+from .errors import ConfigError, RunDirError
 from .paths import TMP_PREFIX, ensure_dir, write_text_atomic
 
 __all__ = ["STARTED", "COMPLETE", "config_digest", "new_run_dir", "start_run", "finish_run",
-           "check_finished", "run_dir_of"]
+           "check_finished", "run_dir_of", "RunSummary", "read_run", "SUMMARY_FORMATS"]
 
 STARTED = "run.json"
 COMPLETE = "complete.json"
 RUN_FORMAT = "subrational-run"
 RUN_FORMAT_VERSION = 1
 _NOT_IDENTITY = ("out", "offline", "max_cost", "prices")
+SUMMARY_FORMATS = (2, 3)
+"""``summary.json`` format versions readers (``compare``, :func:`subrational.load_run`) take:
+2 and the pipeline's current :data:`~subrational.pipeline.SUMMARY_FORMAT`."""
 
 
 def config_digest(config: dict[str, Any]) -> str:
@@ -161,3 +166,76 @@ def run_dir_of(path: Path) -> Path | None:
         if (folder / STARTED).is_file() or (folder / COMPLETE).is_file():
             return folder
     return None
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A finished run directory's ``summary.json`` and ``manifest.json``, read and checked.
+
+    Attributes:
+        label: ``<folder>: <model> (<method>, seed <seed>)``, for tables and legends.
+        path: The run directory.
+        summary: ``summary.json`` (format :data:`SUMMARY_FORMATS`).
+        manifest: ``manifest.json``.
+    """
+
+    label: str
+    path: Path
+    summary: dict[str, Any]
+    manifest: dict[str, Any]
+
+
+def _read_object(path: Path, name: str) -> dict[str, Any]:
+    file = path / name
+    if not file.is_file():
+        raise ConfigError(f"{path} is not a run directory (no {name}); give the --out directory "
+                          "of a `subrational run`")
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else type(exc).__name__
+        raise RunDirError(f"cannot read {file}: {reason}; the run is damaged: run it again "
+                          "into a new directory") from None
+    if not isinstance(data, dict):
+        raise RunDirError(f"{file} holds a JSON {type(data).__name__}, not an object; the run is "
+                          "damaged: run it again into a new directory")
+    return data
+
+
+def _check_summary(path: Path, summary: dict[str, Any]) -> None:
+    version = summary.get("format_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise RunDirError(f"{path}/summary.json has format_version {version!r}, not a number; "
+                          "the run is damaged: run it again into a new directory")
+    if version > max(SUMMARY_FORMATS):
+        raise ConfigError(f"{path} was written by a newer subrational (summary format "
+                          f"{version}; this one reads {', '.join(map(str, SUMMARY_FORMATS))}): "
+                          "upgrade subrational to read it")
+    if version < min(SUMMARY_FORMATS):
+        raise ConfigError(f"{path} was written by an older subrational (summary format "
+                          f"{version}); run it again with this version (the cache answers its "
+                          "model calls)")
+    missing = [k for k in ("model", "method", "seed", "experiments") if k not in summary]
+    if missing or not isinstance(summary["experiments"], dict):
+        what = f"no {', '.join(missing)}" if missing else "experiments is not a mapping"
+        raise RunDirError(f"{path}/summary.json is damaged ({what}); run it again into a new "
+                          "directory")
+
+
+def read_run(path: Path) -> RunSummary:
+    """Read a finished run directory, with a one-line error when it is not one.
+
+    A run of an older subrational (no run markers) is named as such; anything else must pass
+    :func:`~subrational.rundir.check_finished` (finished, every file as it was written).
+    """
+    if not path.is_dir():
+        raise ConfigError(f"{path} is not a run directory; give the --out directory of a "
+                          "`subrational run`")
+    if not (path / STARTED).exists() and not (path / COMPLETE).exists():
+        _check_summary(path, _read_object(path, "summary.json"))  # an older run says so
+    check_finished(path)
+    summary = _read_object(path, "summary.json")
+    manifest = _read_object(path, "manifest.json")
+    _check_summary(path, summary)
+    label = f"{path.name}: {summary['model']} ({summary['method']}, seed {summary['seed']})"
+    return RunSummary(label, path, summary, manifest)

@@ -13,7 +13,7 @@ import numpy as np
 
 from .core import Experiment, Persona
 
-__all__ = ["GameEnv", "MAX_STEPS"]
+__all__ = ["GameEnv", "MAX_STEPS", "make_env"]
 
 MAX_STEPS = 1000
 """Decisions after which an episode that has not ended is truncated (a game that never ends
@@ -26,7 +26,7 @@ class GameEnv(gym.Env[np.ndarray, np.int64]):
     ``info["state"]`` holds the game's frozen state object, which the LLM and baselines need.
     """
 
-    metadata = {"render_modes": ["ansi"]}
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}  # fps: check_env asks for one
 
     def __init__(self, experiment: Experiment, persona: Persona | str,
                  render_mode: str | None = None, max_steps: int = MAX_STEPS) -> None:
@@ -59,7 +59,14 @@ class GameEnv(gym.Env[np.ndarray, np.int64]):
         return self._obs(), {"state": self.state}
 
     def step(self, action):
-        """Apply an action index; the episode ends when the game core says so."""
+        """Apply an action index; the episode ends when the game core says so.
+
+        An integer, or a 0-d integer array (what stable-baselines3 policies return for one
+        observation).
+        """
+        if isinstance(action, np.ndarray) and action.ndim == 0 \
+                and np.issubdtype(action.dtype, np.integer):
+            action = action.item()
         if not (isinstance(action, (int, np.integer)) and 0 <= action < self.action_space.n):
             raise ValueError(f"action {action!r} is not in {self.action_space}")
         result = self.experiment.sample_step(self.state, int(action), self.persona,
@@ -76,3 +83,19 @@ class GameEnv(gym.Env[np.ndarray, np.int64]):
         if self.render_mode == "ansi":
             return self.experiment.situation(self.state, self.persona)
         return None
+
+
+def make_env(experiment: str, persona: Persona | str | None = None, *,
+             render_mode: str | None = None, max_steps: int = MAX_STEPS,
+             **options: Any) -> GameEnv:
+    """The Gymnasium entry point of every ``subrational/<id>``: study ``experiment`` as an env.
+
+    ``persona`` defaults to the study's first default persona; ``options`` go to the study's
+    constructor (``gymnasium.make("subrational/double_or_nothing-v1", win_probs=[0.5, 0.8])``).
+    An unknown persona or option is one line naming the valid ones.
+    """
+    from .registry import make
+
+    game = make(experiment, **options)
+    chosen = persona if persona is not None else game.default_personas[0]
+    return GameEnv(game, chosen, render_mode=render_mode, max_steps=max_steps)

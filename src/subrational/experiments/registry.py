@@ -5,6 +5,12 @@ structural models and human reference. The built-in studies (:mod:`subrational.s
 imported by name the first time the catalogue is read, as Gymnasium keeps entry points as
 strings: the contract in this package never imports the studies built on it. A game defined
 outside the package calls :func:`register` with its class, a factory, or a whole ``Study``.
+
+Registering a study also registers it with Gymnasium as ``subrational/<id>``
+(:func:`gym_id`), with the entry point :func:`subrational.experiments.env.make_env` as a
+string. The built-in studies register when the catalogue is first read, so ``import
+subrational.envs`` (or ``gymnasium.make("subrational.envs:subrational/<id>")``) makes their
+ids known; a game of one's own gets its id when it is registered.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from .core import Experiment
 from .study import AnalysisFn, HumanReference, StructuralModelsFn, Study
 
 __all__ = ["register", "make", "study", "names", "latest_ids", "import_plugins",
-           "option_names", "split_id"]
+           "option_names", "split_id", "gym_id", "GYM_NAMESPACE"]
 
 _REGISTRY: dict[str, Study] = {}
 _BUILTINS = "subrational.studies"
@@ -79,7 +85,26 @@ def register(game: Callable[..., Experiment] | Study, *, analysis: AnalysisFn | 
         raise ConfigError(f"experiment {probe.id!r} is already registered; bump its version "
                           "or pass replace=True")
     catalogue[probe.id] = entry
+    _register_gym_id(probe.id)
     return game
+
+
+GYM_NAMESPACE = "subrational"
+"""Every registered study is also the Gymnasium id ``subrational/<id>``."""
+_GYM_ENTRY_POINT = "subrational.experiments.env:make_env"
+
+
+def gym_id(vid: str) -> str:
+    """The Gymnasium id of study ``vid``: ``marshmallow-v1`` -> ``subrational/marshmallow-v1``."""
+    return f"{GYM_NAMESPACE}/{vid}"
+
+
+def _register_gym_id(vid: str) -> None:
+    """Register ``subrational/<vid>`` with Gymnasium (its entry point is a string: lazy)."""
+    import gymnasium
+
+    if gym_id(vid) not in gymnasium.registry:  # a re-registered study keeps its entry
+        gymnasium.register(gym_id(vid), entry_point=_GYM_ENTRY_POINT, kwargs={"experiment": vid})
 
 
 def _label(factory: Any) -> str:

@@ -41,6 +41,7 @@ import torch
 from ..errors import PolicyFileError, SubrationalError, UnknownNameError
 from ..experiments.core import Experiment, Persona
 from ..paths import ensure_dir, write_bytes_atomic
+from .inputs import check_state, observation_batch
 from .network import PolicyNetwork
 
 __all__ = ["LearnedPolicy", "load_policy", "payload_sha256", "FORMAT", "FORMAT_VERSION",
@@ -71,6 +72,7 @@ class LearnedPolicy:
         self.personas: dict[str, Persona] = {**experiment.personas, **(personas or {})}
         self.train_info: dict[str, Any] = dict(train_info or {})
         self.hidden = network.hidden
+        self._rng = np.random.default_rng(0)  # predict()'s draws when no rng is given
 
     def __repr__(self) -> str:
         return f"LearnedPolicy({self.experiment.id}, hidden={self.hidden})"
@@ -89,7 +91,7 @@ class LearnedPolicy:
         raise UnknownNameError(f"persona of {self.experiment.id} policy", persona, self.personas)
 
     def _state(self, state: Any) -> Any:
-        return self.experiment.state_from_dict(state) if isinstance(state, Mapping) else state
+        return check_state(self.experiment, state)
 
     def action_probs_batch(self, states: Sequence[Any],
                            personas: Sequence[Persona | str] | Persona | str) -> np.ndarray:
@@ -121,6 +123,47 @@ class LearnedPolicy:
         """Sample an action index from :meth:`action_probs`."""
         probs = self.action_probs(state, persona)
         return int(rng.choice(len(probs), p=probs))
+
+    def seed(self, seed: int) -> None:
+        """Restart the draws :meth:`predict` makes when it is given no ``rng`` (default seed 0)."""
+        self._rng = np.random.default_rng(seed)
+
+    def predict(self, observation: Any, state: Any = None, episode_start: Any = None,
+                deterministic: bool = False, *, rng: np.random.Generator | None = None
+                ) -> tuple[Any, Any]:
+        """stable-baselines3's ``predict``: actions for observations of the study's Gymnasium env.
+
+        An observation is the env's (:class:`~subrational.experiments.env.GameEnv`): state
+        features then persona features, so the persona travels in it. ``state`` and
+        ``episode_start`` (recurrent policies) are accepted and ``state`` is returned unchanged,
+        so ``evaluate_policy(policy, env)`` and imitation-style rollouts take this policy.
+
+        Args:
+            observation: One observation, shape ``(n_features,)``, or a batch ``(n, n_features)``.
+            state: Returned as given (this policy has no memory).
+            episode_start: Ignored (no memory to reset).
+            deterministic: The most probable action instead of a draw.
+            rng: Where draws come from; without one, the policy's own generator (seeded 0,
+                restart it with :meth:`seed`).
+
+        Returns:
+            ``(actions, state)``: an ``np.int64`` for one observation, an ``int64`` array of
+            shape ``(n,)`` for a batch.
+
+        Raises:
+            StateError: An observation of another shape, not numbers, or off the grid.
+        """
+        x, single = observation_batch(observation, self.experiment.feature_names())
+        with torch.no_grad():
+            probs = self.network(torch.from_numpy(x)).exp().numpy().astype(np.float64)
+        probs /= probs.sum(axis=1, keepdims=True)
+        if deterministic:
+            actions = probs.argmax(axis=1)
+        else:  # one uniform per row through the cumulative distribution
+            u = (rng if rng is not None else self._rng).random((len(probs), 1))
+            actions = np.minimum((u > probs.cumsum(axis=1)).sum(axis=1), probs.shape[1] - 1)
+        actions = actions.astype(np.int64)
+        return (actions[0] if single else actions), state
 
     def to_dict(self) -> dict[str, Any]:
         """The stored form (see the module docstring)."""

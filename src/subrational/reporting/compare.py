@@ -12,9 +12,7 @@ no script and no network.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,80 +23,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 
 from ..accounting import cost_view  # noqa: E402
-from ..errors import ConfigError, PathError, RunDirError  # noqa: E402
+from ..errors import ConfigError, PathError  # noqa: E402
 from ..evaluation.records import LEARNED_SOURCES, POLICY  # noqa: E402
 from ..paths import ensure_dir, write_text_atomic  # noqa: E402
-from ..rundir import COMPLETE, STARTED, check_finished  # noqa: E402
+from ..rundir import RunSummary, read_run  # noqa: E402
 from .figures import _slug, curve_rows, plain_text, save_figure, write_csv  # noqa: E402
 from .html import _ENV, _embed  # noqa: E402
 
-__all__ = ["RunSummary", "load_run", "write_comparison"]
+__all__ = ["write_comparison"]
 
 _RUN_COLOURS = ["tab:blue", "tab:red", "tab:green", "tab:purple", "tab:orange", "tab:brown"]
-MIN_SUMMARY_FORMAT = 2
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    """What compare needs of one run directory."""
-
-    label: str
-    path: Path
-    summary: dict[str, Any]
-    manifest: dict[str, Any]
-
-
-def _read_json(path: Path, name: str) -> dict[str, Any]:
-    file = path / name
-    if not file.is_file():
-        raise ConfigError(f"{path} is not a run directory (no {name}); give the --out directory "
-                          "of a `subrational run`")
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else type(exc).__name__
-        raise RunDirError(f"cannot read {file}: {reason}; the run is damaged: run it again "
-                          "into a new directory") from None
-    if not isinstance(data, dict):
-        raise RunDirError(f"{file} holds a JSON {type(data).__name__}, not an object; the run is "
-                          "damaged: run it again into a new directory")
-    return data
-
-
-def _check_summary(path: Path, summary: dict[str, Any]) -> None:
-    version = summary.get("format_version", 0)
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise RunDirError(f"{path}/summary.json has format_version {version!r}, not a number; "
-                          "the run is damaged: run it again into a new directory")
-    if version < MIN_SUMMARY_FORMAT:
-        raise ConfigError(f"{path} was written by an older subrational (summary format "
-                          f"{version}); run it again with this version (the cache answers its "
-                          "model calls)")
-    missing = [k for k in ("model", "method", "seed", "experiments") if k not in summary]
-    if missing or not isinstance(summary["experiments"], dict):
-        what = f"no {', '.join(missing)}" if missing else "experiments is not a mapping"
-        raise RunDirError(f"{path}/summary.json is damaged ({what}); run it again into a new "
-                          "directory")
-
-
-def load_run(path: Path) -> RunSummary:
-    """Read a finished run directory, with a one-line error when it is not one.
-
-    A run of an older subrational (no run markers) is named as such; anything else must pass
-    :func:`~subrational.rundir.check_finished` (finished, every file as it was written).
-    """
-    if not path.is_dir():
-        raise ConfigError(f"{path} is not a run directory; give the --out directory of a "
-                          "`subrational run`")
-    if not (path / STARTED).exists() and not (path / COMPLETE).exists():
-        _check_summary(path, _read_json(path, "summary.json"))  # an older run says so
-    check_finished(path)
-    summary = _read_json(path, "summary.json")
-    manifest = _read_json(path, "manifest.json")
-    _check_summary(path, summary)
-    label = f"{path.name}: {summary['model']} ({summary['method']}, seed {summary['seed']})"
-    return RunSummary(label, path, summary, manifest)
-
 
 def _fit_rows(runs: list[RunSummary]) -> list[dict[str, Any]]:
     rows: dict[tuple, dict[str, Any]] = {}
@@ -174,7 +108,7 @@ def write_comparison(run_dirs: list[Path], out: Path) -> Path:
     if out.is_dir():
         raise PathError(f"--out {out} is a directory; give the HTML file to write, e.g. "
                         f"{out / 'compare.html'}")
-    runs = [load_run(Path(p)) for p in run_dirs]
+    runs = [read_run(Path(p)) for p in run_dirs]
     ensure_dir(out.parent, what="the folder of --out")
     studies = list(dict.fromkeys(e for r in runs for e in r.summary["experiments"]))
     titles = {sid: exp["title"] for r in runs for sid, exp in r.summary["experiments"].items()}
