@@ -30,7 +30,6 @@ import httpx2 as httpx  # the HTTP client the openai SDK is built on
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from openai_server import FakeOpenAIServer  # noqa: E402
-
 from subrational.backends.openai_api import OpenAIBackend  # noqa: E402
 from subrational.cache import CachedBackend  # noqa: E402
 from subrational.elicitation import elicit  # noqa: E402

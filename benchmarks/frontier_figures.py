@@ -24,11 +24,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "pipeline")]
 
+from test_failed_calls_run import doomed  # noqa: E402
+from test_openai_run import people_like  # noqa: E402
+
 import subrational.pipeline as pipeline  # noqa: E402
 from openai_server import FAULTS, FakeOpenAIServer  # noqa: E402
 from subrational.cli import main as cli  # noqa: E402
-from test_failed_calls_run import doomed  # noqa: E402
-from test_openai_run import people_like  # noqa: E402
 
 STUDIES = {"ultimatum": "fair", "marshmallow": "age-4", "double_or_nothing": "stake-100",
            "procrastination": "gpa-3.5"}

@@ -1,5 +1,4 @@
-"""Command line: ``subrational run``, ``plan``, ``batch``, ``compare``, ``check``, ``list``,
-``export`` and ``cache``.
+"""Command line: ``run``, ``plan``, ``batch``, ``compare``, ``check``, ``list``, ``export``, ``cache``.
 
 ``batch`` sends a run's calls through a provider's batch API; ``export`` writes a finished
 run's datasets; ``cache export|import`` shares its cached answers.
