@@ -1,4 +1,4 @@
-"""Command line: ``run``, ``plan``, ``batch``, ``compare``, ``check``, ``list``, ``export``, ``cache``.
+"""Command line: run, plan, batch, compare, check, list, export and cache.
 
 ``batch`` sends a run's calls through a provider's batch API; ``export`` writes a finished
 run's datasets; ``cache export|import`` shares its cached answers.
