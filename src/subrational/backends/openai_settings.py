@@ -33,7 +33,7 @@ from ..errors import LogprobsUnavailableError
 from .capabilities import DEFAULT_REASONING_BUDGET, CapabilityMatch
 from .replies import answer_format
 
-__all__ = ["RequestSettings", "NEUTRAL", "EXTRAS"]
+__all__ = ["RequestSettings", "NEUTRAL", "EXTRAS", "merged", "request_body"]
 
 NEUTRAL = {"top_p": 1.0, "presence_penalty": 0.0, "frequency_penalty": 0.0}
 """OpenAI's sampling settings at their neutral values (also the OpenAI API's defaults)."""
@@ -263,3 +263,17 @@ class RequestSettings:
                              **self.sampling()},
                 "answers": "json-schema" if self.structured else "text",
                 "top_logprobs": self.top_logprobs, "n": self.n_ok, "learnt": list(self.learnt)}
+
+
+def request_body(model: str, messages: list[dict[str, str]],
+                 params: dict[str, Any]) -> dict[str, Any]:
+    """The JSON body of a chat-completion request (what the live backend posts)."""
+    return {"model": model, "messages": messages, **merged(params)}
+
+
+def merged(params: dict[str, Any]) -> dict[str, Any]:
+    """Request arguments as JSON fields: ``extra_body`` merged in, as the SDK merges it (a
+    batch line carries the same)."""
+    body = {k: v for k, v in params.items() if k != "extra_body"}
+    body.update(params.get("extra_body") or {})
+    return body

@@ -34,6 +34,7 @@ from ..backends.base import Backend, GenerateRequest, ScoreRequest
 from ..cache import Cache
 from ..config import RunConfig
 from ..errors import BatchError
+from ..backends.openai_settings import merged as _merged
 from ..pipeline import _elicit, select_personas
 from ..plan import _Planner
 
@@ -126,13 +127,6 @@ def _check_id(key: str) -> str:
         raise BatchError(f"cache key {key!r} cannot be a batch custom_id (expected "
                          f"{CUSTOM_ID.pattern}); report this as a bug")
     return key
-
-
-def _merged(params: dict[str, Any]) -> dict[str, Any]:
-    """Request arguments as the JSON body the SDK sends (``extra_body`` merged in)."""
-    body = {k: v for k, v in params.items() if k != "extra_body"}
-    body.update(params.get("extra_body") or {})
-    return body
 
 
 def _openai_lines(backend: Any, missing: Missing) -> list[BatchLine]:
