@@ -573,8 +573,10 @@ class OpenAIBackend(Backend):
         return self._no_logprobs
 
 def _response_class(client: Any) -> type:
-    """The raw response class of the SDK's HTTP library (``httpx``, or ``httpx2`` in newer SDKs),
-    which as ``cast_to`` makes the SDK return the reply unparsed."""
+    """The raw response class of the SDK's HTTP library (``httpx``, or newer SDKs' ``httpx2``).
+
+    As ``cast_to`` it makes the SDK return the reply unparsed.
+    """
     for cls in type(client._client).__mro__:  # the SDK subclasses the library's client
         library = cls.__module__.partition(".")[0]
         if library not in ("openai", "builtins"):

@@ -272,8 +272,10 @@ def request_body(model: str, messages: list[dict[str, str]],
 
 
 def merged(params: dict[str, Any]) -> dict[str, Any]:
-    """Request arguments as JSON fields: ``extra_body`` merged in, as the SDK merges it (a
-    batch line carries the same)."""
+    """Request arguments as JSON fields: ``extra_body`` merged in, as the SDK merges it.
+
+    A batch line carries the same fields.
+    """
     body = {k: v for k, v in params.items() if k != "extra_body"}
     body.update(params.get("extra_body") or {})
     return body

@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..backends.base import Backend, GenerateRequest, ScoreRequest
+from ..backends.openai_settings import merged as _merged
 from ..cache import Cache
 from ..config import RunConfig
 from ..errors import BatchError
-from ..backends.openai_settings import merged as _merged
 from ..pipeline import _elicit, select_personas
 from ..plan import _Planner
 
