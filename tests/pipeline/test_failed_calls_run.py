@@ -188,3 +188,24 @@ def test_a_rate_limit_means_nothing_to_a_local_model(tmp_path, capsys):
                  "--out", str(tmp_path / "r")])
     err = capsys.readouterr().err
     assert code == 2 and "takes no --rpm" in err, err
+
+
+def test_four_studies_sampled_against_a_rate_limited_server_make_a_report(tmp_path,
+                                                                         monkeypatch):
+    studies = {"ultimatum": "fair", "marshmallow": "age-4", "double_or_nothing": "stake-100",
+               "procrastination": "gpa-3.5"}
+    personas = [a for name in studies.values() for a in ("--persona", name)]
+    with FakeOpenAIServer(people_like, rate_window=(10, 0.25), announced_rpm=2400,
+                          json_schema=True, retry_after_ms=20) as srv:
+        code = _run(srv, tmp_path / "r", tmp_path / "c", monkeypatch, list(studies),
+                    "--method", "sample", "--samples", "2", "--concurrency", "8", *personas)
+        limited = srv.limited
+    assert code == 0
+    summary = _read(tmp_path / "r", "summary.json")
+    assert len(summary["experiments"]) == 4 and "failed_calls" not in summary
+    assert all(e["method"] == "sample" for e in summary["experiments"].values())
+    manifest = _read(tmp_path / "r", "manifest.json")
+    assert manifest["backend"]["rate_limits"]["requests"]["source"] == "headers"
+    assert manifest["calls"]["failed_calls"] == 0 and limited < 8 + 10
+    assert all(e["title"] in _read(tmp_path / "r", "report.html")
+               for e in summary["experiments"].values())
