@@ -1,10 +1,13 @@
 """``subrational run --model A --model B``: one run per model, one page with a leaderboard."""
 
+import contextlib
+import io
 import json
 import re
 
 import pytest
 
+import subrational.pipeline
 from subrational.cli import main
 from subrational.rundir import read_run
 
@@ -17,9 +20,6 @@ MODELS = ["--model", "scripted:uniform", "--model", "scripted:human-logistic"]
 @pytest.fixture(scope="module")
 def two_models(tmp_path_factory):
     out = tmp_path_factory.mktemp("models") / "both"
-    import contextlib
-    import io
-
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout):
         code = main(["run", *TINY, *MODELS, "--out", str(out)])
@@ -57,13 +57,37 @@ def test_the_human_like_model_leads_the_leaderboard(two_models):
     assert f"report: {out / 'report.html'}" in stdout
 
 
-def test_a_bad_second_model_stops_before_anything_runs(tmp_path, capsys):
+@pytest.mark.parametrize(("second", "says"), [
+    ("scripted:nope", "unknown script 'nope'"),
+    ("bogus:x", "unknown backend 'bogus'"),
+    ("openai:gpt-4o", "OPENAI_API_KEY"),
+])
+def test_a_bad_second_model_stops_before_anything_runs(tmp_path, capsys, monkeypatch, second,
+                                                       says):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)  # a fresh runs/<time>-models would land here
     out = tmp_path / "r"
-    code = main(["run", *TINY, "--model", "scripted:uniform", "--model", "scripted:nope",
-                 "--out", str(out)])
-    err = capsys.readouterr().err
-    assert code == 2 and "unknown script 'nope'" in err and len(err.strip().splitlines()) == 1
-    assert not out.exists()
+    for where in (["--out", str(out)], []):
+        code = main(["run", *TINY, "--model", "scripted:uniform", "--model", second, *where])
+        err = capsys.readouterr().err
+        assert code == 2 and says in err and len(err.strip().splitlines()) == 1, err
+    assert not out.exists() and not (tmp_path / "runs").exists()
+
+
+def test_the_exit_code_is_the_worst_of_the_sub_runs(tmp_path, capsys, monkeypatch):
+    real = subrational.pipeline.run
+
+    def some_calls_failed(config, **kw):  # a sub-run whose calls failed after their retries
+        result = real(config, **kw)
+        if config.model == "scripted:human-logistic":
+            result.summary["failed_calls"] = {"calls": 3, "retry": "run it again"}
+        return result
+
+    monkeypatch.setattr(subrational.pipeline, "run", some_calls_failed)
+    code = main(["run", *TINY, *MODELS, "--out", str(tmp_path / "r")])
+    assert code == 4 and "3 model calls failed" in capsys.readouterr().err
+    assert (tmp_path / "r" / "report.html").is_file()
 
 
 def test_the_same_model_twice_is_refused(tmp_path, capsys):

@@ -97,7 +97,8 @@ def _row(run: int, model: str, exp: Mapping[str, Any]) -> LeaderboardRow:
 
 
 def _ranked(rows: list[LeaderboardRow]) -> tuple[LeaderboardRow, ...]:
-    scored = sorted((r for r in rows if r.distance is not None), key=lambda r: r.distance)
+    scored = sorted((r for r in rows if r.distance is not None),
+                    key=lambda r: r.distance if r.distance is not None else 0.0)
     unscored = [r for r in rows if r.distance is None]
     if not scored:
         return tuple(unscored)
