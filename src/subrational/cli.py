@@ -1,7 +1,8 @@
 """Command line: run, plan, batch, compare, check, list, export and cache.
 
 ``batch`` sends a run's calls through a provider's batch API; ``export`` writes a finished
-run's datasets; ``cache export|import`` shares its cached answers.
+run's datasets; ``cache export|import`` shares its cached answers. ``run --model A --model B``
+runs each model under one plan and puts them side by side (:mod:`subrational.multimodel`).
 
 Exit codes: 0 done; 1 a run-time failure (a server that kept failing); 2 a user mistake
 (unknown names, bad values, missing keys or model files: one line, before any paid call); 3 the
@@ -355,7 +356,7 @@ def _exit_code(result) -> int:
 def _cmd_run_models(args: argparse.Namespace) -> int:
     """``run --model A --model B ...``: see :mod:`subrational.multimodel`."""
     from .config import build_config
-    from .multimodel import check_models, new_models_dir, run_models
+    from .multimodel import check_models, describe_leaderboards, new_models_dir, run_models
 
     settings = [_settings(a) for a in _per_model(args)]
     configs = [build_config(v, source=s, file_keys=k) for v, s, k in settings]
@@ -379,21 +380,9 @@ def _cmd_run_models(args: argparse.Namespace) -> int:
         raise
     finally:
         close()
-    _print_leaderboards(models.results)
+    print("\n".join(describe_leaderboards(models.results)))
     print(f"report: {models.report}")
     return max(codes, default=0)
-
-
-def _print_leaderboards(results) -> None:
-    from .reporting.leaderboard import leaderboards
-
-    for board in leaderboards([r.summary for r in results]):
-        ranked = []
-        for row in board.rows:
-            shown = "no distance" if row.distance is None else f"{row.distance:.3f}" + (
-                f" [{row.interval[0]:.3f}, {row.interval[1]:.3f}]" if row.interval else "")
-            ranked.append(f"{row.rank or '-'}. {row.model} {shown} ({row.verdict})")
-        print(f"{board.study} leaderboard (distance to humans): {'; '.join(ranked)}")
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:

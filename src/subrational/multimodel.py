@@ -27,7 +27,8 @@ from .config import RunConfig
 from .errors import ConfigError, RunDirError
 from .pipeline import Progress, RunResult
 
-__all__ = ["model_slug", "check_models", "new_models_dir", "run_models", "ModelsResult"]
+__all__ = ["model_slug", "check_models", "new_models_dir", "run_models", "ModelsResult",
+           "describe_leaderboards"]
 
 
 def model_slug(model: str) -> str:
@@ -71,7 +72,9 @@ def check_models(configs: Sequence[RunConfig]) -> None:
 
 def new_models_dir(root: Path) -> Path:
     """Create and return a new, empty ``root/<YYYYmmdd-HHMMSS>-models`` folder."""
-    root.mkdir(parents=True, exist_ok=True)
+    from .paths import ensure_dir
+
+    ensure_dir(root, what="the runs folder")
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for n in range(100):
         path = root / (f"{stamp}-models" if n == 0 else f"{stamp}-models-{n}")
@@ -140,3 +143,18 @@ def _labelled(progress: Progress | None, model: str) -> Progress | None:
         report(done, total, f"{label} of {model}")
 
     return update
+
+
+def describe_leaderboards(results: Sequence[RunResult]) -> list[str]:
+    """One line per study for the terminal: the models ranked, with distance and verdict."""
+    from .reporting.leaderboard import leaderboards
+
+    lines = []
+    for board in leaderboards([r.summary for r in results]):
+        ranked = []
+        for row in board.rows:
+            shown = "no distance" if row.distance is None else f"{row.distance:.3f}" + (
+                f" [{row.interval[0]:.3f}, {row.interval[1]:.3f}]" if row.interval else "")
+            ranked.append(f"{row.rank or '-'}. {row.model} {shown} ({row.verdict})")
+        lines.append(f"{board.study} leaderboard (distance to humans): {'; '.join(ranked)}")
+    return lines
