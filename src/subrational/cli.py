@@ -1,7 +1,8 @@
 """Command line: run, plan, batch, compare, check, list, export and cache.
 
 ``batch`` sends a run's calls through a provider's batch API; ``export`` writes a finished
-run's datasets; ``cache export|import`` shares its cached answers.
+run's datasets; ``cache export|import`` shares its cached answers. ``run --model A --model B``
+runs each model under one plan and puts them side by side (:mod:`subrational.multimodel`).
 
 Exit codes: 0 done; 1 a run-time failure (a server that kept failing); 2 a user mistake
 (unknown names, bad values, missing keys or model files: one line, before any paid call); 3 the
@@ -42,8 +43,10 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("experiments", nargs="*", metavar="EXPERIMENT",
                      help="experiments to run (default: all; see `subrational list`)")
     run.add_argument("--config", type=Path, help="TOML file of settings (flags override it)")
-    run.add_argument("--model", help="backend:name, e.g. transformers:smollm2 (default), "
-                     "openai:gpt-4o, transformers:/path/model.gguf")
+    run.add_argument("--model", action="append", help="backend:name, e.g. "
+                     "transformers:smollm2 (default), openai:gpt-4o, "
+                     "transformers:/path/model.gguf; `run` and `plan` take several (repeat "
+                     "it): one run per model under --out, and one page side by side")
     run.add_argument("--base-url", help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
     run.add_argument("--method", help="choice-probs (default) or sample")
     run.add_argument("--samples", type=int, help="draws per cell for --method sample (10)")
@@ -279,6 +282,8 @@ def _settings(args: argparse.Namespace) -> tuple[dict[str, object], str, set[str
     from .config import RunConfig, read_config_file
 
     given = {k: v for k, v in vars(args).items() if k in RunConfig.model_fields}
+    if "model" in given:
+        given["model"] = _one_model(given["model"])
     if "option_args" in args:
         given["options"] = _parse_options(args.option_args)
     if "config" not in args:
@@ -289,10 +294,32 @@ def _settings(args: argparse.Namespace) -> tuple[dict[str, object], str, set[str
     return {**values, **given}, str(args.config), set(values) - set(given)
 
 
+def _one_model(models: str | list[str]) -> str:
+    """The ``--model`` of a command that takes one (``batch submit``; each sub-run of ``run``)."""
+    from .errors import ConfigError
+
+    if isinstance(models, str):
+        return models
+    if len(models) > 1:
+        raise ConfigError(f"--model given {len(models)} times; this command takes one model "
+                          "(`run` and `plan` take several)")
+    return models[0]
+
+
+def _per_model(args: argparse.Namespace) -> list[argparse.Namespace]:
+    """``args`` once per ``--model`` given (once, unchanged, when one or none is)."""
+    models = getattr(args, "model", [])
+    if len(models) <= 1:
+        return [args]
+    return [argparse.Namespace(**{**vars(args), "model": [m]}) for m in models]
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from .config import build_config
     from .pipeline import check_personas, check_plan, resolve_experiments, run
 
+    if len(_per_model(args)) > 1:
+        return _cmd_run_models(args)
     values, source, file_keys = _settings(args)
     config = build_config(values, source=source, file_keys=file_keys)
     experiments = resolve_experiments(config)
@@ -312,6 +339,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     finally:
         close()
     _print_summary(result)
+    return _exit_code(result)
+
+
+def _exit_code(result) -> int:
+    """0, or :data:`EXIT_FAILED_CALLS` (said on stderr) when some calls failed."""
     failed = result.summary.get("failed_calls")
     if failed:
         print(f"subrational: {failed['calls']} model calls failed after their retries; the "
@@ -321,13 +353,47 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_run_models(args: argparse.Namespace) -> int:
+    """``run --model A --model B ...``: see :mod:`subrational.multimodel`."""
+    from .config import build_config
+    from .multimodel import check_models, describe_leaderboards, new_models_dir, run_models
+
+    settings = [_settings(a) for a in _per_model(args)]
+    configs = [build_config(v, source=s, file_keys=k) for v, s, k in settings]
+    check_models(configs)  # every model, before any call or folder
+    fresh = "out" not in settings[0][0]
+    out = new_models_dir(Path("runs")) if fresh else configs[0].out
+    codes: list[int] = []
+
+    def done(result) -> None:
+        print(f"== {result.summary['model']} ({result.out})")
+        _print_summary(result)
+        codes.append(_exit_code(result))
+
+    update, close = _progress_bar("no_progress" not in args)
+    try:
+        models = run_models(configs, out=out, progress=update, on_done=done)
+    except SubrationalError:
+        if fresh:
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        raise
+    finally:
+        close()
+    print("\n".join(describe_leaderboards(models.results)))
+    print(f"report: {models.report}")
+    return max(codes, default=0)
+
+
 def _cmd_plan(args: argparse.Namespace) -> int:
     from .config import build_config
     from .plan import format_plan, make_plan
 
-    values, source, file_keys = _settings(args)
-    config = build_config(values, source=source, file_keys=file_keys)
-    print(format_plan(make_plan(config)))
+    plans = []
+    for one in _per_model(args):
+        values, source, file_keys = _settings(one)
+        plans.append(make_plan(build_config(values, source=source, file_keys=file_keys)))
+    print("\n\n".join(format_plan(p) for p in plans))
     return 0
 
 

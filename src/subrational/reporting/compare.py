@@ -7,7 +7,9 @@ before cost was recorded says so), the structural fits with their
 intervals, and the behaviour curves overlaid (small multiples, one subplot per persona, one
 colour per run; solid lines are the LLM's own answers, dashed the learned policy), under a colour
 legend, each with its SVG and the CSV of its data beside the PNG. The page is static: it needs
-no script and no network.
+no script and no network. With ``leaderboard=True`` (``subrational run --model A --model B``:
+one run per model) it opens with a human-likeness leaderboard per study
+(:mod:`~subrational.reporting.leaderboard`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from ..paths import ensure_dir, write_text_atomic  # noqa: E402
 from ..rundir import RunSummary, read_run  # noqa: E402
 from .figures import _slug, curve_rows, plain_text, save_figure, write_csv  # noqa: E402
 from .html import _ENV, _embed  # noqa: E402
+from .leaderboard import leaderboards  # noqa: E402
 
 __all__ = ["write_comparison"]
 
@@ -101,8 +104,12 @@ def _small_multiples(exp_id: str, panel: str, curves: list[tuple[int, dict[str, 
     return save_figure(fig, out / f"compare-{exp_id}-{_slug(panel)}.png", svg=True)
 
 
-def write_comparison(run_dirs: list[Path], out: Path) -> Path:
-    """Compare the runs in ``run_dirs``; write ``out`` (an .html file) and its figures beside it."""
+def write_comparison(run_dirs: list[Path], out: Path, *, leaderboard: bool = False) -> Path:
+    """Compare the runs in ``run_dirs``; write ``out`` (an .html file) and its figures beside it.
+
+    ``leaderboard`` adds the models ranked per study by distance to humans, for runs of one
+    plan with one model each.
+    """
     if len(run_dirs) < 1:
         raise ConfigError("give at least one run directory to compare")
     if out.is_dir():
@@ -116,5 +123,6 @@ def write_comparison(run_dirs: list[Path], out: Path) -> Path:
         runs=runs, colours=[to_hex(c) for c in _RUN_COLOURS], studies=studies, fits=_fit_rows(runs),
         figures=_curve_figures(runs, out.parent),
         costs=[cost_view(r.manifest.get("cost"), titles) for r in runs],
-        cost_studies=list(dict.fromkeys(titles[s] for s in studies)))
+        cost_studies=list(dict.fromkeys(titles[s] for s in studies)),
+        boards=leaderboards([r.summary for r in runs]) if leaderboard else None)
     return write_text_atomic(out, html, what="the comparison")
