@@ -12,7 +12,7 @@ import pytest
 from scipy.special import expit
 
 import subrational
-from subrational import notebook
+from subrational import notebook, rundir
 from subrational.errors import ConfigError, RunDirError, UnknownNameError
 from subrational.rundir import COMPLETE, STARTED, SUMMARY_FORMATS
 
@@ -40,7 +40,7 @@ def test_the_default_folder_is_new_and_timestamped(ran):
 
 
 def test_a_second_run_in_the_same_second_gets_its_own_folder(tmp_path, monkeypatch):
-    monkeypatch.setattr(notebook.time, "strftime", lambda fmt: "2026-12-02T150102")
+    monkeypatch.setattr(rundir.time, "strftime", lambda fmt: "2026-12-02T150102")
     first = notebook._new_dir(tmp_path, ["ultimatum"])
     second = notebook._new_dir(tmp_path, ["ultimatum"])
     assert first.name == "2026-12-02T150102-ultimatum"

@@ -175,40 +175,10 @@ class Cache:
 
     def get_records(self, keys: Sequence[str]) -> dict[str, Record]:
         """Entries found for ``keys``, values with their calls' usage (missing keys are absent)."""
-        found: dict[str, Record] = {}
-        try:
-            for i in range(0, len(keys), 500):
-                chunk = list(keys[i:i + 500])
-                marks = ",".join("?" * len(chunk))
-                rows = self._db.execute(
-                    f"SELECT key, value, usage FROM calls WHERE key IN ({marks})", chunk)
-                found.update({k: Record(json.loads(v), _read_usage(u)) for k, v, u in rows})
-        except sqlite3.Error as exc:
-            raise self._damaged(exc) from None
-        return found
+        return {e.key: Record(e.value, e.usage) for e in self._select(keys)}
 
-    def put_many(self, op: str, items: dict[str, Any],
-                 usage: Mapping[str, Mapping[str, int] | None] | None = None) -> None:
-        """Store values (with their calls' ``usage`` by key, where known) and commit at once.
-
-        A crash after this loses nothing stored.
-        """
-        now = time.time()
-        known = usage or {}
-
-        def stored(key: str) -> str | None:
-            record = known.get(key)
-            return None if record is None else json.dumps(_usage_record(record))
-
-        rows = [(k, op, json.dumps(v), now, stored(k)) for k, v in items.items()]
-        try:
-            with self._db:
-                self._db.executemany("INSERT OR REPLACE INTO calls VALUES (?, ?, ?, ?, ?)", rows)
-        except sqlite3.Error as exc:
-            raise self._damaged(exc) from None
-
-    def entries(self, keys: Sequence[str]) -> list[Entry]:
-        """The stored entries of ``keys`` with their ``op`` (missing keys are absent), by key."""
+    def _select(self, keys: Sequence[str]) -> list[Entry]:
+        """The stored entries of ``keys``, read 500 keys a query (SQLite's variable limit)."""
         found: list[Entry] = []
         try:
             for i in range(0, len(keys), 500):
@@ -219,7 +189,25 @@ class Cache:
                 found.extend(Entry(k, op, json.loads(v), _read_usage(u)) for k, op, v, u in rows)
         except sqlite3.Error as exc:
             raise self._damaged(exc) from None
-        return sorted(found, key=lambda e: e.key)
+        return found
+
+    def put_many(self, op: str, items: dict[str, Any],
+                 usage: Mapping[str, Mapping[str, int] | None] | None = None) -> None:
+        """Store values (with their calls' ``usage`` by key, where known) and commit at once.
+
+        A crash after this loses nothing stored.
+        """
+        now, known = time.time(), usage or {}
+        rows = [_row(k, op, v, now, known.get(k)) for k, v in items.items()]
+        try:
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO calls VALUES (?, ?, ?, ?, ?)", rows)
+        except sqlite3.Error as exc:
+            raise self._damaged(exc) from None
+
+    def entries(self, keys: Sequence[str]) -> list[Entry]:
+        """The stored entries of ``keys`` with their ``op`` (missing keys are absent), by key."""
+        return sorted(self._select(keys), key=lambda e: e.key)
 
     def add_missing(self, entries: Sequence[Entry]) -> int:
         """Store the entries whose key is not in the cache yet; returns how many were added.
@@ -227,9 +215,7 @@ class Cache:
         An existing entry is never replaced (an import cannot overwrite what a run answered).
         """
         now = time.time()
-        rows = [(e.key, e.op, json.dumps(e.value), now,
-                 None if e.usage is None else json.dumps(_usage_record(e.usage)))
-                for e in entries]
+        rows = [_row(e.key, e.op, e.value, now, e.usage) for e in entries]
         try:
             with self._db:
                 before = len(self)
@@ -244,6 +230,13 @@ class Cache:
     def close(self) -> None:
         """Close the connection."""
         self._db.close()
+
+
+def _row(key: str, op: str, value: Any, now: float,
+         usage: Mapping[str, int] | None) -> tuple[Any, ...]:
+    """One row of the ``calls`` table (:data:`_COLUMNS`)."""
+    return (key, op, json.dumps(value), now,
+            None if usage is None else json.dumps(_usage_record(usage)))
 
 
 _COLUMNS = ("key", "op", "value", "created", "usage")

@@ -18,7 +18,6 @@ from the cache and only what is missing is asked.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,18 +71,9 @@ def check_models(configs: Sequence[RunConfig]) -> None:
 
 def new_models_dir(root: Path) -> Path:
     """Create and return a new, empty ``root/<YYYYmmdd-HHMMSS>-models`` folder."""
-    from .paths import ensure_dir
+    from .rundir import new_run_dir
 
-    ensure_dir(root, what="the runs folder")
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    for n in range(100):
-        path = root / (f"{stamp}-models" if n == 0 else f"{stamp}-models-{n}")
-        try:
-            path.mkdir(exist_ok=False)
-            return path
-        except FileExistsError:
-            continue
-    raise RunDirError(f"cannot find a free run directory name in {root}; pass --out")
+    return new_run_dir(root, label="models")
 
 
 @dataclass(frozen=True)

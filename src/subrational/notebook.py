@@ -30,13 +30,12 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError, RunDirError, SubrationalError, did_you_mean
+from .errors import ConfigError, SubrationalError, did_you_mean
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -373,19 +372,7 @@ def run(*experiments: str, config: str | Path | None = None, backend: Backend | 
 
 def _new_dir(root: Path, names: Sequence[str]) -> Path:
     """A new ``root/<YYYY-mm-ddTHHMMSS>-<studies>`` folder (``-2``, ``-3``, ... if taken)."""
-    from .paths import ensure_dir
+    from .rundir import new_run_dir
 
-    ensure_dir(root, what="the runs folder")
     label = "+".join(names) if len(names) <= 3 else f"{len(names)}-studies"
-    stem = f"{time.strftime('%Y-%m-%dT%H%M%S')}-{label}"
-    for n in range(1, 1000):
-        path = root / (stem if n == 1 else f"{stem}-{n}")
-        try:
-            path.mkdir(exist_ok=False)
-            return path
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise RunDirError(f"cannot create a run directory in {root}: {exc.strerror}; pass "
-                              "out= another folder") from None
-    raise RunDirError(f"cannot find a free run directory name in {root}; pass out=")
+    return new_run_dir(root, label=label, stamp="%Y-%m-%dT%H%M%S", flag="out=")

@@ -52,24 +52,28 @@ def config_digest(config: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def new_run_dir(root: Path) -> Path:
-    """Create and return a new, empty ``root/<YYYYmmdd-HHMMSS>-<6 hex>`` folder.
+def new_run_dir(root: Path, *, label: str | None = None, stamp: str = "%Y%m%d-%H%M%S",
+                flag: str = "--out") -> Path:
+    """Create and return a new, empty ``root/<time>-<6 hex>`` folder, or ``<time>-<label>``.
 
     The folder is created with ``mkdir(exist_ok=False)``, so two runs started in the same
-    second (even in two processes) never share one; a name collision is retried.
+    second (even in two processes) never share one; a name collision is retried (a labelled
+    name gets ``-2``, ``-3``, ...). ``flag`` is what an error tells the user to pass instead.
     """
     ensure_dir(root, what="the runs folder")
-    for _ in range(100):
-        path = root / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+    when = time.strftime(stamp)
+    for n in range(1, 1000):
+        name = (f"{when}-{secrets.token_hex(3)}" if label is None
+                else f"{when}-{label}" if n == 1 else f"{when}-{label}-{n}")
         try:
-            path.mkdir(exist_ok=False)
-            return path
+            (root / name).mkdir(exist_ok=False)
+            return root / name
         except FileExistsError:
             continue
         except OSError as exc:
             raise RunDirError(f"cannot create a run directory in {root}: {exc.strerror}; "
-                              "choose another folder with --out") from None
-    raise RunDirError(f"cannot find a free run directory name in {root}; pass --out")
+                              f"choose another folder with {flag}") from None
+    raise RunDirError(f"cannot find a free run directory name in {root}; pass {flag}")
 
 
 def _read_json(path: Path) -> Any:

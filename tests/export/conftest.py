@@ -28,3 +28,13 @@ def finished_run(tmp_path_factory):
                            paraphrases=1, bootstrap=20, episodes=50)
         run(config, out=root / "run", backend=ScriptedBackend("x", probs_fn=probs))
     return root / "run"
+
+
+def export_to(finished_run, tmp_path_factory, target: str, episodes: int):
+    """The folder ``subrational export --to target`` writes for the shared run."""
+    from subrational.cli import main
+
+    out = tmp_path_factory.mktemp(target) / "out"
+    assert main(["export", str(finished_run), "--to", target, str(out), "--episodes",
+                 str(episodes)]) == 0
+    return out

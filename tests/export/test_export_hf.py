@@ -5,15 +5,12 @@ import json
 import pandas as pd
 import pytest
 
-from conftest import PERSONAS
-from subrational.cli import main
+from conftest import PERSONAS, export_to
 
 
 @pytest.fixture(scope="module")
 def exported(finished_run, tmp_path_factory):
-    out = tmp_path_factory.mktemp("hf") / "out"
-    assert main(["export", str(finished_run), "--to", "hf", str(out), "--episodes", "3"]) == 0
-    return out
+    return export_to(finished_run, tmp_path_factory, "hf", 3)
 
 
 def test_the_card_names_model_method_prompt_personas_and_says_synthetic(exported, finished_run):

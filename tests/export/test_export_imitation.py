@@ -6,18 +6,14 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import PERSONAS
-from subrational.cli import main
+from conftest import PERSONAS, export_to
 
 datasets = pytest.importorskip("datasets")
 
 
 @pytest.fixture(scope="module")
 def exported(finished_run, tmp_path_factory):
-    out = tmp_path_factory.mktemp("imitation") / "out"
-    assert main(["export", str(finished_run), "--to", "imitation", str(out), "--episodes",
-                 "5"]) == 0
-    return out
+    return export_to(finished_run, tmp_path_factory, "imitation", 5)
 
 
 def _trajectories(folder):

@@ -5,18 +5,14 @@ import json
 import numpy as np
 import pytest
 
-from conftest import PERSONAS
-from subrational.cli import main
+from conftest import PERSONAS, export_to
 
 minari = pytest.importorskip("minari")
 
 
 @pytest.fixture(scope="module")
 def exported(finished_run, tmp_path_factory):
-    out = tmp_path_factory.mktemp("minari") / "out"
-    assert main(["export", str(finished_run), "--to", "minari", str(out), "--episodes",
-                 "6"]) == 0
-    return out
+    return export_to(finished_run, tmp_path_factory, "minari", 6)
 
 
 def _load(out, dataset_id, monkeypatch):
