@@ -64,6 +64,7 @@ from .base import (
 )
 from .capabilities import ANSWER_MODES, DEFAULT_REASONING_BUDGET, REASONING_EFFORTS, lookup
 from .endpoints import check_base_url, redact_url
+from .openai_direct import post_json
 from .openai_errors import scrub, translate
 from .openai_loop import MAX_BACKOFF, RequestLoop, Slot, openai_sdk, run_sync
 from .openai_settings import RequestSettings, request_body
@@ -465,13 +466,9 @@ class OpenAIBackend(Backend):
         """
         openai = openai_sdk()
         slot.sent = True
+        body = request_body(self.model, request.prompt.as_dicts(), params)
         try:
-            # The SDK's low-level post, with the body built here: the SDK's own parameter
-            # transform costs about a third of the client's CPU per call (benchmarks/
-            # bench_http.py), and the body is plain JSON already.
-            reply = await client.post("/chat/completions", cast_to=_response_class(client),
-                                      body=request_body(self.model, request.prompt.as_dicts(),
-                                                        params))
+            reply = await post_json(client, "chat/completions", body)
         except openai.APIStatusError as exc:
             exc.sent_params = params  # type: ignore[attr-defined]
             self._loop.limits.observe(exc.response.headers)  # a 429 says when to come back
@@ -572,16 +569,6 @@ class OpenAIBackend(Backend):
                 evidence=evidence)
         return self._no_logprobs
 
-def _response_class(client: Any) -> type:
-    """The raw response class of the SDK's HTTP library (``httpx``, or newer SDKs' ``httpx2``).
-
-    As ``cast_to`` it makes the SDK return the reply unparsed.
-    """
-    for cls in type(client._client).__mro__:  # the SDK subclasses the library's client
-        library = cls.__module__.partition(".")[0]
-        if library not in ("openai", "builtins"):
-            return sys.modules[library].Response  # type: ignore[no-any-return]
-    raise TypeError(f"no HTTP library behind {type(client._client)!r}")
 
 
 def check_rate_limits(rpm: float | None, tpm: float | None) -> None:
