@@ -11,8 +11,8 @@ subrational side is the whole path a run takes: the ultimatum game's 126 scoring
 personas, 21 offers, two option orders, one wording) through ``elicit`` and ``OpenAIBackend``
 (a direct JSON POST through the SDK's HTTP client, pipelined pool, reply checks), without the
 cache. Each concurrency is measured ``--repeats`` times, the bare client and subrational in
-turn; the table prints the median ratio and its range. Both share the machine with the server, so a heavier client also slows
-the server: that is part of what is measured. Timings vary with load; read the ratios.
+turn; the table prints the median ratio and its range. Both share the machine with the
+server, so a heavier client also slows the server: that is part of what is measured. Timings vary with load; read the ratios.
 """
 
 from __future__ import annotations
