@@ -12,7 +12,8 @@ personas, 21 offers, two option orders, one wording) through ``elicit`` and ``Op
 (a direct JSON POST through the SDK's HTTP client, pipelined pool, reply checks), without the
 cache. Each concurrency is measured ``--repeats`` times, the bare client and subrational in
 turn; the table prints the median ratio and its range. Both share the machine with the
-server, so a heavier client also slows the server: that is part of what is measured. Timings vary with load; read the ratios.
+server, so a heavier client also slows the server: that is part of what is measured.
+Timings vary with load; read the ratios.
 """
 
 from __future__ import annotations
