@@ -1,6 +1,7 @@
 """Throughput of the HTTP path as a ratio of the server's own capacity, measured in one run.
 
     .venv/bin/python benchmarks/bench_http.py [--delay 0.02] [--repeats 3] [--in-flight 1 8 32]
+    .venv/bin/python benchmarks/bench_http.py --url http://127.0.0.1:8080/v1 --model NAME
 
 The server is the repository's OpenAI-compatible test server (``tests/openai_server.py``, real
 HTTP on 127.0.0.1, in a process of its own as a real server is) answering every request after
@@ -13,7 +14,8 @@ personas, 21 offers, two option orders, one wording) through ``elicit`` and ``Op
 cache. Each concurrency is measured ``--repeats`` times, the bare client and subrational in
 turn; the table prints the median ratio and its range. Both share the machine with the
 server, so a heavier client also slows the server: that is part of what is measured.
-Timings vary with load; read the ratios.
+Timings vary with load; read the ratios. With ``--url`` the server is one already running
+(llama.cpp's, vLLM's), measured the same way.
 """
 
 from __future__ import annotations
@@ -41,11 +43,11 @@ def _handler(messages):
     return {"Accept": 0.6, "Reject": 0.4}
 
 
-def ours(url: str, in_flight: int) -> tuple[float, int]:
+def ours(url: str, in_flight: int, model: str = "bench") -> tuple[float, int]:
     """Calls per second of subrational's whole scoring path, and the calls it made."""
     exp = Ultimatum()
     personas = [exp.persona(name) for name in exp.default_personas]
-    backend = OpenAIBackend("bench", base_url=url, max_concurrency=in_flight,
+    backend = OpenAIBackend(model, base_url=url, max_concurrency=in_flight,
                             notify=lambda line: None)
     try:
         elicit(exp, personas[:1], CachedBackend(backend, None), paraphrases=1)  # warm up
@@ -93,34 +95,40 @@ def main() -> None:
                         help="seconds the server takes per request (a model's latency)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--in-flight", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--url", help="a running OpenAI-compatible server to measure instead "
+                        "(e.g. llama.cpp's or vLLM's, http://127.0.0.1:8080/v1)")
+    parser.add_argument("--model", default="bench", help="the model id to ask --url for")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.delay)
         return
     with FakeOpenAIServer(_handler) as recorder:  # the bodies a run sends
-        ours(recorder.base_url, 8)
+        ours(recorder.base_url, 8, args.model)
         bodies = recorder.bodies[-126:]
-    server_process = subprocess.Popen(
+    server_process = None if args.url else subprocess.Popen(
         [sys.executable, __file__, "--serve", "--delay", str(args.delay)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     rows = []
     try:
-        url = server_process.stdout.readline().strip()
+        url = args.url or server_process.stdout.readline().strip()
         for n in args.in_flight:
             server, client, ratios = [], [], []
             for _ in range(args.repeats):
                 server.append(bare(url, bodies, n))
-                rate, calls = ours(url, n)
+                rate, calls = ours(url, n, args.model)
                 client.append(rate)
                 ratios.append(client[-1] / server[-1])
             rows.append((n, statistics.median(server), statistics.median(client),
                          statistics.median(ratios), min(ratios), max(ratios), calls))
     finally:
-        server_process.stdin.close()
-        server_process.wait(timeout=10)
-    print(f"server: tests/openai_server.py, {args.delay * 1000:.0f} ms per request; "
-          f"{args.repeats} repeats; ultimatum scoring, {rows[0][-1]} calls per pass")
+        if server_process is not None:
+            server_process.stdin.close()
+            server_process.wait(timeout=10)
+    where = (f"{args.url}, model {args.model}" if args.url else
+             f"tests/openai_server.py, {args.delay * 1000:.0f} ms per request")
+    print(f"server: {where}; {args.repeats} repeats; ultimatum scoring, {rows[0][-1]} calls "
+          "per pass")
     print(f"{'in flight':>9} | {'server capacity':>16} | {'subrational':>12} | "
           f"{'ratio (median)':>14} | range")
     print("-" * 74)
