@@ -104,8 +104,9 @@ class DoubleOrNothing(Experiment):
 
     Version 2 asks at four win probabilities (so curvature, probability weighting and noise are
     estimated jointly), asks in a loss frame too (Kahneman & Tversky 1979, problems 11 and 12),
-    no longer says "the money is real", and has three stakes instead of four, so that its
-    default grid stays 75 persona x state cells (version 1: 20).
+    and no longer says "the money is real". Its default grid is 4 stakes x 25 states (5 rounds
+    at 4 win probabilities in the gain frame, 5 at fair odds in the loss frame): 100 persona x
+    state cells, 800 choice-probs calls with 4 wordings and 2 orders (version 1: 20 and 160).
 
     Args:
         stakes: Starting stakes ``w0`` in dollars, one persona each (within $10 to $10,000, the
@@ -138,7 +139,7 @@ class DoubleOrNothing(Experiment):
     population_template_version = 1
     framing_version = 1
 
-    def __init__(self, *, stakes: Sequence[float] = (100, 1000, 10000),
+    def __init__(self, *, stakes: Sequence[float] = (10, 100, 1000, 10000),
                  win_probs: Sequence[float] = (0.5, 0.6, 0.7, 0.8),
                  loss_win_probs: Sequence[float] = (0.5,), max_flips: int = 5,
                  framing: str = "standard",
@@ -189,7 +190,7 @@ class DoubleOrNothing(Experiment):
 
     @property
     def personas(self) -> Mapping[str, Persona]:
-        """``stake-100`` ... ``stake-10000``: contestants by starting stake."""
+        """``stake-10`` ... ``stake-10000``: contestants by starting stake."""
         return self._personas
 
     def states(self) -> Sequence[Any]:
@@ -252,7 +253,7 @@ class DoubleOrNothing(Experiment):
 
 
 class DoubleOrNothingV1(DoubleOrNothing):
-    """Version 1: fair odds by default, gains only, "the money is real", four stakes.
+    """Version 1: fair odds by default, gains only, "the money is real".
 
     Kept registered, its prompts unchanged, so that v1 policy files and runs load. Its states
     are :class:`DoubleState` (no frame) and it has no loss frame or disguise.
