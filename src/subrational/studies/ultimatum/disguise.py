@@ -43,7 +43,7 @@ def paraphrases(persona_text: str, pie: float) -> tuple[str, ...]:
         f"stranger rescued a drifting barge. The salvage fee is {fee}, and the stranger, whose "
         "claim it is, tells you how much of it you will receive. Say yes, and each of you "
         "receives that amount; say no, and the fee is lost to both of you. This is a single "
-        "encounter. Respond as you would.")
+        "encounter. Choose as you would.")
 
 
 def situation(share: float, pie: float) -> str:
