@@ -65,8 +65,14 @@ def test_the_loss_frame_pays_what_the_gain_frame_pays():
             for (_, g), (_, lo) in zip(gain, loss, strict=True):  # a won flip stays in its frame
                 assert (g.next_state is None) == (lo.next_state is None)
                 assert lo.next_state is None or lo.next_state.frame == "loss"
-    starts = exp.initial_states(persona)
-    assert len(starts) == 5 and sum(p for p, _ in starts) == pytest.approx(1.0)
+    starts = dict((s, p) for p, s in exp.initial_states(persona))
+    assert starts[FramedState(0, 0.5, "gain")] == 0.5  # the reference start: half
+    assert starts[FramedState(0, 0.5, "loss")] == starts[FramedState(0, 0.8, "gain")] == 0.125
+    assert len(starts) == 5 and sum(starts.values()) == pytest.approx(1.0)
+    rng = np.random.default_rng(0)
+    drawn = [exp.initial_state(persona, rng=rng) for _ in range(4000)]
+    share = np.mean([s == FramedState(0, 0.5, "gain") for s in drawn])
+    assert abs(share - 0.5) < 4 * np.sqrt(0.25 / 4000)
 
 
 def test_the_loss_frame_and_the_axis_can_be_turned_off():

@@ -197,18 +197,34 @@ class DoubleOrNothing(Experiment):
         """Every round 0 .. max_flips - 1 at every win probability of each frame."""
         return self._grid
 
-    def _starts(self) -> list[Any]:
-        return [s for s in self._grid if s.round == 0]
+    def _starts(self) -> list[tuple[float, Any]]:
+        """Round 0 at each win probability and frame, with its probability.
+
+        The reference start (gain frame at fair odds, else at the first win probability),
+        where the paper's findings and most human bands are stated, gets half of the episodes
+        and the other starts share the rest: a design choice, so that sampled episodes
+        (``--method sample`` plays episodes from :meth:`initial_state`) keep enough of them at
+        the reference for its checks; uniform starts left a fifth there.
+        """
+        starts = [s for s in self._grid if s.round == 0]
+        if len(starts) == 1:
+            return [(1.0, starts[0])]
+        ref = next((s for s in starts if s.frame == GAIN and math.isclose(s.win_prob, 0.5)),
+                   starts[0])
+        rest = 0.5 / (len(starts) - 1)
+        return [(0.5 if s is ref else rest, s) for s in starts]
 
     def initial_state(self, persona: Persona, *, rng: np.random.Generator) -> Any:
-        """Round 0; the win probability and frame drawn uniformly from the grid's starts."""
+        """Round 0; the win probability and frame drawn with :meth:`initial_states`' weights."""
         starts = self._starts()
-        return starts[0] if len(starts) == 1 else starts[int(rng.integers(len(starts)))]
+        if len(starts) == 1:
+            return starts[0][1]
+        weights = np.array([w for w, _ in starts])
+        return starts[int(rng.choice(len(starts), p=weights))][1]
 
     def initial_states(self, persona: Persona) -> Sequence[tuple[float, Any]]:
-        """Round 0 at each win probability and frame, equally likely."""
-        starts = self._starts()
-        return [(1.0 / len(starts), s) for s in starts]
+        """Round 0 at each win probability and frame: half at the reference start (see above)."""
+        return self._starts()
 
     def money(self, state: DoubleState, persona: Persona) -> float:
         """Money at stake in ``state``: ``w0 * 2**round``."""
@@ -270,6 +286,16 @@ class DoubleOrNothingV1(DoubleOrNothing):
 
     def _wording(self) -> Any:
         return STANDARD_V1
+
+    def initial_state(self, persona: Persona, *, rng: np.random.Generator) -> Any:
+        """Round 0; the win probability drawn uniformly from ``win_probs`` when several."""
+        if len(self.win_probs) == 1:
+            return DoubleState(0, self.win_probs[0])
+        return DoubleState(0, self.win_probs[int(rng.integers(len(self.win_probs)))])
+
+    def initial_states(self, persona: Persona) -> Sequence[tuple[float, Any]]:
+        """Round 0 at each win probability, each with probability 1 / (number of them)."""
+        return [(1.0 / len(self.win_probs), DoubleState(0, p)) for p in self.win_probs]
 
     def decision(self, round: int, win_prob: float, frame: str = GAIN) -> Any:
         """Version 1 states have no frame."""
