@@ -47,7 +47,9 @@ fair odds with mean P = 0.442 (inside the human 0.37-0.47), 0.048 below the pape
 threshold (< 0.5 minus the 0.01 coin-toss margin), while 80 draws per stake give the mean a
 standard error of about 0.028: "risk averse at fair odds" is confirmed in about half the seeds
 and undecided (never refuted) in the others, so the study is "partly" there. More draws
-(``--samples 20``) decide it."""
+(``--samples 20``) decide it. Version 2 plays half of its sampled episodes at that reference
+start (the rest at the other odds and in the loss frame) and has three more claims: measured
+15 of 40 seeds human-like, none "not human-like" (with uniform starts: 7 of 40, one "not")."""
 COVERED = {"ultimatum": "typical persona: rejects low offers about half the time",
            "marshmallow": "5-year-olds wait",
            "double_or_nothing": "risk averse at fair odds",
