@@ -86,3 +86,9 @@ def test_a_bad_framing_is_a_one_line_error(bad):
     message = str(exc.value)
     assert "double_or_nothing.framing" in message and "'disguised'" in message
     assert "\n" not in message
+
+
+def test_the_disguised_game_passes_the_conformance_checks():
+    from subrational.experiments.checks import check_experiment
+
+    assert check_experiment(DoubleOrNothing(framing="disguised")).problems == []

@@ -87,3 +87,9 @@ def test_a_bad_framing_is_a_one_line_error(bad):
 def test_version_1_has_no_framing_option():
     with pytest.raises(ConfigError, match="framing"):
         make("ultimatum-v1", framing="disguised")
+
+
+def test_the_disguised_game_passes_the_conformance_checks():
+    from subrational.experiments.checks import check_experiment
+
+    assert check_experiment(Ultimatum(framing="disguised")).problems == []
