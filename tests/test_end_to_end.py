@@ -32,8 +32,8 @@ def cache_env(shared_cache, monkeypatch):
 
 # A reduced grid: two persona values per study (the full grid is `make run`).
 REDUCED = ["fair", "typical", "age-2", "age-5", "stake-10", "stake-10000", "gpa-2.0", "gpa-4.0"]
-STUDIES = ("ultimatum-v2", "marshmallow-v1", "double_or_nothing-v1", "procrastination-v1")
-CALLS = 2 * 21 * 2 + 2 * 15 * 2 + 2 * 5 * 2 + 2 * 21 * 2  # personas x states x option orders
+STUDIES = ("ultimatum-v2", "marshmallow-v1", "double_or_nothing-v2", "procrastination-v1")
+CALLS = 2 * 21 * 2 + 2 * 15 * 2 + 2 * 25 * 2 + 2 * 21 * 2  # personas x states x option orders
 
 
 def _cli(*args: str) -> str:
@@ -96,7 +96,7 @@ def test_real_model_plays_sampled_episodes_of_a_sequential_game(tmp_path, cache_
     from subrational.elicitation import SampleSettings, elicit
     from subrational.experiments import make
 
-    game = make("double_or_nothing")
+    game = make("double_or_nothing", win_probs=[0.5], loss_win_probs=[])  # one start state
     cached = CachedBackend(TransformersBackend("smollm2"), Cache())
     rows = elicit(game, [game.persona("stake-100")], cached, method="sample",
                   settings=SampleSettings(samples=1, max_tokens=48), seed=0, paraphrases=1)

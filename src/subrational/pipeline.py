@@ -303,7 +303,10 @@ intervals were made), ``metrics.distance_to_humans.demonstrations_interval`` and
 ``verdict_probability`` and ``verdict_distribution``, and the diagnostics'
 ``parse_failures_by_persona``, ``parse_failures_by_state`` and ``parse_failures_worst_cell``;
 ``failed_calls`` (per study: calls that failed after their retries, the cells they belong to
-and their kinds; at the top: the total and how to retry), present only where calls failed."""
+and their kinds; at the top: the total and how to retry), present only where calls failed;
+double-or-nothing (v2, loss frame in the grid) per persona: ``framing_effect`` (P(gamble |
+round 0, p = 0.5) in the loss frame minus in the gain frame) and
+``p_gamble_round0_loss_by_win_prob``."""
 
 
 def _block(r: ExperimentResult) -> dict[str, Any]:

@@ -11,7 +11,7 @@ nothing to the lookup table.
 import numpy as np
 
 from subrational.demonstrations import TablePolicy
-from subrational.studies.double_or_nothing.game import GAMBLE, KEEP, DoubleOrNothing, DoubleState
+from subrational.studies.double_or_nothing.game import GAMBLE, KEEP, DoubleOrNothingV1, DoubleState
 from subrational.studies.marshmallow.game import EAT, WAIT, Marshmallow, MarshmallowState
 from subrational.studies.procrastination.game import POSTPONE, WORK, Procrastination
 from support import sample_frame
@@ -49,7 +49,7 @@ def test_marshmallow_abandoned_episodes_eat_at_the_failed_minute_or_wait_to_the_
 
 
 def test_double_or_nothing_abandoned_episodes_keep_at_the_failed_round_or_gamble_on():
-    game = DoubleOrNothing(stakes=(100,))
+    game = DoubleOrNothingV1(stakes=(100,))  # fair odds, one start: v1 grid
     frame = sample_frame(game, ["stake-100"], lambda p, s: [0.2, 0.8],
                          lambda p, s: 1.0 if s.round == 1 else 0.0, samples=60)
     policy, player = TablePolicy(game, frame), game.persona("stake-100")

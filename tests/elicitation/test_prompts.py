@@ -14,6 +14,8 @@ GOLDEN = {
     ("marshmallow-v1", 1): "22bdb49a1dbd52c949b2e9c12014c7a49ea57aeda33c59ea612060d33dab617f",
     ("double_or_nothing-v1", 1):
         "fcd7e5f029156835d5d9e6ff3c52c5feb447a356603e8500da29df3776635df6",
+    ("double_or_nothing-v2", 1):
+        "199e52a474167ac5b04427395391859bf97d7bf81f916e3e5cee65af98f801e4",
     ("procrastination-v1", 1):
         "e35aee86b0107bb43ca7e97f4324e8d9833ebeed6c4c813f41b0f9a7a36e803c",
 }
@@ -82,6 +84,8 @@ GOLDEN_POPULATION = {
         "3e824c3a95125d67a0523d114b2d27743e482d22a545a826c03a1cb727a592b2",
     ("double_or_nothing-v1", 1):
         "62bf5e17935bba2711962c8d25809dfa0caa0f7aede1fa2bd112a8d83934b257",
+    ("double_or_nothing-v2", 1):
+        "a8abc34e57779e18ca1faf0016c14da90e632d488d096715374e8231d0481bc6",
     ("procrastination-v1", 1):
         "35cc08eef5ed071adf84f4df303291fe36fb1aabf3a9224ebddc51d989b60622",
 }

@@ -141,7 +141,7 @@ def test_exact_weights_by_hand_on_the_bus_stop():
 
 
 def test_chance_outcomes_are_branches_with_their_probability():
-    exp = make("double_or_nothing", win_probs=(0.7,), max_flips=2)
+    exp = make("double_or_nothing", win_probs=(0.7,), loss_win_probs=[], max_flips=2)
 
     class Always:
         def action_probs(self, state, persona):

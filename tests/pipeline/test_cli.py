@@ -115,7 +115,7 @@ def test_study_options_reach_the_optional_axes_and_the_policy_file(tmp_path, cap
 
 
 @pytest.mark.parametrize(("option", "message"), [
-    ("double_or_nothing.bogus=1", "unknown option 'bogus' for double_or_nothing-v1"),
+    ("double_or_nothing.bogus=1", "unknown option 'bogus' for double_or_nothing-v2"),
     ("double_or_nothing", "write STUDY.KEY=VALUE"),
     ("marshmallow.horizon=15", "which this run does not include"),
     ("double_or_nothing.win_probs=1.5", "win"),

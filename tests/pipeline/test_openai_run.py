@@ -81,8 +81,11 @@ def people_like(messages):
         minute = 0.0 if "just left" in user else _number(r"waiting for (\d+) minute", user)
         p, options = float(expit(3.0 - 1.6 * age - 0.3 * minute)), ("Eat", "Wait")
     elif "double-or-nothing" in system or "double or nothing" in system:
-        money = _number(r"you now have \$([\d,]+)", user)
-        p, options = float(expit(-1.0 - 0.4 * (np.log10(money) - 1))), ("Gamble", "Keep")
+        # the money at stake: "you now have $W", or in the loss frame "give back $W"
+        money = _number(r"(?:you now have|give back) \$([\d,]+)", user)
+        reflect = 1.5 if "for sure" in user else 0.0  # more risk seeking told as losses
+        p = float(expit(-1.0 - 0.4 * (np.log10(money) - 1) + reflect))
+        options = ("Gamble", "Keep")
     elif "GPA" in system:
         gpa, day = _number(r"GPA of (\d\.\d)", system), _number(r"It is day (\d+)", user)
         p, options = float(expit(-4.0 + 1.2 * (gpa - 3.0) + 0.8 * day)), ("Work", "Postpone")

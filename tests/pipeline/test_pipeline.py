@@ -166,9 +166,10 @@ def test_sampled_episodes_leave_unreached_rounds_unknown_not_fifty_fifty(tmp_pat
 
     config = RunConfig(experiments=["double_or_nothing"], model="scripted:x", method="sample",
                        samples=4, paraphrases=1, personas=["stake-10"], bootstrap=5,
-                       episodes=100, out=tmp_path)
+                       episodes=100, out=tmp_path,
+                       options={"double_or_nothing": {"win_probs": [0.5], "loss_win_probs": []}})
     result = run(config, backend=ScriptedBackend("x", probs_fn=gamble_once))
-    exp = result.summary["experiments"]["double_or_nothing-v1"]
+    exp = result.summary["experiments"]["double_or_nothing-v2"]
     by_round = exp["metrics"]["per_persona"]["demonstrations"]["stake-10"]["p_gamble_by_round"]
     assert by_round[0] > 0.8 and by_round[1] < 0.2  # reached (won flips), answered
     assert by_round[2:] == [None, None, None]  # never reached: unknown, not 0.5

@@ -73,6 +73,8 @@ OPTION_CASES = {
     "ultimatum.step=2": (_option("ultimatum", "step=2"), "ultimatum.step"),
     "ultimatum.step=0.6": (_option("ultimatum", "step=0.6"), "ultimatum.step"),
     "ultimatum.pi=5 (unknown option)": (_option("ultimatum", "pi=5"), "did you mean 'pie'"),
+    "ultimatum.framing=bogus": (_option("ultimatum", "framing=bogus"), "ultimatum.framing"),
+    "ultimatum.framing=1": (_option("ultimatum", "framing=1"), "ultimatum.framing"),
     # marshmallow
     "marshmallow.horizon=abc": (_option("marshmallow", "horizon=abc"), "marshmallow.horizon"),
     "marshmallow.horizon=1": (_option("marshmallow", "horizon=1"), "marshmallow.horizon"),
@@ -90,6 +92,12 @@ OPTION_CASES = {
     "marshmallow.ages=NaN": (_option("marshmallow", "ages=NaN"), "marshmallow.ages"),
     "marshmallow.ages={}": (_option("marshmallow", 'ages={"a": 3}'), "marshmallow.ages"),
     # double or nothing
+    "double_or_nothing.framing=Disguised": (_option("double_or_nothing", "framing=Disguised"),
+                                            "double_or_nothing.framing"),
+    "double_or_nothing.loss_win_probs=1.5": (_option("double_or_nothing", "loss_win_probs=1.5"),
+                                             "double_or_nothing.loss_win_probs"),
+    "double_or_nothing.loss_win_probs=abc": (_option("double_or_nothing", "loss_win_probs=abc"),
+                                             "double_or_nothing.loss_win_probs"),
     "double_or_nothing.win_probs=1.5": (_option("double_or_nothing", "win_probs=1.5"),
                                         "double_or_nothing.win_probs"),
     "double_or_nothing.win_probs=0": (_option("double_or_nothing", "win_probs=0"),

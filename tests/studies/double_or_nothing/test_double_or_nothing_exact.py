@@ -9,7 +9,7 @@ from scipy.special import expit
 from subrational.evaluation import analyse_study
 from subrational.evaluation.behaviour import EvalSettings
 from subrational.studies.double_or_nothing.analysis import gamble_stats
-from subrational.studies.double_or_nothing.game import DoubleOrNothing, DoubleState
+from subrational.studies.double_or_nothing.game import DoubleOrNothingV1, DoubleState
 
 N = 20_000
 
@@ -46,7 +46,7 @@ def _closed_form(exp, policy, persona):
 
 
 def test_exact_flips_and_payout_match_the_closed_form():
-    exp = DoubleOrNothing()
+    exp = DoubleOrNothingV1()
     persona = exp.persona("stake-100")
     stats = gamble_stats(exp, HumanLike(), persona, source="policy", settings=EvalSettings(),
                          win_prob=0.5)
@@ -59,7 +59,7 @@ def test_exact_flips_and_payout_match_the_closed_form():
 
 
 def test_exact_statistics_agree_with_20000_rollouts():
-    exp = DoubleOrNothing()
+    exp = DoubleOrNothingV1()
     persona = exp.persona("stake-10")
     exact = gamble_stats(exp, HumanLike(), persona, source="policy", settings=EvalSettings(),
                          win_prob=0.5)
@@ -78,7 +78,7 @@ def test_exact_statistics_agree_with_20000_rollouts():
 
 
 def test_metrics_say_the_statistics_are_exact():
-    exp = DoubleOrNothing()
+    exp = DoubleOrNothingV1()
     policy = HumanLike()
     analysis = analyse_study(exp, {"policy": policy, **exp.baselines()},
                              list(exp.personas.values()), settings=EvalSettings())

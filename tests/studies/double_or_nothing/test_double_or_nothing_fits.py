@@ -10,9 +10,9 @@ from subrational.evaluation.structural import (
     observations,
 )
 from subrational.experiments import make, study
-from subrational.studies.double_or_nothing.game import CPTGambler, DoubleOrNothing
+from subrational.studies.double_or_nothing.game import CPTGambler, DoubleOrNothingV1
 
-GAME = make("double_or_nothing")
+GAME = make("double_or_nothing-v1")
 (CPT,) = study(GAME.id).models(GAME)
 STAKE = GAME.persona("stake-100")
 STATES = tuple(GAME.states()) * 8  # 8 rows per state, like 4 wordings x 2 orders
@@ -54,8 +54,8 @@ def test_intervals_cover_the_true_alpha_in_most_replications():
 
 
 def test_hook_gives_back_the_alpha_of_a_cpt_policy():
-    game = DoubleOrNothing(win_probs=(0.3, 0.5, 0.7, 0.8))
-    (model,) = study(game.id).models(game)
+    game = DoubleOrNothingV1(win_probs=(0.3, 0.5, 0.7, 0.8))
+    model, _crra = study(game.id).models(game)  # four odds: alpha, gamma and s jointly
     obs = observations(game, CPTGambler(alpha=0.7), STAKE, action=model.action)
     fit = calibrate(model, obs, STAKE, source="policy", n_boot=10,
                     rng=np.random.default_rng(0))

@@ -5,7 +5,7 @@ import pytest
 from scipy.special import expit
 
 from subrational.learning import Target, TrainConfig, mean_tv, train_policy
-from subrational.studies.double_or_nothing.game import DoubleOrNothing, DoubleState
+from subrational.studies.double_or_nothing.game import DoubleOrNothingV1, DoubleState
 
 # Measured with the default TrainConfig on this machine (paper loss): mean TV 0.00003 on the
 # default grid and 0.00035 on the four-odds grid; with stake-1000 left out, 0.0059 and 0.0049 on
@@ -21,7 +21,7 @@ def p_gamble(stake: float, state: DoubleState) -> float:
                        + 8.0 * (state.win_prob - 0.5)))
 
 
-def demonstrations(exp: DoubleOrNothing) -> list[Target]:
+def demonstrations(exp: DoubleOrNothingV1) -> list[Target]:
     out = []
     for persona in exp.personas.values():
         for state in exp.states():
@@ -32,7 +32,7 @@ def demonstrations(exp: DoubleOrNothing) -> list[Target]:
 
 @pytest.fixture(params=[(0.5,), ODDS], ids=["fair-odds", "four-odds"])
 def exp(request):
-    return DoubleOrNothing(win_probs=request.param)
+    return DoubleOrNothingV1(win_probs=request.param)
 
 
 def test_recovers_the_scripted_contestant_on_the_full_grid(exp):
@@ -62,6 +62,6 @@ def test_interpolates_the_held_out_stake(exp):
 
 
 def test_untrained_network_is_not_within_the_bounds():
-    exp = DoubleOrNothing()
+    exp = DoubleOrNothingV1()
     result = train_policy(exp, demonstrations(exp), config=TrainConfig(max_epochs=1))
     assert result.fidelity > 2 * HOLDOUT_TOLERANCE

@@ -9,13 +9,26 @@ from importlib import resources
 
 from ...experiments.study import HumanReference, Study
 from . import analysis
-from .game import CPTGambler, CRRAGambler, DoubleOrNothing, DoubleState, RiskNeutral, stake_persona
+from .game import (
+    CPTGambler,
+    CRRAGambler,
+    DoubleOrNothing,
+    DoubleOrNothingV1,
+    DoubleState,
+    FramedState,
+    RiskNeutral,
+    stake_persona,
+)
 
 HUMAN = HumanReference.load(resources.files(__name__).joinpath("human.json"))
 """The human reference numbers of this study, with their sources."""
 
 STUDY = Study(DoubleOrNothing, analysis=analysis.analyse,
               structural_models=analysis.structural_models, human=HUMAN, from_paper=True)
+STUDY_V1 = Study(DoubleOrNothingV1, analysis=analysis.analyse,
+                 structural_models=analysis.structural_models, human=HUMAN, from_paper=True)
+"""Version 1 (fair odds, gains only), kept registered so that old policy files and runs load."""
 
-__all__ = ["HUMAN", "STUDY", "CPTGambler", "CRRAGambler", "DoubleOrNothing", "DoubleState",
-           "RiskNeutral", "analysis", "stake_persona"]
+__all__ = ["HUMAN", "STUDY", "STUDY_V1", "CPTGambler", "CRRAGambler", "DoubleOrNothing",
+           "DoubleOrNothingV1", "DoubleState", "FramedState", "RiskNeutral", "analysis",
+           "stake_persona"]

@@ -29,12 +29,10 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from scipy.special import expit
-from scipy.stats import spearmanr
 
 from ...elicitation.smoothing import wilson
 from ...evaluation.behaviour import (
@@ -45,34 +43,28 @@ from ...evaluation.behaviour import (
     episodes,
 )
 from ...evaluation.records import (
-    CONSISTENT,
     DESIGN_CHOICE,
-    HUMAN_BAND,
-    PAPER_CLAIM,
     Analysis,
     Curve,
     Finding,
-    band_finding,
 )
-from ...evaluation.structural import StructuralModel
 from ...experiments.core import Persona, Policy
 from ...experiments.study import HumanReference
-from .game import (
-    GAMBLE,
-    SENSITIVITY,
-    DoubleState,
-    cpt_certainty_equivalent,
-    cpt_weight,
+from .findings import (
+    fair_band_findings,
+    frame_findings,
+    identification_note,
+    odds_band_findings,
+    paper_findings,
 )
-
-COIN_TOSS = 0.01
-"""Design choice: a share within this of 1/2 (or a change within this of 0) is a coin toss, not
-risk aversion (a policy imitating a 50/50 answer lands on either side by chance)."""
+from .fits import structural_models
+from .game import GAIN, GAMBLE, LOSS
 
 __all__ = ["GambleStats", "analyse", "gamble_stats", "structural_models"]
 
 FAIR = 0.5
 BY_ROUND, FLIPS, BY_ODDS = "P(gamble) by round", "Flips taken", "P(gamble) by win probability"
+BY_FRAME = "P(gamble) in the gain and loss frames"
 SANITY_TOLERANCE = 1e-9
 
 
@@ -96,6 +88,8 @@ class GambleStats:
             share, which has no sampling error.
         origin: Where the episodes come from (``exact``, ``rollouts``, ``sampled episodes``);
             ``""`` when unknown.
+        p_gamble_round0_loss_by_win_prob: The policy's P(gamble | round 0) in the loss frame
+            at every win probability the loss frame is asked at (empty without one).
     """
 
     p_gamble_by_round: tuple[float, ...]
@@ -108,6 +102,7 @@ class GambleStats:
     n_episodes: int | None = 0
     p_all_flips_interval: tuple[float, float] = (math.nan, math.nan)
     origin: str = ""
+    p_gamble_round0_loss_by_win_prob: Mapping[float, float] = field(default_factory=dict)
 
     @property
     def p_gamble_round0(self) -> float:
@@ -122,21 +117,26 @@ def gamble_stats(experiment: Any, policy: Policy, persona: Persona, *, source: s
     policy = policy if isinstance(policy, MemoPolicy) else MemoPolicy(policy)
     # A round the LLM never reached in sampled episodes has no answer: NaN, not the lookup's
     # uniform fallback. The all-win product then treats it as 1, an upper bound.
-    rounds = tuple(float(policy.action_probs(DoubleState(k, win_prob), persona)[GAMBLE])
-                   if observed is None or observed(DoubleState(k, win_prob), persona)
+    at = experiment.decision
+    rounds = tuple(float(policy.action_probs(at(k, win_prob), persona)[GAMBLE])
+                   if observed is None or observed(at(k, win_prob), persona)
                    else math.nan for k in range(experiment.max_flips))
-    by_odds = {q: float(policy.action_probs(DoubleState(0, q), persona)[GAMBLE])
+    by_odds = {q: float(policy.action_probs(at(0, q), persona)[GAMBLE])
                for q in experiment.win_probs}
+    losses = {q: float(policy.action_probs(at(0, q, LOSS), persona)[GAMBLE])
+              for q in getattr(experiment, "loss_win_probs", ())}
     # Sampled demonstrations: the LLM's own episodes played at these odds; else every episode
     # (exact), or rollouts for a policy with too many.
     got = episodes(experiment, policy, persona, source=source, settings=settings,
-                   start_state=DoubleState(0, win_prob),
-                   keep=lambda s: math.isclose(s.win_prob, win_prob))
+                   start_state=at(0, win_prob),
+                   keep=lambda s: (math.isclose(s.win_prob, win_prob)
+                                   and getattr(s, "frame", GAIN) == GAIN))
     trajs = got.trajectories if got is not None else []
     if not trajs:  # unknown: an episode reached an unanswered state, or none at these odds
         nan = (math.nan,) * (experiment.max_flips + 1)
         return GambleStats(rounds, by_odds, math.nan, nan, math.nan, float(np.nanprod(rounds)),
-                           math.nan, 0, (math.nan, math.nan))
+                           math.nan, 0, (math.nan, math.nan),
+                           p_gamble_round0_loss_by_win_prob=losses)
     origin = got.origin if got is not None else ""
     taken = [sum(a == GAMBLE for a in t.actions) for t in trajs]
     weights = episode_weights(trajs, origin)
@@ -148,12 +148,12 @@ def gamble_stats(experiment: Any, policy: Policy, persona: Persona, *, source: s
         payout = float(weights @ np.array([t.total_reward for t in trajs]))
         return GambleStats(rounds, by_odds, first, tuple(flips.tolist()), float(flips[-1]),
                            float(np.nanprod(rounds)), payout, None,
-                           (float(flips[-1]), float(flips[-1])), origin)
+                           (float(flips[-1]), float(flips[-1])), origin, losses)
     flips = np.bincount(taken, minlength=experiment.max_flips + 1) / len(trajs)
     return GambleStats(rounds, by_odds, float(np.mean([t.actions[0] == GAMBLE for t in trajs])),
                        tuple(flips.tolist()), float(flips[-1]), float(np.nanprod(rounds)),
                        float(np.mean([t.total_reward for t in trajs])), len(trajs),
-                       wilson(float(flips[-1]) * len(trajs), len(trajs)), origin)
+                       wilson(float(flips[-1]) * len(trajs), len(trajs)), origin, losses)
 
 
 def _stats_by_persona(experiment: Any, policy: Policy, personas: Sequence[Persona], *,
@@ -176,6 +176,14 @@ def _metrics(ref: GambleStats, stake: float, ref_p: float) -> dict[str, Any]:
     if len(ref.p_gamble_round0_by_win_prob) > 1:
         out["p_gamble_round0_by_win_prob"] = {f"{q:g}": v for q, v
                                               in ref.p_gamble_round0_by_win_prob.items()}
+    losses = ref.p_gamble_round0_loss_by_win_prob
+    if losses:
+        out["p_gamble_round0_loss_by_win_prob"] = {f"{q:g}": v for q, v in losses.items()}
+        gain = next((v for q, v in ref.p_gamble_round0_by_win_prob.items()
+                     if math.isclose(q, ref_p)), None)
+        loss = next((v for q, v in losses.items() if math.isclose(q, ref_p)), None)
+        if gain is not None and loss is not None:
+            out["framing_effect"] = loss - gain
     return out
 
 
@@ -186,75 +194,6 @@ def _round0_by_stake(stats: Mapping[str, GambleStats],
     return [stats[p.name].p_gamble_round0_by_win_prob[win_prob] for p in ordered]
 
 
-PAPER_REF = "Coletta et al. 2024 (abstract): risk biases"
-
-
-def _paper_findings(source: str, rates: Sequence[float]) -> list[Finding]:
-    """The paper's "risk biases": risk aversion at fair odds, and less gambling at larger stakes.
-
-    "Risk averse" is checked as gambling less than half the time at fair odds, as people do
-    (16 % gamble in Kahneman & Tversky 1979, 0.37-0.47 in choices13k). The stake claim is
-    checked as a human band (Holt & Laury 2002), not a paper claim: a CPT chooser with the
-    Tversky & Kahneman 1992 medians is scale-free and cannot show it.
-    """
-    mean = float(np.mean(rates))
-    drop = float(rates[-1] - rates[0]) if len(rates) > 1 else None
-    return [
-        Finding("risk averse at fair odds", source, mean,
-                f"mean over stakes of P(gamble | round 0, p = 0.5) < 0.5 - {COIN_TOSS} "
-                "(coin-toss margin: design choice)", mean < 0.5 - COIN_TOSS,
-                origin=PAPER_CLAIM,
-                source_ref=f"{PAPER_REF}; threshold: 16 % gamble (Kahneman & Tversky 1979, "
-                           "problem 11), 0.37-0.47 (choices13k, Peterson et al. 2021)"),
-        Finding("gambles less as the stake grows", source, drop,
-                f"P(gamble | round 0, p = 0.5) at the largest stake minus at the smallest < "
-                f"-{COIN_TOSS} (margin: design choice)",
-                None if drop is None else drop < -COIN_TOSS, origin=HUMAN_BAND,
-                source_ref="Holt & Laury 2002 (AER): risk aversion rises with real stakes",
-                direction="persona"),
-    ]
-
-
-def _fair_band_findings(source: str, rates: Sequence[float], all_win: float,
-                        bands: Mapping[str, Any]) -> list[Finding]:
-    lo, hi = bands["fair_odds_p_gamble"]
-    tol, stop = bands["stake_rise_tolerance"], bands["max_p_all_flips_given_wins"]
-    mean = float(np.mean(rates))
-    rise = float(np.max(np.diff(rates))) if len(rates) > 1 else None
-    return [
-        band_finding("gambles at fair odds about as often as people", source, mean,
-                     f"mean over stakes of P(gamble | round 0, p = 0.5) in [{lo}, {hi}]",
-                     lo <= mean <= hi, bands, "fair_odds_p_gamble"),
-        band_finding("gambling does not rise with the stake", source, rise,
-                     f"max increase of P(gamble | round 0, p = 0.5) between consecutive stakes "
-                     f"<= {tol}", None if rise is None else rise <= tol, bands,
-                     "stake_rise_tolerance", test=CONSISTENT),
-        band_finding("eventually stops", source, all_win,
-                     f"max over stakes of P(taking all flips | winning every flip, p = 0.5) "
-                     f"<= {stop}", all_win <= stop, bands, "max_p_all_flips_given_wins"),
-    ]
-
-
-def _odds_band_findings(source: str, probs: Sequence[float], rates: Sequence[float],
-                        bands: Mapping[str, Any]) -> list[Finding]:
-    high, floor = bands["high_win_prob"], bands["min_p_gamble_at_high_win_prob"]
-    at_high = float(rates[[i for i, q in enumerate(probs) if math.isclose(q, high)][0]])
-    with warnings.catch_warnings():  # a constant curve has no rank correlation: None below
-        warnings.simplefilter("ignore")
-        rho = float(spearmanr(probs, rates).statistic) if len(probs) > 1 else math.nan
-    rho_min = bands["win_prob_spearman_min"]
-    return [
-        band_finding(f"clearly gambles at win probability {high:g}", source, at_high,
-                     f"mean over stakes of P(gamble | round 0, p = {high:g}) > {floor}",
-                     at_high > floor, bands, "high_win_prob", "min_p_gamble_at_high_win_prob"),
-        band_finding("gambles more as the win probability rises", source,
-                     None if math.isnan(rho) else rho,
-                     f"Spearman rho(p, mean over stakes of P(gamble | round 0)) > {rho_min}",
-                     None if math.isnan(rho) else rho > rho_min, bands,
-                     "win_prob_spearman_min", direction="state"),
-    ]
-
-
 def _learned_findings(experiment: Any, source: str,
                       stats: Mapping[str, GambleStats],
                       personas: Sequence[Persona], bands: Mapping[str, Any]) -> list[Finding]:
@@ -263,18 +202,39 @@ def _learned_findings(experiment: Any, source: str,
     if fair is not None:
         rates = _round0_by_stake(stats, personas, fair)
         all_win = max(stats[p.name].p_all_flips_given_wins for p in personas)
-        out += _paper_findings(source, rates) + _fair_band_findings(source, rates, all_win,
+        out += paper_findings(source, rates) + fair_band_findings(source, rates, all_win,
                                                                     bands)
     if _grid_p(experiment, bands["high_win_prob"]) is not None:
         probs = list(experiment.win_probs)
         rates = [float(np.mean(_round0_by_stake(stats, personas, q))) for q in probs]
-        out += _odds_band_findings(source, probs, rates, bands)
+        out += odds_band_findings(source, probs, rates, bands)
+    loss_fair = _loss_p(experiment, FAIR)
+    if fair is not None and loss_fair is not None and personas:
+        ordered = sorted(personas, key=lambda p: p.values["stake"])
+        losses = [stats[p.name].p_gamble_round0_loss_by_win_prob[loss_fair] for p in ordered]
+        out += frame_findings(source, _round0_by_stake(stats, personas, fair), losses, bands)
     return out
+
+
+def _loss_p(experiment: Any, p: float) -> float | None:
+    """The grid's own float for win probability ``p`` in the loss frame, or None."""
+    return next((q for q in getattr(experiment, "loss_win_probs", ()) if math.isclose(q, p)),
+                None)
 
 
 def _grid_p(experiment: Any, p: float) -> float | None:
     """The grid's own float for win probability ``p`` (so lookups match), or None."""
     return next((q for q in experiment.win_probs if math.isclose(q, p)), None)
+
+
+def _kt_curve(human: HumanReference) -> Curve:
+    """Kahneman & Tversky 1979 problems 11 and 12 (gain, loss), with 95 % Wilson intervals."""
+    gain, loss = human["gain_frame_gamble"], human["loss_frame_gamble"]
+    cis = [wilson(ref["value"] * ref["n"], ref["n"]) for ref in (gain, loss)]
+    return Curve(BY_FRAME, "humans: Kahneman & Tversky 1979, problems 11 and 12", "human", "",
+                 [0, 1], [gain["value"], loss["value"]], y_low=[c[0] for c in cis],
+                 y_high=[c[1] for c in cis], xlabel="frame (0 gain, 1 loss), round 0, p = 0.5",
+                 ylabel="P(gamble)", band_label="humans: 95 % Wilson interval (N = 70, 68)")
 
 
 def _human_curves(experiment: Any, bands: Mapping[str, Any], ref_p: float) -> list[Curve]:
@@ -308,15 +268,22 @@ def _curves(experiment: Any, label: str, source: str, persona: str,
                 for q in experiment.win_probs]
         out.append(Curve(BY_ODDS, label, source, persona, list(experiment.win_probs), odds,
                          xlabel="win probability of a flip", ylabel="P(gamble) at round 0"))
+    loss_p = _loss_p(experiment, ref_p)
+    if loss_p is not None:
+        pair = [float(np.mean([s.p_gamble_round0_by_win_prob[ref_p] for s in stats])),
+                float(np.mean([s.p_gamble_round0_loss_by_win_prob[loss_p] for s in stats]))]
+        out.append(Curve(BY_FRAME, label, source, persona, [0, 1], pair,
+                         xlabel=f"frame (0 gain, 1 loss), round 0, p = {ref_p:g}",
+                         ylabel="P(gamble)"))
     return out
 
 
 def _sanity(experiment: Any, policy: Policy, personas: Sequence[Persona]) -> Finding:
     """The risk-neutral chooser is exactly indifferent at fair odds, in every round and stake."""
-    dev = max(abs(float(policy.action_probs(DoubleState(k, FAIR), p)[GAMBLE]) - 0.5)
-              for p in personas for k in range(experiment.max_flips))
+    dev = max(abs(float(policy.action_probs(replace(s, win_prob=FAIR), p)[GAMBLE]) - 0.5)
+              for p in personas for s in experiment.states())
     return Finding("risk-neutral chooser is indifferent at fair odds", "risk-neutral", dev,
-                   f"max |P(gamble) - 0.5| at p = 0.5 over rounds and stakes <= "
+                   f"max |P(gamble) - 0.5| at p = 0.5 over rounds, frames and stakes <= "
                    f"{SANITY_TOLERANCE:g}", dev <= SANITY_TOLERANCE, origin=DESIGN_CHOICE)
 
 
@@ -347,6 +314,8 @@ def analyse(experiment: Any, policies: Mapping[str, Policy], personas: Sequence[
     fair = _grid_p(experiment, FAIR)
     ref_p = fair if fair is not None else experiment.win_probs[0]
     out = Analysis(curves=_human_curves(experiment, bands, ref_p))
+    if _loss_p(experiment, FAIR) is not None and fair is not None:
+        out.curves.append(_kt_curve(human))
     lo, hi = bands["fair_odds_p_gamble"]
     distance: dict[str, Any] = {"measure": f"distance from the mean over stakes of P(gamble | "
                                            f"round 0, p = 0.5) to the human band [{lo}, {hi}] "
@@ -372,63 +341,11 @@ def analyse(experiment: Any, policies: Mapping[str, Policy], personas: Sequence[
                      "its probability where episodes_from is exact, else rollouts or the LLM's "
                      "sampled episodes); P(taking all flips | winning every flip) is the "
                      "product of P(gamble) along the all-win path.")
+    out.notes.append(identification_note(experiment))
     if fair is None:
         out.notes.append("The grid has no fair odds (p = 0.5): the paper's findings and the "
                          "fair-odds human bands were not checked.")
     return out
 
 
-# -- structural calibration --------------------------------------------------------------------
-CPT_GAMMA = 0.61
-"""Probability-weighting curvature for gains, fixed at the TK92 median (HUMAN_DATA section 3)."""
 
-
-def _cpt_log_ratio(alpha: float | np.ndarray, win_prob: np.ndarray) -> np.ndarray:
-    """``log(CE / w) = log 2 + log(w+(p)) / alpha``, elementwise over the rows."""
-    return math.log(2.0) + np.log(cpt_weight(win_prob, CPT_GAMMA)) / alpha
-
-
-def _cpt_gamble(theta: np.ndarray, states: Sequence[Any], persona: Persona) -> np.ndarray:
-    """P(gamble) of :class:`~subrational.experiments.double_or_nothing.CPTGambler`."""
-    win_prob = np.fromiter((s.win_prob for s in states), dtype=float, count=len(states))
-    return expit(SENSITIVITY * _cpt_log_ratio(theta[0], win_prob))
-
-
-def _ce_ev(theta: np.ndarray) -> dict[str, float]:
-    """CE / EV of the fair double-or-nothing: ``2 w+(0.5)**(1/alpha)`` (EV = w)."""
-    return {"ce_ev": cpt_certainty_equivalent(1.0, FAIR, float(theta[0]), CPT_GAMMA) / (2 * FAIR)}
-
-
-def _alpha_for_ce_ev(ratio: float) -> float:
-    """The alpha whose fair-odds CE / EV is ``ratio`` (inverts :func:`_ce_ev`)."""
-    return math.log(cpt_weight(FAIR, CPT_GAMMA)) / math.log(ratio / 2.0)
-
-
-def structural_models(experiment: Any, human: HumanReference) -> list[StructuralModel]:
-    """CPT value curvature alpha (and the fair-odds CE / EV ratio) of a myopic one-flip chooser.
-
-    The model is the study's CPT baseline: ``P(gamble) = sigmoid(s log(CE / w))`` with
-    ``CE / w = 2 w+(p)**(1/alpha)``, gamma fixed at the TK92 median 0.61 and the sensitivity
-    ``s`` fixed at the baselines' 5. Both are fixed because the default grid asks only at fair
-    odds, where every state has the same prediction: the data pin down one number, P(gamble), so
-    alpha, gamma and ``s`` are not separately identified. The fitted alpha is therefore "the alpha
-    a CPT chooser with TK92 weighting and the baselines' noise would need"; the CE / EV ratio is
-    the same fact in money. Alpha is bounded to [0.05, 3], so P(gamble) at fair odds above 0.88
-    sits at the upper bound. The model ignores round and stake (it is scale-free and myopic), so
-    each stake persona gets its own fit.
-
-    Human ranges: CE / EV from the HUMAN_DATA band [0.6, 0.95]; alpha is the range that band
-    implies through this model (about [0.72, 1.16]).
-    """
-    lo, hi = human["bands"]["ce_ev_ratio"]
-    source = (f"HUMAN_DATA double-or-nothing band CE/EV in [{lo:g}, {hi:g}] (fair odds); alpha "
-              f"range implied by that band through 2 w+(0.5)^(1/alpha) with gamma = {CPT_GAMMA} "
-              f"(TK92 median alpha = 0.88, inside it); gamma and the sensitivity "
-              f"({SENSITIVITY:g}) are fixed, not fitted, as alpha is not identified apart from "
-              f"them at one win probability")
-    return [StructuralModel("CPT value curvature (myopic one flip)", ("alpha",), (0.88,),
-                            ((0.05, 3.0),), _cpt_gamble, action=GAMBLE,
-                            report=("alpha", "ce_ev"), derived=_ce_ev,
-                            human_range={"alpha": (_alpha_for_ce_ev(lo), _alpha_for_ce_ev(hi)),
-                                         "ce_ev": (lo, hi)},
-                            human_source=source)]

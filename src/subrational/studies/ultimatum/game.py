@@ -17,14 +17,16 @@ from scipy.special import expit
 
 from ...errors import ConfigError
 from ...experiments.core import Experiment, Persona, Step
-from ...experiments.options import real_number
+from ...experiments.options import option_error, real_number
 from ...experiments.population import TraitEncoding, personas_of, population_option, profile
+from . import disguise
 
 __all__ = ["Ultimatum", "UltimatumV1", "UltimatumState", "MoneyMaximiser",
            "FehrSchmidtResponder"]
 
 ACCEPT, REJECT = 0, 1
 MAX_PIE = 1_000_000.0
+FRAMINGS = ("standard", "disguised")
 MIN_STEP = 0.001
 """The finest grid: 1001 offers (each one is a model call per persona and wording)."""
 
@@ -49,11 +51,15 @@ class Ultimatum(Experiment):
     """The responder's accept/reject decision over a grid of offered shares.
 
     Args:
-        pie: Dollars John splits, from 1 to :data:`MAX_PIE`.
+        pie: Dollars John splits, from 1 to :data:`MAX_PIE` (default $10; in the disguise,
+            crowns of the salvage fee, default 37).
         step: Spacing of the offered shares, from :data:`MIN_STEP` to 0.5; the grid is
             0, step, 2 step, ... up to 1 (offers must differ by at least a cent).
         population: People (rows of :mod:`~subrational.experiments.population`) who replace
             the three personas: one persona of kind ``person`` each, named by its id.
+        framing: ``"standard"`` (John and Jerry; the prompts of version 2) or ``"disguised"``
+            (:mod:`.disguise`: a harbour pilot told her share of a salvage fee, the same
+            states, answers and payoffs, no textbook cue; ``framing_version``).
 
     Population template (version 1): ``You are Jerry, <profile>.``, where ``<profile>`` is
     :func:`~subrational.experiments.population.profile` of the person's traits (``a 34-year-old
@@ -66,9 +72,17 @@ class Ultimatum(Experiment):
     actions = ("Accept", "Reject")
     state_type = UltimatumState
     population_template_version = 1
+    framing_version = 1
 
-    def __init__(self, *, pie: float = 10.0, step: float = 0.05,
+    def __init__(self, *, pie: float | None = None, step: float = 0.05,
+                 framing: str = "standard",
                  population: Sequence[Mapping[str, Any]] | None = None) -> None:
+        if framing not in FRAMINGS:
+            raise option_error("ultimatum", "framing", framing,
+                               "one of " + ", ".join(repr(f) for f in FRAMINGS))
+        self.framing = framing
+        if pie is None:
+            pie = disguise.DISGUISED_PIE if framing == "disguised" else 10.0
         self.pie = real_number("ultimatum", "pie", pie, low=1.0, high=MAX_PIE, unit="dollars")
         step = real_number("ultimatum", "step", step, low=MIN_STEP, high=0.5,
                            unit="a share of the pie")
@@ -114,6 +128,8 @@ class Ultimatum(Experiment):
 
     def instructions(self, persona: Persona) -> str:
         """The story and the persona; identical for every offer so the prefix can be reused."""
+        if self.framing == "disguised":
+            return disguise.paraphrases(persona.text, self.pie)[0]
         return (f"{persona.text} You are taking part in a one-shot decision. Another person, "
                 f"John, has received ${self.pie:.0f} and proposes how to split it between the two "
                 "of you. If you accept, you get the amount John offers you and John keeps the "
@@ -122,6 +138,8 @@ class Ultimatum(Experiment):
 
     def paraphrases(self, persona: Persona) -> Sequence[str]:
         """The instructions and three rewordings with the same facts (a designed factor)."""
+        if self.framing == "disguised":
+            return disguise.paraphrases(persona.text, self.pie)
         pie = f"${self.pie:.0f}"
         return (self.instructions(persona),
                 f"{persona.text} Someone called John has been given {pie}. He must offer you a "
@@ -139,6 +157,8 @@ class Ultimatum(Experiment):
 
     def situation(self, state: UltimatumState, persona: Persona) -> str:
         """The offer in dollars."""
+        if self.framing == "disguised":
+            return disguise.situation(state.offer, self.pie)
         offer = state.offer * self.pie
         return (f"John offers you ${offer:.2f} and keeps ${self.pie - offer:.2f} for himself. "
                 "Do you accept or reject this offer?")
@@ -158,6 +178,10 @@ class UltimatumV1(Ultimatum):
     def paraphrases(self, persona: Persona) -> Sequence[str]:
         """Only the instructions."""
         return (self.instructions(persona),)
+
+    def __init__(self, *, pie: float = 10.0, step: float = 0.05,
+                 population: Sequence[Mapping[str, Any]] | None = None) -> None:
+        super().__init__(pie=pie, step=step, population=population)
 
 
 class MoneyMaximiser:
