@@ -37,6 +37,9 @@ from ..experiments.core import Experiment, state_key
 __all__ = ["Estimate", "Headline", "Cells", "cells_of", "headline", "estimate", "difference",
            "HEADLINES"]
 
+EPS = 1e-9
+"""Differences smaller than this are rounding error, not effects."""
+
 Means = Mapping[tuple[str, str], np.ndarray]
 """(persona name, state key) -> mean action distribution of that cell."""
 
@@ -65,9 +68,9 @@ class Estimate:
         return (float(lo), float(hi))
 
     def excludes_zero(self) -> bool:
-        """Whether the 95 % interval lies wholly on one side of 0."""
+        """Whether the 95 % interval lies wholly on one side of 0 (beyond rounding error)."""
         lo, hi = self.interval
-        return bool(lo > 0 or hi < 0)
+        return bool(lo > EPS or hi < -EPS)
 
     def to_dict(self) -> dict[str, Any]:
         """``{"value", "interval", "n"}`` for ``summary.json``."""
