@@ -322,8 +322,8 @@ vanishes / undecided, ``demonstrations``, ``findings``: ``claim``, ``standard``,
 ``disguised``), ``recall`` (rows ``id``, ``question``, ``human``, ``source``, ``recall``,
 ``invalid``, ``draws``, ``simulated_label``, ``simulated``, ``closer_to_recall_than_humans``,
 ``verdict``), ``conclusion`` and ``verdict`` (the scorecard's word); at the top ``verdicts``
-per study, ``stereotyping`` and ``recall_suspected`` (the studies flagged). Every ``value`` comes with
-its 95 % ``interval``."""
+per study, ``stereotyping`` and ``recall_suspected`` (the studies flagged). Every ``value``
+comes with its 95 % ``interval``."""
 
 
 def _block(r: ExperimentResult) -> dict[str, Any]:

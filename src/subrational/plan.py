@@ -46,9 +46,9 @@ from .backends.prices import PriceMatch, usage_cost
 from .backends.tokens import count_prompt_tokens, count_text_tokens, encoding_name
 from .cache import Cache, CachedBackend
 from .config import RunConfig
+from .controls import check_controls, elicit_controls
 from .elicitation import plan_size
 from .elicitation.elicit import MAX_ATTEMPTS
-from .controls import check_controls, elicit_controls
 from .errors import LogprobsUnavailableError
 from .experiments import Experiment
 from .pipeline import (

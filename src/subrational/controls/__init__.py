@@ -31,7 +31,8 @@ from .conditions import DISGUISED, ControlRun, elicit_controls, store
 from .headline import HEADLINES, headline
 from .recall import PROBES, parse_percent
 
-__all__ = ["run_controls", "check_controls", "elicit_controls", "not_run", "run_summary", "verdict_of",
+__all__ = ["run_controls", "check_controls", "elicit_controls", "not_run", "run_summary",
+           "verdict_of",
            "HOW_TO_RUN", "HEADLINES", "headline", "PROBES", "parse_percent"]
 
 
@@ -88,6 +89,7 @@ def run_controls(experiment: Experiment, personas: Sequence[Persona], cached: Ca
         try:
             block["disguise"]["findings"] = _findings(run, config, findings)
         except Exception as exc:  # noqa: BLE001 - the comparison is extra; say why it is absent
-            block["disguise"]["findings_note"] = (f"findings not compared: {type(exc).__name__}:"
-                                                  f" {str(exc).splitlines()[0] if str(exc) else ''}")
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            block["disguise"]["findings_note"] = (f"findings not compared: "
+                                                  f"{type(exc).__name__}: {first}")
     return block

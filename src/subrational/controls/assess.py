@@ -79,7 +79,8 @@ def _placebo(run: ControlRun, experiment: Experiment, personas: Sequence[Persona
     cells = cells_of(experiment, cond.rows, [p.name for p in cond.personas])
     traits = []
     for k, pl in enumerate(PLACEBOS):
-        names = [[run.placebo_names[(pl.trait, level, b.name)] for b in unique_ends(experiment, personas)]
+        ends = unique_ends(experiment, personas)
+        names = [[run.placebo_names[(pl.trait, level, b.name)] for b in ends]
                  for level in pl.levels]
         effect = difference(estimate(cells, personas=names[1], n_boot=n_boot, seed=seed + 2 + k),
                             estimate(cells, personas=names[0], n_boot=n_boot, seed=seed + 9 + k))

@@ -95,8 +95,7 @@ def elicit_controls(experiment: Experiment, personas: Sequence[Persona], cached:
 
 
 class _Personas:
-    """The parts of an experiment :func:`~subrational.demonstrations.to_frame` reads, with
-    the control personas it does not know."""
+    """What :func:`~subrational.demonstrations.to_frame` reads, with the control personas."""
 
     def __init__(self, experiment: Experiment, personas: Sequence[Persona]) -> None:
         self.name, self.version = experiment.name, experiment.version

@@ -81,8 +81,11 @@ def control_personas(experiment: Experiment, personas: Sequence[Persona],
 
 
 def axis_ends(experiment: Experiment, personas: Sequence[Persona]) -> tuple[Persona, Persona]:
-    """The two personas at the ends of the real axis: lowest and highest value, else first
-    and last (persona kinds: e.g. ``fair`` and ``selfish``)."""
+    """The two personas at the ends of the real axis.
+
+    The lowest and highest value of the first numeric axis, else the first and the last
+    persona (persona kinds: e.g. ``fair`` and ``selfish``).
+    """
     axes = [a for a in experiment.persona_axes if all(a in p.values for p in personas)]
     if axes:
         ordered = sorted(personas, key=lambda p: float(p.values[axes[0]]))

@@ -204,7 +204,10 @@ def scorecard(exp: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _controls(exp: Mapping[str, Any]) -> str:
-    """The controls' word (:mod:`subrational.controls`): simulation, recall, stereotyping,
-    undecided, no disguise; ``not run`` without ``--controls`` (or in an older summary)."""
+    """The controls' word: simulation, recall, stereotyping, undecided or no disguise.
+
+    ``not run`` without ``--controls`` (or in an older summary); see
+    :mod:`subrational.controls`.
+    """
     block = exp.get("controls") or {}
     return str(block.get("verdict", "not run")) if block.get("run") else "not run"
