@@ -491,8 +491,7 @@ def run(config: RunConfig, *, out: Path | None = None, progress: Progress | None
     start = time.perf_counter()
     experiments = resolve_experiments(config)
     check_personas(experiments, config.personas)
-    check_controls(experiments, config)
-    total = check_plan(experiments, config)
+    total = check_plan(experiments, config) + check_controls(experiments, config)
     backend = backend or build_backend(config)
     price = price_for(backend, config.prices)
     try:

@@ -11,7 +11,9 @@ from framed_game import reciter, simulator, stereotyper
 from subrational.backends.scripted import ScriptedBackend
 from subrational.cli import main
 from subrational.config import RunConfig
+from subrational.controls import check_controls
 from subrational.controls.personas import ECONOMIST, NO_PERSONA
+from subrational.experiments import make
 from subrational.pipeline import run
 from subrational.plan import make_plan
 
@@ -89,6 +91,7 @@ def test_plan_counts_exactly_the_calls_the_controls_add(tmp_path):
     assert set(rows) == {"split-test-v1", "split-test-v1 controls"}
     assert rows["split-test-v1 controls"].new == (with_controls - without,) * 2
     assert with_controls > without
+    assert check_controls([make("split-test")], config) == with_controls - without  # progress
 
 
 def test_without_controls_the_report_says_they_were_not_run_and_how(tmp_path):

@@ -29,21 +29,24 @@ from ..experiments import Experiment, Persona
 from .assess import HOW_TO_RUN, assess_controls, not_run, run_summary, verdict_of
 from .conditions import DISGUISED, ControlRun, elicit_controls, store
 from .headline import HEADLINES, headline
-from .recall import PROBES, parse_percent
+from .recall import DRAWS, PROBES, parse_percent
 
 __all__ = ["run_controls", "check_controls", "elicit_controls", "not_run", "run_summary",
            "verdict_of",
            "HOW_TO_RUN", "HEADLINES", "headline", "PROBES", "parse_percent"]
 
 
-def check_controls(experiments: Sequence[Experiment], config: Any) -> None:
+def check_controls(experiments: Sequence[Experiment], config: Any) -> int:
     """Refuse, in one line, settings the controls cannot be run with (before any call).
 
     A study option ``framing`` would make the run's own framing the disguised one, and a study
-    asked with one persona has no real trait to set a placebo against.
+    asked with one persona has no real trait to set a placebo against. Returns the model
+    requests the controls plan (0 without ``--controls``; an upper bound for a sequential
+    study sampled, as :func:`~subrational.elicitation.plan_size` is).
     """
     if not config.controls:
-        return
+        return 0
+    total = 0
     for experiment in experiments:
         if "framing" in experiment.options:
             raise ConfigError(f"--controls compares the standard framing with the disguised "
@@ -54,6 +57,23 @@ def check_controls(experiments: Sequence[Experiment], config: Any) -> None:
             raise ConfigError(f"--controls needs at least two personas of {experiment.name} to "
                               "set the placebo traits against a real one; give another "
                               "--persona or leave --persona out")
+        total += _planned(experiment, [experiment.persona(n) for n in
+                                       (own or list(experiment.default_personas))], config)
+    return total
+
+
+def _planned(experiment: Experiment, personas: list[Persona], config: Any) -> int:
+    from ..elicitation import plan_size
+    from .conditions import has_disguise
+    from .personas import control_personas, placebo_personas
+
+    asked = [*control_personas(experiment, personas, "no-persona"),
+             *control_personas(experiment, personas, "economist"),
+             *placebo_personas(experiment, personas).values(),
+             *(personas if has_disguise(experiment) else [])]
+    probes = sum(p.study == experiment.name for p in PROBES) * DRAWS
+    return probes + plan_size(experiment, asked, method=config.method, samples=config.samples,
+                              paraphrases=config.paraphrases)
 
 
 def _findings(run: ControlRun, config: Any, standard: Sequence[Any]) -> list[dict[str, Any]]:
