@@ -141,3 +141,24 @@ def test_controls_in_a_config_file_must_be_a_boolean(tmp_path, capsys):
     assert main(["plan", "split-test", "--model", "scripted:uniform", "--config",
                  str(path)]) == 0
     assert "split-test-v1 controls" in capsys.readouterr().out
+
+
+def test_an_offline_replay_gives_the_same_controls_with_the_invalid_answers_again(tmp_path):
+    from support import human_logistic
+
+    def recall(probe, rng):  # seeded by the request: the same draws are invalid every time
+        return "Answer: 40%" if rng.random() < 0.6 else "I would rather not guess."
+
+    def go(name, offline):
+        backend = ScriptedBackend("c", probs_fn=human_logistic, cacheable=True,
+                                  recall_fn=recall)
+        config = RunConfig(experiments=["ultimatum"], model="scripted:x", controls=True,
+                           options={"ultimatum": {"step": 0.1}}, paraphrases=1,
+                           offline=offline, out=tmp_path / name, **FAST)
+        run(config, out=tmp_path / name, backend=backend)
+        return _block_of(tmp_path / name, "ultimatum-v2"), backend.calls
+
+    first, calls = go("a", False)
+    again, replayed = go("b", True)
+    assert calls > 0 and replayed == 0 and again == first
+    assert 0 < sum(r["invalid"] for r in first["recall"]) < 10

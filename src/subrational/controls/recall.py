@@ -5,7 +5,8 @@ measured (the number and its citation are those of the study's ``human.json`` an
 ``HUMAN_DATA.md``), and a way to read the same quantity off the model's own simulated
 behaviour. The probe asks :data:`DRAWS` draws per question through the backend's generate
 path, cached like any call; an answer that does not parse is never cached (it is asked again
-by the next run) and is counted as invalid.
+by the next run; a replay with ``--offline`` counts it as invalid again) and is counted as
+invalid.
 
 **Strict parsing.** The last non-empty line must be ``Answer: N`` or ``Answer: N%`` with one
 number from 0 to 100; anything else (no number, two numbers, a range, words) is invalid. A
@@ -31,6 +32,7 @@ import numpy as np
 
 from ..backends.base import FailedCall, GenerateRequest, Message, Prompt
 from ..cache import CachedBackend
+from ..errors import CacheMissError
 from ..experiments.core import Experiment
 from ..seeding import derive_seed
 from .headline import Cells, Estimate, Means, difference, estimate, headline
@@ -168,13 +170,30 @@ def ask_probes(probes: Sequence[Probe], cached: CachedBackend, *, seed: int,
     requests = [GenerateRequest(probe_prompt(p), temperature=temperature, max_tokens=max_tokens,
                                 seed=derive_seed(seed, "recall", p.id, d, bits=31))
                 for p in probes for d in range(DRAWS)]
-    texts = cached.generate(requests, accept=_reject) if requests else []
+    texts = _generate(cached, requests)
     out: dict[str, list[float | None]] = {}
     for i, probe in enumerate(probes):
         got = texts[i * DRAWS:(i + 1) * DRAWS]
         out[probe.id] = [None if (t is None or isinstance(t, FailedCall))
                          else parse_percent(t)[0] for t in got]
     return out
+
+
+def _generate(cached: CachedBackend, requests: list[GenerateRequest]) -> list[Any]:
+    """The texts; replaying (``--offline``), a draw not in the cache is an invalid one.
+
+    An invalid answer is never cached, so a replay cannot have it: it stays invalid, as it
+    was in the run that filled the cache (the summary is the same).
+    """
+    if not cached.offline:
+        return cached.generate(requests, accept=_reject) if requests else []
+    texts: list[Any] = []
+    for request in requests:
+        try:
+            texts.extend(cached.generate([request], accept=_reject))
+        except CacheMissError:
+            texts.append(None)
+    return texts
 
 
 def _recalled(values: list[float | None], *, n_boot: int, seed: int) -> Estimate:
