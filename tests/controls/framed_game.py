@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from subrational.errors import ConfigError
+from subrational.evaluation.records import Analysis, Finding
 from subrational.experiments import Experiment, Persona, Step, register
 
 CUE = "ultimatum game"
@@ -68,7 +69,18 @@ class SplitGame(Experiment):
         return f"You are offered {state.offer:.0%} of the pie. Accept or reject?"
 
 
-register(SplitGame, replace=True)
+def analyse(experiment, policies, personas, *, settings, human) -> Analysis:
+    """One claim of the game: a 75 % offer is accepted more often than not."""
+    findings = []
+    for source in [s for s in ("demonstrations", "policy") if s in policies]:
+        stat = float(np.mean([policies[source].action_probs(Share(0.75), p)[0]
+                              for p in personas]))
+        findings.append(Finding("a 75 % offer is accepted more often than not", source, stat,
+                                "> 0.5", stat > 0.5, "claim"))
+    return Analysis(findings=findings)
+
+
+register(SplitGame, analysis=analyse, replace=True)
 
 
 def _level(persona: Persona) -> float:

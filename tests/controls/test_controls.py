@@ -43,6 +43,9 @@ def test_a_reciter_is_caught_by_the_disguise(tmp_path):
         "split-test-v1"]
     assert summary["experiments"]["split-test-v1"]["scorecard"]["controls"] == "recall"
     assert "evidence of recall" in block["conclusion"]
+    assert block["disguise"]["findings"] == [{
+        "claim": "a 75 % offer is accepted more often than not", "standard": True,
+        "disguised": False}]
     stored = pd.read_parquet(tmp_path / "run" / "split-test" / "controls" / "disguised.parquet")
     assert "crates" in stored["texts"].iloc[0] or len(stored) == 5 * 3 * 2
 
@@ -55,8 +58,8 @@ def test_a_simulator_survives_the_disguise_and_is_not_flagged(tmp_path):
     assert not block["placebo"]["stereotyping"]
     assert abs(block["placebo"]["real_effect"]["value"] - 0.1) < 1e-6  # level 3 vs level 1
     assert "evidence of simulation" in block["conclusion"]
-    findings = block["disguise"]["findings"]
-    assert all(f["standard"] == f["disguised"] for f in findings)
+    assert [(f["standard"], f["disguised"]) for f in block["disguise"]["findings"]] == [
+        (True, True)]
 
 
 def test_no_persona_and_economist_rows_are_there_with_their_texts(tmp_path):

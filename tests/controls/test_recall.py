@@ -97,3 +97,39 @@ def test_a_simulation_that_follows_its_recollection_is_said_to():
                                  seed=0)
     assert recalls_humans["verdict"].startswith("recalls the human value")
     assert recalls_humans["invalid"] == 1 and recalls_humans["recall"]["n"] == 4
+
+
+def test_population_placebo_rows_are_read_defensively():
+    from subrational.controls.assess import _heterogeneity
+
+    rows = [{"trait": "shoe_size", "kind": "placebo", "effect": 0.01, "interval": [-0.02, 0.04]},
+            {"trait": "age", "kind": "trait", "effect": 0.2}]
+    assert _heterogeneity({"population": {"heterogeneity": rows}}) == rows
+    assert _heterogeneity({"population": {"heterogeneity": {"rows": rows}}}) == rows
+    for absent in ({}, {"population": None}, {"population": {"heterogeneity": "n/a"}}):
+        assert _heterogeneity(absent) == []
+
+
+def test_the_control_prompts_are_pinned():
+    from subrational.controls.personas import control_personas, placebo_personas
+    from subrational.elicitation.prompts import render
+
+    exp = make("ultimatum")
+    personas = [exp.persona(n) for n in exp.default_personas]
+    (blank,) = control_personas(exp, personas, "no-persona")
+    assert blank.name == "no-persona"
+    system = render(exp, blank, exp.states()[0], (0, 1), method="choice-probs").messages[0]
+    assert system.content.startswith("Please read the following situation and decide. You are "
+                                     "taking part in a one-shot decision.")
+    placebos = placebo_personas(exp, personas)
+    assert sorted(p.name for p in placebos.values())[:2] == ["fair/favourite_colour=blue",
+                                                             "fair/favourite_colour=orange"]
+    assert placebos[("shoe_size", "45", "selfish")].text == (
+        "You are Jerry, a person who cares only about how much money you get. Your shoe size "
+        "is 45.")
+    ages = make("marshmallow")
+    kids = [ages.persona(n) for n in ages.default_personas]
+    assert len(control_personas(ages, kids, "economist")) == 1  # the ages were only in the text
+    stakes = make("double_or_nothing")
+    players = [stakes.persona(n) for n in stakes.default_personas]
+    assert len(control_personas(stakes, players, "economist")) == len(players)  # stake stays
