@@ -47,7 +47,9 @@ def test_a_reciter_is_caught_by_the_disguise(tmp_path):
         "claim": "a 75 % offer is accepted more often than not", "standard": True,
         "disguised": False}]
     stored = pd.read_parquet(tmp_path / "run" / "split-test" / "controls" / "disguised.parquet")
-    assert "crates" in stored["texts"].iloc[0] or len(stored) == 5 * 3 * 2
+    assert len(stored) == 5 * 3 * 2  # states x personas x option orders
+    html = (tmp_path / "run" / "report.html").read_text()
+    assert "Simulation or recall?" in html and "vanishes" in html and "evidence of recall" in html
 
 
 def test_a_simulator_survives_the_disguise_and_is_not_flagged(tmp_path):

@@ -164,8 +164,9 @@ def _double(exp: Experiment, means: Means, personas: Sequence[str]) -> float:
 
 
 def _procrastination(exp: Experiment, means: Means, personas: Sequence[str]) -> float:
-    deadline, sessions = int(exp.deadline), int(exp.sessions)
     grid = {(s.day, s.done): s for s in exp.states()}
+    deadline = int(getattr(exp, "deadline", max(d for d, _ in grid)))
+    sessions = int(getattr(exp, "sessions", max(k for _, k in grid) + 1))
     values = []
     for p in personas:
         dist, late_work = {0: 1.0}, 0.0
@@ -188,6 +189,11 @@ def _generic(exp: Experiment, means: Means, personas: Sequence[str]) -> float:
     return _mean([_p(means, p, s, 0) for p in personas for s in exp.states()])
 
 
+FIELDS = {"ultimatum": ("offer",), "marshmallow": ("minute",), "double_or_nothing": ("round",),
+          "procrastination": ("day", "done")}
+"""The state fields each built-in headline reads (a study whose states lack them, e.g. after
+a redesign, gets the generic statistic rather than an error)."""
+
 HEADLINES: dict[str, Headline] = {
     "ultimatum": Headline("P(reject | offer <= 20 %)", _ultimatum),
     "marshmallow": Headline("P(full wait)", _marshmallow),
@@ -200,7 +206,8 @@ HEADLINES: dict[str, Headline] = {
 def headline(experiment: Experiment) -> Headline:
     """The headline statistic of ``experiment`` (the generic one for a game of one's own)."""
     found = HEADLINES.get(experiment.name)
-    if found is not None:
+    first = experiment.states()[0]
+    if found is not None and all(hasattr(first, f) for f in FIELDS[experiment.name]):
         return found
     return Headline(f"mean P({experiment.actions[0]}) over states", _generic)
 

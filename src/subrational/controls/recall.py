@@ -206,12 +206,23 @@ def _recalled(values: list[float | None], *, n_boot: int, seed: int) -> Estimate
     return Estimate(float(good.mean()), reps, int(good.size))
 
 
+def _guarded(fn: Callable[[Experiment, Means, Sequence[str]], float]
+             ) -> Callable[[Experiment, Means, Sequence[str]], float]:
+    """``fn``, NaN where the study's states lack what it reads (a redesigned study)."""
+    def safe(exp: Experiment, means: Means, personas: Sequence[str]) -> float:
+        try:
+            return fn(exp, means, personas)
+        except (AttributeError, KeyError, TypeError):
+            return math.nan
+    return safe
+
+
 def probe_block(probe: Probe, values: list[float | None], cells: Cells, *, n_boot: int,
                 seed: int) -> dict[str, Any]:
     """One probe's row of the report: recall, human value, simulated value, which is closer."""
     recall = _recalled(values, n_boot=n_boot, seed=seed)
     sim = estimate(cells, n_boot=n_boot, seed=seed, fn=_Stat(probe.simulated_label,
-                                                             probe.simulated))
+                                                             _guarded(probe.simulated)))
     human = Estimate(probe.human, np.full(n_boot, probe.human), 0)
     d_human = Estimate(abs(sim.value - human.value), np.abs(sim.reps - human.reps), sim.n)
     d_recall = Estimate(abs(sim.value - recall.value), np.abs(sim.reps - recall.reps),
