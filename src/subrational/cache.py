@@ -389,6 +389,8 @@ class _Op:
     invalid: Callable[[Any, Any], str | None]  # (request, result) -> why it is no answer
     encode: Callable[[Any], Any]
     decode: Callable[[Any], Any]
+    # (result) -> why the caller cannot use it: neither cached nor an error, a FailedCall
+    reject: Callable[[Any], str | None] | None = None
 
 
 class CachedBackend:
@@ -442,11 +444,17 @@ class CachedBackend:
                              lambda r, s: invalid_scores(s, len(r.options)),
                              _encode_scores, _decode_scores), requests)
 
-    def generate(self, requests: Sequence[GenerateRequest]) -> list[str]:
-        """Texts for every request, from the cache where possible."""
+    def generate(self, requests: Sequence[GenerateRequest], *,
+                 accept: Callable[[str], str | None] | None = None) -> list[str]:
+        """Texts for every request, from the cache where possible.
+
+        ``accept(text)`` (optional) says why a text is of no use to the caller (e.g. a recall
+        probe's answer with no number): such a text is never cached, and comes back as a
+        :class:`~subrational.backends.base.FailedCall` of kind ``unparsed``.
+        """
         return self._run(_Op("generate", self.backend.generate, self._generate_key,
                              lambda r, t: invalid_text(t), lambda t: {"text": t},
-                             lambda v: v.get("text")), requests)
+                             lambda v: v.get("text"), accept), requests)
 
     def _cached(self, op: _Op, requests: Sequence[Any], keys: list[str]) -> dict[str, Any]:
         """Stored answers for ``keys``, decoded; a stored value that is no answer is left out.
@@ -460,7 +468,7 @@ class CachedBackend:
         found = {}
         for key, record in stored.items():
             result = op.decode(record.value)
-            if op.invalid(by_key[key], result) is None:
+            if op.invalid(by_key[key], result) is None and not (op.reject and op.reject(result)):
                 found[key] = result
                 if record.usage is None:
                     self.stats.replayed_unknown += 1
@@ -534,7 +542,10 @@ class CachedBackend:
                     else:
                         self.stats.calls += 1
                         reason = op.invalid(request, outcome.result)
-                        if reason is None:
+                        why = op.reject(outcome.result) if op.reject and reason is None else None
+                        if why is not None:
+                            got[key] = FailedCall(why, "unparsed")
+                        elif reason is None:
                             got[key] = pending[key] = outcome.result
                             pending_usage[key] = outcome.usage
                         else:

@@ -104,6 +104,9 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--out", type=Path, help="run directory (default: a new runs/<time>-<id>); "
                      "the same settings into the same directory resume it, a directory of "
                      "another run is refused")
+    run.add_argument("--controls", action="store_true", help="also run the controls that "
+                     "separate simulation from recall (no persona, an economist, placebo traits, "
+                     "a disguised framing, a recall probe); `plan` shows their extra calls")
     run.add_argument("--offline", action="store_true",
                      help="replay from the cache only; fail on any call not cached")
     run.add_argument("--max-cost", type=float, metavar="USD", help="stop cleanly (exit code "

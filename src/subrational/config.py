@@ -132,6 +132,9 @@ class RunConfig(BaseModel):
             :mod:`subrational.experiments.population`); unset: the studies' own personas.
         population_size: People a built-in population draws (seeded by ``seed``); refused
             with a file.
+        controls: Also run the controls that separate simulation from recall (no persona,
+            an economist, placebo traits, a disguised framing, a recall probe:
+            :mod:`subrational.controls`); their extra calls are in ``subrational plan``.
         model_capabilities: Entries of the per-model capability table, ``{pattern: {field:
             bool}}``, consulted before the shipped table (see
             :mod:`subrational.backends.capabilities`), e.g. ``{"my-reasoner*": {"logprobs":
@@ -179,6 +182,7 @@ class RunConfig(BaseModel):
     prices: dict[str, Any] = Field(default_factory=dict)
     population: str | None = None
     population_size: StrictInt | None = None
+    controls: StrictBool = False
 
     @field_validator(*_CHOICES)
     @classmethod

@@ -29,6 +29,7 @@ from .backends.prices import PriceMatch
 from .backends.registry import create_backend
 from .cache import Cache, CachedBackend, CallStats
 from .config import MAX_PLAN_CALLS, RunConfig
+from .controls import check_controls, not_run, run_controls, run_summary
 from .demonstrations import (
     TablePolicy,
     diagnostics,
@@ -87,6 +88,7 @@ class ExperimentResult:
     fits: list[StructuralFit] = field(default_factory=list)
     fits_left_out: list[LeftOutFit] = field(default_factory=list)
     failed_calls: list[dict[str, Any]] = field(default_factory=list)
+    controls: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -274,10 +276,14 @@ def run_experiment(experiment: Experiment, config: RunConfig, cached: CachedBack
                           n_boot=config.bootstrap, seed=config.seed)
     robust = robustness(frame, seed=config.seed)
     noise = _numerical_noise(experiment, config, cached, personas, method)
+    controls = (run_controls(experiment, personas, cached, config, method=method, rows=rows,
+                             folder=folder, findings=analysis.findings,
+                             metrics=analysis.metrics, provenance=provenance)
+                if config.controls else not_run())
     return ExperimentResult(experiment, analysis, {**diagnostics(frame), "numerical_noise": noise},
                             training, method, notes + _robustness_note(robust), robust,
                             list(fits.fits), list(fits.left_out),
-                            cached.failures[failed_before:])
+                            cached.failures[failed_before:], controls)
 
 
 def failed_cells(failures: list[dict[str, Any]]) -> list[str]:
@@ -306,7 +312,20 @@ intervals were made), ``metrics.distance_to_humans.demonstrations_interval`` and
 and their kinds; at the top: the total and how to retry), present only where calls failed;
 double-or-nothing (v2, loss frame in the grid) per persona: ``framing_effect`` (P(gamble |
 round 0, p = 0.5) in the loss frame minus in the gain frame) and
-``p_gamble_round0_loss_by_win_prob``."""
+``p_gamble_round0_loss_by_win_prob``; ``controls`` (per study and at the top;
+:mod:`subrational.controls`): without ``--controls`` ``{"run": false, "note"}``; with it, per study ``version``, ``rule`` (the design-choice
+decision rules), ``headline`` (``label``, ``value``, ``interval``, ``n``), ``personas`` (rows
+``condition`` no-persona / economist, ``text``, ``headline``, ``difference`` to the run's,
+``persona_matters``), ``placebo`` (``real_axis``, ``real_effect``, ``traits``: ``trait``,
+``levels``, ``effect``, ``stereotyping``; ``stereotyping``; ``population``: the rows of kind
+``placebo`` of ``metrics.population.heterogeneity`` where present), ``disguise``
+(``available``; with it ``framing_version``, ``disguised``, ``shift``, ``verdict`` survives /
+vanishes / undecided, ``demonstrations``, ``findings``: ``claim``, ``standard``,
+``disguised``), ``recall`` (rows ``id``, ``question``, ``human``, ``source``, ``recall``,
+``invalid``, ``draws``, ``simulated_label``, ``simulated``, ``closer_to_recall_than_humans``,
+``verdict``), ``conclusion`` and ``verdict`` (the scorecard's word); at the top ``verdicts``
+per study, ``stereotyping`` and ``recall_suspected`` (the studies flagged). Every ``value``
+comes with its 95 % ``interval``."""
 
 
 def _block(r: ExperimentResult) -> dict[str, Any]:
@@ -318,7 +337,7 @@ def _block(r: ExperimentResult) -> dict[str, Any]:
         "training": r.training, "robustness": r.robustness, "fits": r.fits,
         "fits_left_out": r.fits_left_out, "curves": r.analysis.curves,
         "notes": r.analysis.notes + r.notes, "from_paper": composed.from_paper,
-        "references": composed.human.references(),
+        "references": composed.human.references(), "controls": r.controls,
         # Only where calls failed, so that a complete re-run's summary equals a fault-free one.
         **({"failed_calls": {"calls": len(r.failed_calls),
                              "cells": failed_cells(r.failed_calls),
@@ -338,6 +357,7 @@ def _summary(config: RunConfig, results: list[ExperimentResult], *,
         "decision_rule": DECISION_RULE,
         "experiments": {r.experiment.id: _block(r) for r in results},
     })
+    summary["controls"] = run_summary(summary["experiments"], enabled=config.controls)
     for block in summary["experiments"].values():
         block["scorecard"] = scorecard(block)
     failed = sum(len(r.failed_calls) for r in results)
@@ -473,7 +493,7 @@ def run(config: RunConfig, *, out: Path | None = None, progress: Progress | None
     start = time.perf_counter()
     experiments = resolve_experiments(config)
     check_personas(experiments, config.personas)
-    total = check_plan(experiments, config)
+    total = check_plan(experiments, config) + check_controls(experiments, config)
     backend = backend or build_backend(config)
     price = price_for(backend, config.prices)
     try:

@@ -28,6 +28,9 @@ Design:
   call, which is billed as output; how much of it a model uses depends on the question and the
   effort. Prompt caching is not counted (the studies' prompts are shorter than the providers'
   caching minimum: 1,024 tokens at OpenAI and Anthropic).
+* **Controls** (``--controls``): each study gets a second row, ``<id> controls``, with the
+  calls its control conditions and recall probes add (:mod:`subrational.controls`), planned
+  by the same elicitation against the same planner; the total includes them.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from .backends.prices import PriceMatch, usage_cost
 from .backends.tokens import count_prompt_tokens, count_text_tokens, encoding_name
 from .cache import Cache, CachedBackend
 from .config import RunConfig
+from .controls import check_controls, elicit_controls
 from .elicitation import plan_size
 from .elicitation.elicit import MAX_ATTEMPTS
 from .errors import LogprobsUnavailableError
@@ -165,11 +169,19 @@ def _cost(price: PriceMatch | None, inp: int, out: int) -> float | None:
 
 
 def _plan_study(experiment: Experiment, config: RunConfig, backend: Backend,
-                cache: Cache | None, price: PriceMatch | None) -> StudyPlan:
+                cache: Cache | None, price: PriceMatch | None, *,
+                controls_of: StudyPlan | None = None) -> StudyPlan:
+    """The study's own calls; with ``controls_of`` (its plan), those its controls add."""
     planner = _Planner(backend, cache, sequential=experiment.sequential)
     personas = select_personas(experiment, config.personas)
     notes: list[str] = []
-    _, method = _elicit(experiment, config, planner, personas, notes)
+    asked = [(experiment, personas)]
+    if controls_of is None:
+        _, method = _elicit(experiment, config, planner, personas, notes)
+    else:
+        method = controls_of.method
+        controls = elicit_controls(experiment, personas, planner, config, method)
+        asked = [(c.experiment, c.personas) for c in controls.conditions.values()]
     per_call = [_tokens(backend, r) for r in planner.missed]
     sums = [sum(t[i] for t in per_call) for i in range(3)]
     exact = not (method == "sample" and experiment.sequential)
@@ -178,15 +190,17 @@ def _plan_study(experiment: Experiment, config: RunConfig, backend: Backend,
         # An episode reaches each state of the grid at most once (plan_size's bound), and
         # asks at each up to MAX_ATTEMPTS times (an answer that does not parse is asked again).
         steps = len(experiment.states()) * MAX_ATTEMPTS
-        bound = MAX_ATTEMPTS * plan_size(experiment, personas, method="sample",
-                                         samples=config.samples, paraphrases=config.paraphrases)
+        bound = MAX_ATTEMPTS * sum(plan_size(e, who, method="sample", samples=config.samples,
+                                             paraphrases=config.paraphrases)
+                                   for e, who in asked)
         most = max(fewest, min(fewest * steps, bound - planner.stats.hits))
     scale = most / fewest if fewest else 0.0  # the calls not yet seen ask as the first ones did
     inputs = (sums[0], round(sums[0] * scale))
     outputs = (sums[1], round(sums[2] * scale))
     cost = None if price is None else (_cost(price, inputs[0], outputs[0]) or 0.0,
                                        _cost(price, inputs[1], outputs[1]) or 0.0)
-    return StudyPlan(experiment.id, method, planner.stats.hits, (fewest, most), exact, inputs,
+    name = experiment.id if controls_of is None else f"{experiment.id} controls"
+    return StudyPlan(name, method, planner.stats.hits, (fewest, most), exact, inputs,
                      outputs, cost, tuple(notes))
 
 
@@ -238,13 +252,19 @@ def make_plan(config: RunConfig, *, backend: Backend | None = None) -> RunPlan:
     """
     experiments = resolve_experiments(config)
     check_personas(experiments, config.personas)
+    check_controls(experiments, config)
     check_plan(experiments, config)
     backend = backend or build_backend(config)
     try:
         price = price_for(backend, config.prices)
         check_max_cost(config.max_cost, backend, price)
         cache = Cache()
-        studies = [_plan_study(e, config, backend, cache, price) for e in experiments]
+        studies = []
+        for e in experiments:
+            studies.append(_plan_study(e, config, backend, cache, price))
+            if config.controls:  # a row of its own: what --controls adds
+                studies.append(_plan_study(e, config, backend, cache, price,
+                                           controls_of=studies[-1]))
         counted = count_text_tokens("x", encoding=encoding_name(backend.name,
                                                                 backend.model)).method
         return RunPlan(backend.describe(), price, counted, studies,

@@ -53,3 +53,10 @@ def test_one_board_per_study_and_only_the_runs_that_had_it():
     assert [b.study for b in boards] == ["ultimatum-v2", "marshmallow-v1"]
     assert [r.model for r in boards[0].rows] == ["b", "a"]
     assert [r.model for r in boards[1].rows] == ["b"]
+
+
+def test_the_controls_column_reads_the_scorecard_and_says_not_run_otherwise():
+    with_controls = _summary("a", distance=0.1)
+    with_controls["experiments"]["ultimatum-v2"]["scorecard"]["controls"] = "recall"
+    (board,) = leaderboards([with_controls, _summary("b", distance=0.2)])
+    assert [(r.model, r.controls) for r in board.rows] == [("a", "recall"), ("b", "not run")]

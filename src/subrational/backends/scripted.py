@@ -8,6 +8,11 @@ action, in the experiment's action order. Register it with :func:`register_scrip
 file given to ``--import``. Scores are the log of the probabilities; sampled texts end with
 ``Answer: <option>`` for an option drawn with the request's seed. A script that returns the
 wrong number of probabilities, or numbers that are not a distribution, is a one-line error.
+
+A question that is no game state (a recall probe of :mod:`subrational.controls`: its prompt's
+meta has ``probe``) is answered by the script's ``recall(probe, rng)`` function, given with
+``register_script(name, fn, recall=...)`` or ``recall_fn=``; a script without one answers
+"I do not remember.".
 """
 
 from __future__ import annotations
@@ -21,19 +26,27 @@ import numpy as np
 from ..errors import ConfigError, UnknownNameError
 from .base import Backend, Capabilities, GenerateRequest, OptionScores, ScoreRequest
 
-__all__ = ["ScriptedBackend", "register_script", "SCRIPTS"]
+__all__ = ["ScriptedBackend", "register_script", "SCRIPTS", "RECALLS"]
 
 #: (persona, state[, experiment]) -> probabilities over the experiment's actions, in its order.
 ProbsFn = Callable[..., "Sequence[float] | np.ndarray"]
 
 SCRIPTS: dict[str, ProbsFn] = {}
+RECALLS: dict[str, Callable[..., str]] = {}
+"""Scripts' answers to recall probes, ``(probe, rng) -> text``, by script name."""
+
+NO_RECALL = "I do not remember."
 
 
-def register_script(name: str, fn: ProbsFn) -> None:
-    """Make ``fn`` available as ``--model scripted:NAME``."""
+def register_script(name: str, fn: ProbsFn, *, recall: Callable[..., str] | None = None) -> None:
+    """Make ``fn`` available as ``--model scripted:NAME`` (``recall`` answers recall probes)."""
     if not callable(fn):
         raise ConfigError(f"register_script({name!r}, ...) needs a function, got {fn!r}")
     SCRIPTS[name] = fn
+    if recall is not None:
+        RECALLS[name] = recall
+    else:
+        RECALLS.pop(name, None)
 
 
 def _uniform(persona: Any, state: Any, experiment: Any) -> np.ndarray:
@@ -68,7 +81,7 @@ class ScriptedBackend(Backend):
 
     def __init__(self, model: str = "custom", *, probs_fn: ProbsFn | None = None,
                  texts_fn: Callable[..., str] | None = None, cacheable: bool = False,
-                 batch_size: int = 64) -> None:
+                 batch_size: int = 64, recall_fn: Callable[..., str] | None = None) -> None:
         super().__init__(model)
         if probs_fn is None:
             if model not in SCRIPTS:
@@ -77,6 +90,7 @@ class ScriptedBackend(Backend):
         self.probs_fn = probs_fn
         self._with_experiment = _wants_experiment(probs_fn)
         self.texts_fn = texts_fn
+        self.recall_fn = recall_fn if recall_fn is not None else RECALLS.get(model)
         self.cacheable = cacheable
         self.batch_size = batch_size
         self.calls = 0
@@ -123,6 +137,10 @@ class ScriptedBackend(Backend):
         texts = []
         for req in requests:
             rng = np.random.default_rng(req.seed)
+            if req.prompt.meta.get("probe") is not None:
+                probe = req.prompt.meta["probe"]
+                texts.append(self.recall_fn(probe, rng) if self.recall_fn else NO_RECALL)
+                continue
             probs = self._probs(req.prompt.meta, req.options)
             option = req.options[int(rng.choice(len(probs), p=probs / probs.sum()))]
             if self.texts_fn is not None:

@@ -199,4 +199,15 @@ def scorecard(exp: Mapping[str, Any]) -> dict[str, Any]:
         "verdict": verdict,
         "verdict_probability": distribution.get(verdict, 0.0) if distribution else None,
         "verdict_distribution": distribution,
+        "controls": _controls(exp),
     }
+
+
+def _controls(exp: Mapping[str, Any]) -> str:
+    """The controls' word: simulation, recall, stereotyping, undecided or no disguise.
+
+    ``not run`` without ``--controls`` (or in an older summary); see
+    :mod:`subrational.controls`.
+    """
+    block = exp.get("controls") or {}
+    return str(block.get("verdict", "not run")) if block.get("run") else "not run"

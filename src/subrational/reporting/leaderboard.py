@@ -45,6 +45,9 @@ class LeaderboardRow:
         claims_checked: Claims checked.
         bands_passed: Human bands the demonstrations fall inside.
         bands_checked: Human bands checked.
+        controls: The controls' word for this model (``simulation``, ``recall``,
+            ``stereotyping``, ``undecided``, ``no disguise``), ``not run`` without
+            ``--controls``.
     """
 
     rank: int | None
@@ -61,6 +64,7 @@ class LeaderboardRow:
     claims_checked: int
     bands_passed: int
     bands_checked: int
+    controls: str = "not run"
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ def _row(run: int, model: str, exp: Mapping[str, Any]) -> LeaderboardRow:
         verdict_probability=card.get("verdict_probability"),
         claims_confirmed=claims.get("reproduced", 0), claims_refuted=card.get("claims_refuted", 0),
         claims_checked=claims.get("checked", 0), bands_passed=bands.get("passed", 0),
-        bands_checked=bands.get("checked", 0))
+        bands_checked=bands.get("checked", 0), controls=card.get("controls", "not run"))
 
 
 def _ranked(rows: list[LeaderboardRow]) -> tuple[LeaderboardRow, ...]:
