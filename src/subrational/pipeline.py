@@ -310,22 +310,22 @@ intervals were made), ``metrics.distance_to_humans.demonstrations_interval`` and
 ``parse_failures_by_persona``, ``parse_failures_by_state`` and ``parse_failures_worst_cell``;
 ``failed_calls`` (per study: calls that failed after their retries, the cells they belong to
 and their kinds; at the top: the total and how to retry), present only where calls failed;
-double-or-nothing (v2, loss frame in the grid) per persona: ``framing_effect`` (P(gamble |
-round 0, p = 0.5) in the loss frame minus in the gain frame) and
-``p_gamble_round0_loss_by_win_prob``; ``controls`` (per study and at the top;
-:mod:`subrational.controls`): without ``--controls`` ``{"run": false, "note"}``; with it, per study ``version``, ``rule`` (the design-choice
-decision rules), ``headline`` (``label``, ``value``, ``interval``, ``n``), ``personas`` (rows
+double-or-nothing (v2, loss frame in the grid) per persona: ``framing_effect`` (P(gamble | round
+0, p = 0.5) in the loss frame minus in the gain frame) and ``p_gamble_round0_loss_by_win_prob``;
+``controls`` (per study and at the top; :mod:`subrational.controls`): without ``--controls``
+``{"run": false, "note"}``; with it, per study ``version``, ``rule`` (the design-choice decision
+rules), ``headline`` (``label``, ``value``, ``interval``, ``n``), ``personas`` (rows
 ``condition`` no-persona / economist, ``text``, ``headline``, ``difference`` to the run's,
 ``persona_matters``), ``placebo`` (``real_axis``, ``real_effect``, ``traits``: ``trait``,
 ``levels``, ``effect``, ``stereotyping``; ``stereotyping``; ``population``: the rows of kind
-``placebo`` of ``metrics.population.heterogeneity`` where present), ``disguise``
-(``available``; with it ``framing_version``, ``disguised``, ``shift``, ``verdict`` survives /
-vanishes / undecided, ``demonstrations``, ``findings``: ``claim``, ``standard``,
-``disguised``), ``recall`` (rows ``id``, ``question``, ``human``, ``source``, ``recall``,
-``invalid``, ``draws``, ``simulated_label``, ``simulated``, ``closer_to_recall_than_humans``,
-``verdict``), ``conclusion`` and ``verdict`` (the scorecard's word); at the top ``verdicts``
-per study, ``stereotyping`` and ``recall_suspected`` (the studies flagged). Every ``value``
-comes with its 95 % ``interval``."""
+``placebo`` of ``metrics.population.heterogeneity`` where present), ``disguise`` (``available``;
+with it ``framing_version``, ``disguised``, ``shift``, ``verdict`` survives / vanishes /
+undecided, ``demonstrations``, ``findings``: ``claim``, ``standard``, ``disguised``), ``recall``
+(rows ``id``, ``question``, ``human``, ``source``, ``recall``, ``invalid``, ``draws``,
+``simulated_label``, ``simulated``, ``closer_to_recall_than_humans``, ``verdict``),
+``conclusion`` and ``verdict`` (the scorecard's word); at the top ``verdicts`` per study,
+``stereotyping`` and ``recall_suspected`` (the studies flagged). Every ``value`` comes with its
+95 % ``interval``."""
 
 
 def _block(r: ExperimentResult) -> dict[str, Any]:
