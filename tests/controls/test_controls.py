@@ -107,18 +107,38 @@ def test_without_controls_the_report_says_they_were_not_run_and_how(tmp_path):
     assert "Simulation or recall?" in html and "The controls were not run" in html
 
 
-def test_a_built_in_study_without_the_option_says_no_disguised_framing(tmp_path):
+def test_a_built_in_study_with_a_disguise_and_a_state_driven_model_reads_simulation(tmp_path):
+    # The scripted human-logistic responder answers by the offer whatever the story says: its
+    # behaviour survives the ultimatum game's disguised framing (a pilot's salvage fee).
     out = tmp_path / "u"
     code = main(["run", "ultimatum", "--model", "scripted:human-logistic", "--controls",
                  "--option", "ultimatum.step=0.1", "--paraphrases", "1", "--bootstrap", "20",
                  "--episodes", "50", "--out", str(out), "--no-progress"])
     assert code == 0
     block = _block_of(out, "ultimatum-v2")
-    assert block["disguise"] == {"available": False, "note": "no disguised framing"}
-    assert block["verdict"] == "no disguise"
+    assert block["disguise"]["available"] and block["disguise"]["verdict"] == "survives"
+    assert block["behaviour"]["responds"]
+    assert block["verdict"] == "simulation"
     assert {r["id"] for r in block["recall"]} == {"ultimatum-reject-20", "ultimatum-reject-10"}
     assert all(r["verdict"] == "no valid recollection" for r in block["recall"])
-    assert "no disguised framing" in (out / "report.html").read_text()
+    assert "Simulation or recall?" in (out / "report.html").read_text()
+
+
+def test_a_model_that_answers_every_state_alike_gets_no_verdict(tmp_path):
+    # The null model: uniform answers "survive" any disguise, which is no evidence of
+    # simulation; the controls must say there is no behaviour to attribute.
+    out = tmp_path / "n"
+    code = main(["run", "ultimatum", "--model", "scripted:uniform", "--controls",
+                 "--option", "ultimatum.step=0.1", "--paraphrases", "1", "--bootstrap", "20",
+                 "--episodes", "50", "--out", str(out), "--no-progress"])
+    assert code == 0
+    block = _block_of(out, "ultimatum-v2")
+    assert block["disguise"]["verdict"] == "survives"  # trivially
+    assert not block["behaviour"]["responds"]
+    assert block["verdict"] == "no behaviour"
+    assert "no behaviour for a disguise" in block["conclusion"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["controls"]["verdicts"]["ultimatum-v2"] == "no behaviour"
 
 
 def _block_of(out, vid):

@@ -13,16 +13,22 @@ Decision rules (thresholds are design choices, labelled as such in the block):
   ``|placebo| >= RATIO * |real|`` (:data:`RATIO`).
 * **Personas.** The no-persona and economist headline next to the run's, with the
   difference's interval; *the persona matters* when the difference excludes 0.
+* **Behaviour to attribute.** A disguise can only preserve or remove behaviour that is there:
+  the run's own answers must change with the situation. The spread over states of the mean
+  P(first action) (largest minus smallest state, personas pooled) has a bootstrap interval;
+  below :data:`TOLERANCE` at its lower bound, the study's verdict is *no behaviour* whatever
+  the disguise did (a model that answers every state alike "survives" any disguise).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..experiments import Experiment, Persona
 from .conditions import DISGUISED, ControlRun
-from .headline import Cells, Estimate, cells_of, difference, estimate, headline
+from .headline import Cells, Estimate, Headline, cells_of, difference, estimate, headline
 from .personas import CONTROLS_VERSION, PLACEBOS, axis_ends, axis_name, unique_ends
 from .recall import PROBES, probe_block
 
@@ -48,6 +54,30 @@ HOW_TO_RUN = ("the controls were not run: run again with --controls (or controls
 def not_run() -> dict[str, Any]:
     """The ``controls`` block of a study (or of the run) made without ``--controls``."""
     return {"run": False, "note": HOW_TO_RUN}
+
+
+def _state_spread(exp: Experiment, means: Mapping[tuple[str, str], Any],
+                  personas: Sequence[str]) -> float:
+    """Largest minus smallest mean P(first action) over states, personas pooled."""
+    from ..experiments.core import state_key
+
+    per_state = []
+    for state in exp.states():
+        got = [float(means[(p, state_key(state))][0]) for p in personas
+               if (p, state_key(state)) in means]
+        if got:
+            per_state.append(sum(got) / len(got))
+    return max(per_state) - min(per_state) if len(per_state) >= 2 else math.nan
+
+
+SPREAD = Headline("spread of P(first action) over states", _state_spread)
+
+
+def _responds(base: Cells, *, n_boot: int, seed: int) -> dict[str, Any]:
+    spread = estimate(base, n_boot=n_boot, seed=seed, fn=SPREAD)
+    lo = spread.interval[0]
+    return {"label": SPREAD.label, **spread.to_dict(),
+            "responds": bool(math.isfinite(lo) and lo > TOLERANCE)}
 
 
 def _disguise(run: ControlRun, base: Estimate, *, n_boot: int, seed: int) -> dict[str, Any]:
@@ -118,12 +148,21 @@ def _heterogeneity(metrics: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 def _conclusion(block: dict[str, Any]) -> str:
     parts = []
     verdict = block["disguise"].get("verdict")
+    if not block["behaviour"]["responds"]:
+        spread = block["behaviour"]
+        lo, hi = spread["interval"]
+        parts.append(f"The answers hardly change with the situation (spread over states "
+                     f"{_fmt(spread['value'])} [{_fmt(lo)}, {_fmt(hi)}]): there is no "
+                     "behaviour for a disguise to preserve or remove, so this run says nothing "
+                     "about simulation or recall.")
+        verdict = "none"
     parts.append({"survives": "Behaviour survives the disguised framing: evidence of "
                               "simulation rather than recall.",
                   "vanishes": "Behaviour changes under the disguised framing: evidence of "
                               "recall of the textbook result rather than simulation.",
                   "undecided": "The disguised framing neither clearly preserves nor changes "
-                               "the behaviour (the interval is too wide)."}.get(
+                               "the behaviour (the interval is too wide).",
+                  "none": ""}.get(
         verdict, "No disguised framing: this study cannot separate simulation from recall by "
                  "a disguise."))
     if block["placebo"]["stereotyping"]:
@@ -138,7 +177,11 @@ def _conclusion(block: dict[str, Any]) -> str:
     if closer:
         parts.append(f"{len(closer)} of {len(block['recall'])} recall probes: the simulation "
                      "is closer to what the model recalls than to the human data.")
-    return " ".join(parts)
+    return " ".join(p for p in parts if p)
+
+
+def _fmt(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.2f}"
 
 
 def assess_controls(run: ControlRun, experiment: Experiment, personas: Sequence[Persona],
@@ -151,6 +194,7 @@ def assess_controls(run: ControlRun, experiment: Experiment, personas: Sequence[
     block: dict[str, Any] = {
         "run": True, "version": CONTROLS_VERSION, "rule": RULES,
         "headline": {"label": headline(experiment).label, **base.to_dict()},
+        "behaviour": _responds(base_cells, n_boot=n_boot, seed=seed + 505),
         "personas": _persona_rows(run, experiment, base, n_boot=n_boot, seed=seed + 101),
         "placebo": _placebo(run, experiment, personas, base_cells, n_boot=n_boot,
                             seed=seed + 202, heterogeneity=_heterogeneity(metrics)),
@@ -165,11 +209,13 @@ def assess_controls(run: ControlRun, experiment: Experiment, personas: Sequence[
 
 
 def verdict_of(block: Mapping[str, Any]) -> str:
-    """One word for the scorecard: stereotyping, recall, simulation, undecided, no disguise."""
+    """One word for the scorecard (stereotyping, no behaviour, recall, simulation, ...)."""
     if not block.get("run"):
         return "not run"
     if block["placebo"]["stereotyping"]:
         return "stereotyping"
+    if not block.get("behaviour", {"responds": True})["responds"]:
+        return "no behaviour"
     return {"vanishes": "recall", "survives": "simulation",
             "undecided": "undecided"}.get(block["disguise"].get("verdict"), "no disguise")
 
@@ -185,4 +231,4 @@ def run_summary(experiments: Mapping[str, Mapping[str, Any]], *,
             "verdicts": {k: verdict_of(b) for k, b in blocks.items()},
             "stereotyping": sorted(k for k, b in ran.items() if b["placebo"]["stereotyping"]),
             "recall_suspected": sorted(k for k, b in ran.items()
-                             if b["disguise"].get("verdict") == "vanishes")}
+                                       if verdict_of(b) == "recall")}

@@ -204,7 +204,7 @@ def scorecard(exp: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _controls(exp: Mapping[str, Any]) -> str:
-    """The controls' word: simulation, recall, stereotyping, undecided or no disguise.
+    """The controls' word: simulation, recall, stereotyping, no behaviour, undecided, ...
 
     ``not run`` without ``--controls`` (or in an older summary); see
     :mod:`subrational.controls`.

@@ -46,7 +46,7 @@ class LeaderboardRow:
         bands_passed: Human bands the demonstrations fall inside.
         bands_checked: Human bands checked.
         controls: The controls' word for this model (``simulation``, ``recall``,
-            ``stereotyping``, ``undecided``, ``no disguise``), ``not run`` without
+            ``stereotyping``, ``no behaviour``, ``undecided``, ``no disguise``), ``not run`` without
             ``--controls``.
     """
 
