@@ -10,6 +10,7 @@ from . import double_or_nothing, marshmallow, procrastination, ultimatum
 
 register(ultimatum.STUDY_V1)
 register(ultimatum.STUDY)
+register(marshmallow.STUDY_V1)
 register(marshmallow.STUDY)
 register(double_or_nothing.STUDY)
 register(procrastination.STUDY)

@@ -22,7 +22,7 @@ from subrational.studies.marshmallow.game import (
     WAIT,
     ExponentialDiscounter,
     HyperbolicDiscounter,
-    Marshmallow,
+    MarshmallowV1 as Marshmallow,
     MarshmallowState,
 )
 

@@ -39,6 +39,7 @@ from ...evaluation.structural import StructuralModel
 from ...experiments.core import Persona, Policy
 from ...experiments.rollout import Trajectory
 from ...experiments.study import HumanReference
+from . import manipulations
 from .game import EAT, WAIT, HyperbolicDiscounter
 
 __all__ = ["WaitStats", "wait_stats", "analyse", "structural_models", "PANEL_SURVIVAL",
@@ -174,17 +175,37 @@ def _rises(ages: Sequence[float], values: Sequence[float],
 
 
 def _wait_stats(experiment: Any, policy: Policy, persona: Persona, source: str,
-                settings: EvalSettings) -> WaitStats:
-    """Sampled demonstrations: the LLM's own episodes; else exact, or rollouts if too large."""
-    got = episodes(experiment, policy, persona, source=source, settings=settings)
+                settings: EvalSettings, reliable: bool | None = None) -> WaitStats:
+    """Sampled demonstrations: the LLM's own episodes; else exact, or rollouts if too large.
+
+    ``reliable`` (version 2) keeps the episodes that start with that adult; ``None`` all.
+    """
+    start = keep = None
+    if reliable is not None:
+        start = experiment.state_type(0, reliable)
+        keep = lambda s: s.reliable == reliable  # noqa: E731
+    got = episodes(experiment, policy, persona, source=source, settings=settings,
+                   start_state=start, keep=keep)
     if got is None:  # an episode reached a state the policy never answered in: unknown
         return wait_stats([], experiment.horizon)
     return wait_stats(got.trajectories, experiment.horizon, origin=got.origin)
 
 
+def classic_condition(experiment: Any) -> bool | None:
+    """The adult of the classic findings: reliable where version 2's axis has it, else None."""
+    adults = getattr(experiment, "adults", None)
+    if not adults:
+        return None
+    return "reliable" in adults
+
+
 def _simulate_ages(experiment: Any, policy: Policy, personas: Sequence[Persona], source: str,
-                   settings: EvalSettings) -> dict[float, WaitStats]:
-    return {_age(p): _wait_stats(experiment, policy, p, source, settings) for p in personas}
+                   settings: EvalSettings, reliable: bool | None = None
+                   ) -> dict[float, WaitStats]:
+    if reliable is None:
+        reliable = classic_condition(experiment)
+    return {_age(p): _wait_stats(experiment, policy, p, source, settings, reliable)
+            for p in personas}
 
 
 def _paper_findings(source: str, stats: Mapping[float, WaitStats], bands: Mapping[str, Any],
@@ -299,6 +320,8 @@ def _baselines(out: Analysis, experiment: Any, policies: Mapping[str, Policy],
         stats = _simulate_ages(experiment, policies[name], personas, name, settings)
         out.curves.extend(_curves(name, "baseline", stats, names, per_age=False))
         out.per_persona(name).update({names[a]: s.as_metrics(a) for a, s in stats.items()})
+        manipulations.add(out, experiment, policies[name], personas, source=name,
+                          classic=stats, settings=settings, simulate=_simulate_ages)
         if name == "exponential":
             first = stats[min(stats)]
             both = first.eat_at_once + first.full_wait
@@ -326,6 +349,8 @@ def analyse(experiment: Any, policies: Mapping[str, Policy], personas: Sequence[
         out.findings.extend(_band_findings(source, stats, bands, settings))
         if (gap := _distance(stats, bands)) is not None:
             distance[source] = gap
+        manipulations.add(out, experiment, policies[source], ordered, source=source,
+                          classic=stats, settings=settings, simulate=_simulate_ages)
     _baselines(out, experiment, policies, ordered, settings)
     out.metrics["distance_to_humans"] = distance
     out.notes.append("Baselines do not depend on age; their survival curve is shown once.")
@@ -334,6 +359,12 @@ def analyse(experiment: Any, policies: Mapping[str, Policy], personas: Sequence[
 
 def _minutes(states: Sequence[Any]) -> np.ndarray:
     return np.fromiter((s.minute for s in states), dtype=float, count=len(states))
+
+
+def _trusts(states: Sequence[Any], trust: float) -> np.ndarray:
+    """1 per state with a reliable adult (or none: version 1), ``trust`` per unreliable one."""
+    return np.fromiter((1.0 if getattr(s, "reliable", True) else trust for s in states),
+                       dtype=float, count=len(states))
 
 
 def _hyperbolic_model(horizon: int) -> tuple[Callable[..., np.ndarray],
@@ -348,7 +379,9 @@ def _hyperbolic_model(horizon: int) -> tuple[Callable[..., np.ndarray],
 
     def predict(theta: np.ndarray, states: Sequence[Any], persona: Persona) -> np.ndarray:
         agent = HyperbolicDiscounter(k=float(theta[0]), noise=float(theta[1]), horizon=horizon)
-        return np.asarray(expit(agent.noise * (1.0 - agent.value_of_waiting(_minutes(states)))))
+        trust = _trusts(states, float(theta[2])) if len(theta) > 2 else 1.0
+        return np.asarray(expit(agent.noise * (1.0 - trust
+                                               * agent.value_of_waiting(_minutes(states)))))
 
     def derived(theta: np.ndarray) -> dict[str, float]:
         k = float(theta[0])
@@ -372,6 +405,8 @@ def structural_models(experiment: Any, human: HumanReference) -> list[Structural
     precision 30, and a curve rising in t); (0.1, 10) fell short on 15 of the model curves.
     """
     predict, derived = _hyperbolic_model(experiment.horizon)
+    if {"reliable", "unreliable"} <= set(getattr(experiment, "adults", ())):
+        return [_with_trust(predict, derived)]
     return [
         StructuralModel("hyperbolic discounting", ("k", "precision"), (0.1, 3.0),
                         ((0.0, 5.0), (0.01, 100.0)), predict, action=EAT,
@@ -382,3 +417,21 @@ def structural_models(experiment: Any, human: HumanReference) -> list[Structural
                                      "full-wait share and mean wait, not on k)",
                         extra_starts=((0.03, 10.0), (0.3, 3.0), (1.0, 3.0), (0.1, 30.0))),
     ]
+
+
+def _with_trust(predict: Callable[..., np.ndarray],
+                derived: Callable[[np.ndarray], dict[str, float]]) -> StructuralModel:
+    """Version 2 with both adults: k, precision and the trust placed in an unreliable adult.
+
+    The value of waiting for an unreliable adult is multiplied by ``trust`` in [0, 1] (the
+    believed chance that she keeps her promise, Kidd et al. 2013's account); the reliable
+    states pin k and the precision, so trust is identified by the gap between the conditions.
+    """
+    return StructuralModel("hyperbolic discounting with trust", ("k", "precision", "trust"),
+                           (0.1, 3.0, 0.5), ((0.0, 5.0), (0.01, 100.0), (0.0, 1.0)), predict,
+                           action=EAT, report=("k", "trust", "switch_minute"), derived=derived,
+                           depends={"switch_minute": ("k",)},
+                           human_source="no human range: HUMAN_DATA.md gives no discount rate "
+                                        "or trust for children",
+                           extra_starts=((0.03, 10.0, 0.5), (0.3, 3.0, 0.2), (1.0, 3.0, 0.8),
+                                         (0.1, 30.0, 0.5)))
