@@ -13,7 +13,7 @@ import numpy as np
 from subrational.demonstrations import TablePolicy
 from subrational.studies.double_or_nothing.game import GAMBLE, KEEP, DoubleOrNothing, DoubleState
 from subrational.studies.marshmallow.game import EAT, WAIT, MarshmallowV1 as Marshmallow, MarshmallowState
-from subrational.studies.procrastination.game import POSTPONE, WORK, Procrastination
+from subrational.studies.procrastination.game import POSTPONE, WORK, ProcrastinationV1 as Procrastination
 from support import sample_frame
 
 

@@ -19,7 +19,7 @@ from subrational.studies.procrastination.analysis import work_timing
 from subrational.studies.procrastination.game import (
     POSTPONE,
     WORK,
-    Procrastination,
+    ProcrastinationV1 as Procrastination,
     ProcrastinationState,
 )
 

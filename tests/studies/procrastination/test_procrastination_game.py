@@ -16,7 +16,7 @@ from subrational.studies.procrastination.game import (
     POSTPONE,
     WORK,
     BetaDeltaStudent,
-    Procrastination,
+    ProcrastinationV1 as Procrastination,
     ProcrastinationState,
 )
 
