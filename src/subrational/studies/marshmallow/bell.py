@@ -29,17 +29,17 @@ import numpy as np
 
 from ...errors import ConfigError
 from ...experiments.core import Persona, Step
+from ...experiments.options import whole_number
 from . import wording
 from .game import EAT, ExponentialDiscounter, HyperbolicDiscounter, MarshmallowV1
 
-__all__ = ["ADULTS", "RING", "Marshmallow", "WaitState"]
+__all__ = ["ADULTS", "MAX_HORIZON", "RING", "Marshmallow", "WaitState"]
 
 RING = EAT
 """Ring the bell: the adult comes back and the child has one marshmallow (index 0)."""
 ADULTS = ("reliable", "unreliable")
-CAPS = (7, 10)
-"""Wait caps of the human studies the survival curve is read at (Watts et al. 2018; Lamm et
-al. 2018)."""
+MAX_HORIZON = 30
+"""Longest wait of version 2: the human studies cap it at 7 to 15 minutes."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class Marshmallow(MarshmallowV1):
 
     Args:
         horizon: Minutes until the adult comes back on her own (10: Lamm et al. 2018's cap),
-            from 2 to :data:`~subrational.studies.marshmallow.game.MAX_HORIZON`.
+            from 2 to :data:`MAX_HORIZON` (30: the felt time is words, not minutes).
         ages: Ages of the personas ``age-Y`` (2 to 8).
         population: Children who replace the personas, as in version 1.
         adults: Conditions of the Kidd et al. (2013) axis present, a non-empty subset of
@@ -79,6 +79,8 @@ class Marshmallow(MarshmallowV1):
     def __init__(self, *, horizon: int = 10, ages: Sequence[int] = tuple(range(2, 9)),
                  population: Sequence[Mapping[str, Any]] | None = None,
                  adults: Sequence[str] = ADULTS, framing: str = "standard") -> None:
+        horizon = whole_number("marshmallow", "horizon", horizon, low=2, high=MAX_HORIZON,
+                               unit="minutes")
         super().__init__(horizon=horizon, ages=ages, population=population)
         self.framing = _choice("framing", framing, wording.FRAMINGS)
         if isinstance(adults, str) or not adults:

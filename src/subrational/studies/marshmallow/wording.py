@@ -11,7 +11,7 @@ any text here changes the prompts: bump the study's ``version`` (or ``framing_ve
 
 from __future__ import annotations
 
-__all__ = ["FRAMINGS", "FRAMING_VERSION", "elapsed", "instructions", "situation"]
+__all__ = ["FRAMINGS", "FRAMING_VERSION", "LADDER", "elapsed", "instructions", "situation"]
 
 FRAMINGS = ("standard", "disguised")
 FRAMING_VERSION = 1
@@ -70,20 +70,25 @@ def instructions(framing: str, persona_text: str) -> tuple[str, ...]:
         "in character.")
 
 
+LADDER = ("has just left the room", "has been gone for a moment",
+          "has been gone for a little while", "has been gone for a while",
+          "has been gone for quite a while", "has been gone for a good while",
+          "has been gone for a long while", "has been gone for a long time")
+"""How the wait feels at minutes 0, 1, ...; from minute 8 on, "very" is added once a minute."""
+
+
 def elapsed(minute: int) -> str:
-    """How long the child has waited, as she would feel it: coarse words, never minutes.
+    """How long the child has waited, as she would feel it: words that grow, never minutes.
 
     A preschooler does not read a clock and was not told the length of the wait, so she
-    knows neither the minutes waited nor the minutes left; she does feel time pass. The bands
-    (0; 1-2; 3-6; 7 and more minutes) are a design choice.
+    knows neither the minutes waited nor the minutes left; she does feel time pass, and feels
+    it longer every minute. Each minute gets its own words (the model must be able to tell the
+    states apart): the :data:`LADDER`, then "a very long time", "a very, very long time" and
+    so on. The words are a design choice.
     """
-    if minute <= 0:
-        return "has just left the room"
-    if minute <= 2:
-        return "has been gone for a little while"
-    if minute <= 6:
-        return "has been gone for a while"
-    return "has been gone for a long time"
+    if minute < len(LADDER):
+        return LADDER[max(minute, 0)]
+    return f"has been gone for a {', '.join(['very'] * (minute - len(LADDER) + 1))} long time"
 
 
 def situation(framing: str, *, minute: int, reliable: bool) -> str:
