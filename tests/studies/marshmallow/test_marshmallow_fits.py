@@ -17,8 +17,10 @@ from subrational.experiments import make, study
 from subrational.studies.marshmallow.game import (
     EAT,
     HyperbolicDiscounter,
-    MarshmallowV1 as Marshmallow,
     MarshmallowState,
+)
+from subrational.studies.marshmallow.game import (
+    MarshmallowV1 as Marshmallow,
 )
 
 GAME = make("marshmallow-v1")

@@ -65,7 +65,8 @@ class ProcrastinationV1(Experiment):
 
     Finishing pays at once (on the day of the last session). Kept registered, its prompts
     unchanged, so that v1 policy files and runs load; version 2 (the reward at the deadline,
-    evenly spaced deadlines) is :class:`~subrational.studies.procrastination.deadlines.Procrastination`.
+    evenly spaced deadlines) is
+    :class:`~subrational.studies.procrastination.deadlines.Procrastination`.
 
     Args:
         deadline: The report is due at the end of this day, from ``max(2, sessions)`` to
