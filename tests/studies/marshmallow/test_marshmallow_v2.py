@@ -9,7 +9,8 @@ import pytest
 from subrational.errors import ConfigError
 from subrational.evaluation import analyse_study
 from subrational.evaluation.behaviour import EvalSettings
-from subrational.experiments import make
+from subrational.evaluation.structural import Observations, fit_model
+from subrational.experiments import make, study
 from subrational.experiments.checks import check_experiment
 from subrational.studies.marshmallow import (
     RING,
@@ -162,3 +163,16 @@ def test_version_1_analysis_has_no_adult_finding():
     analysis = _analyse(game, ConstantHazard())
     assert not _findings(analysis, "an unreliable adult cuts the mean wait")
     assert "survival_at_caps" not in analysis.metrics
+
+
+def test_the_fit_recovers_the_trust_placed_in_an_unreliable_adult():
+    game = Marshmallow()
+    (model,) = study(game.id).models(game)
+    assert model.params == ("k", "precision", "trust")
+    truth = HyperbolicDiscounter(k=0.2, noise=5.0, horizon=10, unreliable_trust=0.4)
+    states = tuple(game.states()) * 8
+    p_ring = np.array([truth.action_probs(s, None)[RING] for s in states])
+    rng = np.random.default_rng(3)
+    theta = fit_model(model, Observations(states, rng.binomial(20, p_ring) / 20),
+                      game.persona("age-4"))
+    assert theta[2] == pytest.approx(0.4, abs=0.08) and theta[0] == pytest.approx(0.2, abs=0.05)

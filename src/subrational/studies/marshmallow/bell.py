@@ -83,7 +83,9 @@ class Marshmallow(MarshmallowV1):
                                unit="minutes")
         super().__init__(horizon=horizon, ages=ages, population=population)
         self.framing = _choice("framing", framing, wording.FRAMINGS)
-        if isinstance(adults, str) or not adults:
+        if isinstance(adults, str):  # --option marshmallow.adults=X gives one string
+            adults = (adults,)
+        if not adults:
             raise ConfigError(f"marshmallow: adults must be a non-empty list of "
                               f"{', '.join(ADULTS)}; got {adults!r}")
         picked = {_choice("adults", a, ADULTS) for a in adults}

@@ -84,7 +84,9 @@ class Procrastination(ProcrastinationV1):
                  interim_penalty: float = 0.1) -> None:
         super().__init__(deadline=deadline, sessions=sessions, gpas=gpas, population=population)
         self.framing = _choice("framing", framing, wording.FRAMINGS)
-        if isinstance(schedules, str) or not schedules:
+        if isinstance(schedules, str):  # --option procrastination.schedules=X gives one string
+            schedules = (schedules,)
+        if not schedules:
             raise ConfigError(f"procrastination: schedules must be a non-empty list of "
                               f"{', '.join(SCHEDULES)}; got {schedules!r}")
         picked = {_choice("schedules", s, SCHEDULES) for s in schedules}
