@@ -303,7 +303,11 @@ intervals were made), ``metrics.distance_to_humans.demonstrations_interval`` and
 ``verdict_probability`` and ``verdict_distribution``, and the diagnostics'
 ``parse_failures_by_persona``, ``parse_failures_by_state`` and ``parse_failures_worst_cell``;
 ``failed_calls`` (per study: calls that failed after their retries, the cells they belong to
-and their kinds; at the top: the total and how to retry), present only where calls failed."""
+and their kinds; at the top: the total and how to retry), present only where calls failed;
+study metrics of the version 2 manipulations, present only for those studies:
+``metrics.survival_at_caps`` and ``metrics.adult_reliability`` (marshmallow-v2),
+``metrics.completion_days`` and ``metrics.deadline_schedule`` (procrastination-v2), each
+keyed by source."""
 
 
 def _block(r: ExperimentResult) -> dict[str, Any]:
