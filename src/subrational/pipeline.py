@@ -325,7 +325,10 @@ undecided, ``demonstrations``, ``findings``: ``claim``, ``standard``, ``disguise
 ``simulated_label``, ``simulated``, ``closer_to_recall_than_humans``, ``verdict``),
 ``conclusion`` and ``verdict`` (the scorecard's word); at the top ``verdicts`` per study,
 ``stereotyping`` and ``recall_suspected`` (the studies flagged). Every ``value`` comes with its
-95 % ``interval``."""
+95 % ``interval``; per-study metrics of the version 2 manipulations, present only for those studies:
+``metrics.survival_at_caps`` and ``metrics.adult_reliability`` (marshmallow-v2),
+``metrics.completion_days`` and ``metrics.deadline_schedule`` (procrastination-v2), each
+keyed by source."""
 
 
 def _block(r: ExperimentResult) -> dict[str, Any]:

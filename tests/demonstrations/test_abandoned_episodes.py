@@ -12,8 +12,10 @@ import numpy as np
 
 from subrational.demonstrations import TablePolicy
 from subrational.studies.double_or_nothing.game import GAMBLE, KEEP, DoubleOrNothingV1, DoubleState
-from subrational.studies.marshmallow.game import EAT, WAIT, Marshmallow, MarshmallowState
-from subrational.studies.procrastination.game import POSTPONE, WORK, Procrastination
+from subrational.studies.marshmallow.game import EAT, WAIT, MarshmallowState
+from subrational.studies.marshmallow.game import MarshmallowV1 as Marshmallow
+from subrational.studies.procrastination.game import POSTPONE, WORK
+from subrational.studies.procrastination.game import ProcrastinationV1 as Procrastination
 from support import sample_frame
 
 

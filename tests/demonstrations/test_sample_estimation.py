@@ -20,7 +20,7 @@ from subrational.evaluation.behaviour import SAMPLED, EvalSettings
 from subrational.experiments.env import GameEnv
 from subrational.experiments.rollout import UnknownStateError, rollout
 from subrational.studies.marshmallow.analysis import _simulate_ages
-from subrational.studies.marshmallow.game import Marshmallow
+from subrational.studies.marshmallow.game import MarshmallowV1 as Marshmallow
 
 HORIZON = 15
 # Per-minute P(wait) of each scripted age; the full-wait truth is its 15th power.

@@ -60,9 +60,9 @@ _CASES = {  # study, model index, persona, true theta, {reported name: truth}
     "logistic": ("ultimatum", 0, "typical", (1.59, -10.42),
                  {"threshold": 1.59 / 10.42, "slope": -10.42}),
     "fehr-schmidt": ("ultimatum", 1, "typical", (0.4, 15.0), {"alpha": 0.4}),
-    "hyperbolic": ("marshmallow", 0, "age-4", (0.1, 10.0), {"k": 0.1}),
+    "hyperbolic": ("marshmallow-v1", 0, "age-4", (0.1, 10.0), {"k": 0.1}),
     "cpt": ("double_or_nothing-v1", 0, "stake-100", (0.88,), {"alpha": 0.88}),  # alpha only
-    "present-bias": ("procrastination", 0, "gpa-3.0", (0.85, 5.0), {"beta": 0.85}),
+    "present-bias": ("procrastination-v1", 0, "gpa-3.0", (0.85, 5.0), {"beta": 0.85}),
 }
 
 

@@ -14,7 +14,8 @@ from subrational.demonstrations import TablePolicy
 from subrational.evaluation.behaviour import EvalSettings
 from subrational.evaluation.sensitivity import DISTANCE, failure_sensitivity
 from subrational.experiments import make, study
-from subrational.studies.marshmallow.game import WAIT, Marshmallow
+from subrational.studies.marshmallow.game import WAIT
+from subrational.studies.marshmallow.game import MarshmallowV1 as Marshmallow
 from support import persona_logistic, sample_frame
 
 UNFAIR = "fair persona rejects the most unfair offers more often than not"

@@ -65,7 +65,7 @@ def test_block_replicates_of_identical_blocks_have_no_spread():
 
 
 def test_episode_replicates_resample_episodes_and_re_tally_the_table():
-    exp, personas, policy = _policy("marshmallow", "sample",
+    exp, personas, policy = _policy("marshmallow-v1", "sample",
                                     lambda persona, state: [0.1, 0.9], personas=["age-4"])
     reps = Replicates(policy, 5, np.random.default_rng(3))
     assert reps.scheme.name == SCHEME_EPISODES

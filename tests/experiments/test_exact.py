@@ -193,7 +193,7 @@ def test_too_many_paths_gives_none_and_the_statistics_fall_back_to_rollouts():
 
 
 def test_a_small_game_is_exact_unless_told_to_roll_out():
-    exp = make("marshmallow")
+    exp = make("marshmallow-v1")
     persona = exp.persona("age-4")
     got = episodes(exp, Uniform(), persona, source="x", settings=EvalSettings())
     assert got.origin == EXACT and len(got.trajectories) == exp.horizon + 1
@@ -239,7 +239,7 @@ class Unanswered:
 
 
 def test_a_reachable_unanswered_state_is_unknown():
-    exp = make("marshmallow")
+    exp = make("marshmallow-v1")
     persona = exp.persona("age-3")
     with pytest.raises(UnknownStateError, match="age-3"):
         enumerate_episodes(exp, Unanswered(0.9), persona)
@@ -247,7 +247,7 @@ def test_a_reachable_unanswered_state_is_unknown():
 
 
 def test_an_unanswered_state_reached_with_probability_zero_is_not_a_problem():
-    exp = make("marshmallow")
+    exp = make("marshmallow-v1")
     trajs = enumerate_episodes(exp, Unanswered(1.0), "age-3")
     assert [(t.actions, t.weight) for t in trajs] == [([0], 1.0)]
 

@@ -7,7 +7,7 @@ from scipy.special import expit
 
 from subrational.learning import Target
 from subrational.learning.holdout import noise_floor, persona_baselines
-from subrational.studies.marshmallow.game import Marshmallow
+from subrational.studies.marshmallow.game import MarshmallowV1 as Marshmallow
 
 
 def linear_child(persona, state):

@@ -13,7 +13,7 @@ import pytest
 from scipy.special import expit
 
 from subrational.learning import Target, TrainConfig, train_policy
-from subrational.studies.marshmallow.game import Marshmallow
+from subrational.studies.marshmallow.game import MarshmallowV1 as Marshmallow
 
 BOUND = 0.1  # TrainConfig.max_tv
 OLD_RULE = {"seeds": 1, "validation": 0.0, "retries": 0}

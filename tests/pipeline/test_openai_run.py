@@ -8,6 +8,7 @@ from scipy.special import expit
 
 from openai_server import FakeOpenAIServer
 from subrational.cli import main
+from subrational.studies.marshmallow.wording import elapsed
 
 UNFAIR = "fair persona rejects the most unfair offers more often than not"
 
@@ -68,6 +69,9 @@ def test_server_without_logprobs_falls_back_to_sampling(tmp_path, capsys, monkey
     assert any("fell back to the sample method" in n for n in exp["notes"])
 
 
+FELT_MINUTE = {elapsed(m): m for m in range(30)}
+
+
 def _number(pattern, text):
     return float(re.search(pattern, text).group(1).replace(",", ""))
 
@@ -76,10 +80,11 @@ def people_like(messages):
     """A 'capable' model that answers all four studies as people do (by construction)."""
     system, user = messages[0]["content"], messages[-1]["content"]
     options = ("Accept", "Reject")
-    if "marshmallow" in system:
+    if "marshmallow" in system:  # version 2: the wait felt in words, the adult kept her word?
         age = _number(r"a (\d+)-year-old", system)
-        minute = 0.0 if "just left" in user else _number(r"waiting for (\d+) minute", user)
-        p, options = float(expit(3.0 - 1.6 * age - 0.3 * minute)), ("Eat", "Wait")
+        minute = FELT_MINUTE[re.search(r"Now the adult (.+?)\. The", user).group(1)]
+        broken = 2.5 if "came back without" in user else 0.0
+        p, options = float(expit(3.0 - 1.6 * age - 0.3 * minute + broken)), ("Ring", "Wait")
     elif "double-or-nothing" in system or "double or nothing" in system:
         # the money at stake: "you now have $W", or in the loss frame "give back $W"
         money = _number(r"(?:you now have|give back) \$([\d,]+)", user)
@@ -88,7 +93,9 @@ def people_like(messages):
         options = ("Gamble", "Keep")
     elif "GPA" in system:
         gpa, day = _number(r"GPA of (\d\.\d)", system), _number(r"It is day (\d+)", user)
-        p, options = float(expit(-4.0 + 1.2 * (gpa - 3.0) + 0.8 * day)), ("Work", "Postpone")
+        spaced = 1.5 if "evenly spaced deadlines" in user else 0.0
+        p = float(expit(-4.0 + 1.2 * (gpa - 3.0) + 0.8 * day + spaced))
+        options = ("Work", "Postpone")
     else:
         return human_like(messages)
     return {options[0]: 0.97 * p, options[1]: 0.97 * (1 - p), "I": 0.03}

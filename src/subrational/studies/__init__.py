@@ -10,9 +10,11 @@ from . import double_or_nothing, marshmallow, procrastination, ultimatum
 
 register(ultimatum.STUDY_V1)
 register(ultimatum.STUDY)
+register(marshmallow.STUDY_V1)
 register(marshmallow.STUDY)
 register(double_or_nothing.STUDY_V1)
 register(double_or_nothing.STUDY)
+register(procrastination.STUDY_V1)
 register(procrastination.STUDY)
 
 __all__ = ["double_or_nothing", "marshmallow", "procrastination", "ultimatum"]

@@ -16,7 +16,8 @@ from subrational.evaluation.behaviour import EXACT, ROLLOUTS, SAMPLED, EvalSetti
 from subrational.experiments import GameEnv, rollout
 from subrational.experiments.rollout import Trajectory
 from subrational.studies.marshmallow.analysis import wait_stats
-from subrational.studies.marshmallow.game import EAT, WAIT, Marshmallow, MarshmallowState
+from subrational.studies.marshmallow.game import EAT, WAIT, MarshmallowState
+from subrational.studies.marshmallow.game import MarshmallowV1 as Marshmallow
 
 N = 20_000
 

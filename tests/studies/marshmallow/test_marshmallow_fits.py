@@ -17,11 +17,13 @@ from subrational.experiments import make, study
 from subrational.studies.marshmallow.game import (
     EAT,
     HyperbolicDiscounter,
-    Marshmallow,
     MarshmallowState,
 )
+from subrational.studies.marshmallow.game import (
+    MarshmallowV1 as Marshmallow,
+)
 
-GAME = make("marshmallow")
+GAME = make("marshmallow-v1")
 (HYPERBOLIC,) = study(GAME.id).models(GAME)
 AGE_4 = GAME.persona("age-4")
 STATES = tuple(GAME.states()) * 8  # 8 rows per minute, like 4 wordings x 2 orders

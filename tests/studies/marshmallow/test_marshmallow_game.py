@@ -22,8 +22,10 @@ from subrational.studies.marshmallow.game import (
     WAIT,
     ExponentialDiscounter,
     HyperbolicDiscounter,
-    Marshmallow,
     MarshmallowState,
+)
+from subrational.studies.marshmallow.game import (
+    MarshmallowV1 as Marshmallow,
 )
 
 SETTINGS = EvalSettings(episodes=1000, seed=0)

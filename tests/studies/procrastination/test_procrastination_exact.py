@@ -19,8 +19,10 @@ from subrational.studies.procrastination.analysis import work_timing
 from subrational.studies.procrastination.game import (
     POSTPONE,
     WORK,
-    Procrastination,
     ProcrastinationState,
+)
+from subrational.studies.procrastination.game import (
+    ProcrastinationV1 as Procrastination,
 )
 
 S = ProcrastinationState

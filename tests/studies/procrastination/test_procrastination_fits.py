@@ -7,7 +7,7 @@ from subrational.evaluation.structural import Observations, calibrate, fit_struc
 from subrational.experiments import make, study
 from subrational.studies.procrastination.game import WORK, BetaDeltaStudent
 
-GAME = make("procrastination")
+GAME = make("procrastination-v1")
 (PRESENT_BIAS,) = study(GAME.id).models(GAME)
 PERSONA = GAME.persona("gpa-3.0")
 STATES = tuple(GAME.states()) * 8  # 8 rows per state, like 4 wordings x 2 orders

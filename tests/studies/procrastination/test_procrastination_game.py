@@ -16,8 +16,10 @@ from subrational.studies.procrastination.game import (
     POSTPONE,
     WORK,
     BetaDeltaStudent,
-    Procrastination,
     ProcrastinationState,
+)
+from subrational.studies.procrastination.game import (
+    ProcrastinationV1 as Procrastination,
 )
 
 S = ProcrastinationState

@@ -9,13 +9,14 @@ from importlib import resources
 
 from ...experiments.study import HumanReference, Study
 from . import analysis
+from .bell import RING, Marshmallow, WaitState
 from .game import (
               EAT,
               WAIT,
               ExponentialDiscounter,
               HyperbolicDiscounter,
-              Marshmallow,
               MarshmallowState,
+              MarshmallowV1,
 )
 
 HUMAN = HumanReference.load(resources.files(__name__).joinpath("human.json"))
@@ -23,6 +24,10 @@ HUMAN = HumanReference.load(resources.files(__name__).joinpath("human.json"))
 
 STUDY = Study(Marshmallow, analysis=analysis.analyse,
               structural_models=analysis.structural_models, human=HUMAN, from_paper=True)
+STUDY_V1 = Study(MarshmallowV1, analysis=analysis.analyse,
+                 structural_models=analysis.structural_models, human=HUMAN, from_paper=True)
+"""Version 1 (told the wait, counted down), kept registered so old policy files and runs load."""
 
-__all__ = ["EAT", "HUMAN", "STUDY", "WAIT", "ExponentialDiscounter", "HyperbolicDiscounter",
-           "Marshmallow", "MarshmallowState", "analysis"]
+__all__ = ["EAT", "HUMAN", "RING", "STUDY", "STUDY_V1", "WAIT", "ExponentialDiscounter",
+           "HyperbolicDiscounter", "Marshmallow", "MarshmallowState", "MarshmallowV1", "WaitState",
+           "analysis"]

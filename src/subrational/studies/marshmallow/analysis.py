@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.special import expit
 from scipy.stats import spearmanr
 
 from ...elicitation.smoothing import wilson
@@ -35,11 +34,12 @@ from ...evaluation.behaviour import (
     episodes,
 )
 from ...evaluation.records import DESIGN_CHOICE, PAPER_CLAIM, Analysis, Curve, Finding, band_finding
-from ...evaluation.structural import StructuralModel
 from ...experiments.core import Persona, Policy
 from ...experiments.rollout import Trajectory
 from ...experiments.study import HumanReference
-from .game import EAT, WAIT, HyperbolicDiscounter
+from . import manipulations
+from .fits import structural_models
+from .game import WAIT
 
 __all__ = ["WaitStats", "wait_stats", "analyse", "structural_models", "PANEL_SURVIVAL",
            "PANEL_FULL_WAIT"]
@@ -174,17 +174,37 @@ def _rises(ages: Sequence[float], values: Sequence[float],
 
 
 def _wait_stats(experiment: Any, policy: Policy, persona: Persona, source: str,
-                settings: EvalSettings) -> WaitStats:
-    """Sampled demonstrations: the LLM's own episodes; else exact, or rollouts if too large."""
-    got = episodes(experiment, policy, persona, source=source, settings=settings)
+                settings: EvalSettings, reliable: bool | None = None) -> WaitStats:
+    """Sampled demonstrations: the LLM's own episodes; else exact, or rollouts if too large.
+
+    ``reliable`` (version 2) keeps the episodes that start with that adult; ``None`` all.
+    """
+    start = keep = None
+    if reliable is not None:
+        start = experiment.state_type(0, reliable)
+        keep = lambda s: s.reliable == reliable  # noqa: E731
+    got = episodes(experiment, policy, persona, source=source, settings=settings,
+                   start_state=start, keep=keep)
     if got is None:  # an episode reached a state the policy never answered in: unknown
         return wait_stats([], experiment.horizon)
     return wait_stats(got.trajectories, experiment.horizon, origin=got.origin)
 
 
+def classic_condition(experiment: Any) -> bool | None:
+    """The adult of the classic findings: reliable where version 2's axis has it, else None."""
+    adults = getattr(experiment, "adults", None)
+    if not adults:
+        return None
+    return "reliable" in adults
+
+
 def _simulate_ages(experiment: Any, policy: Policy, personas: Sequence[Persona], source: str,
-                   settings: EvalSettings) -> dict[float, WaitStats]:
-    return {_age(p): _wait_stats(experiment, policy, p, source, settings) for p in personas}
+                   settings: EvalSettings, reliable: bool | None = None
+                   ) -> dict[float, WaitStats]:
+    if reliable is None:
+        reliable = classic_condition(experiment)
+    return {_age(p): _wait_stats(experiment, policy, p, source, settings, reliable)
+            for p in personas}
 
 
 def _paper_findings(source: str, stats: Mapping[float, WaitStats], bands: Mapping[str, Any],
@@ -299,6 +319,8 @@ def _baselines(out: Analysis, experiment: Any, policies: Mapping[str, Policy],
         stats = _simulate_ages(experiment, policies[name], personas, name, settings)
         out.curves.extend(_curves(name, "baseline", stats, names, per_age=False))
         out.per_persona(name).update({names[a]: s.as_metrics(a) for a, s in stats.items()})
+        manipulations.add(out, experiment, policies[name], personas, source=name,
+                          classic=stats, settings=settings, simulate=_simulate_ages)
         if name == "exponential":
             first = stats[min(stats)]
             both = first.eat_at_once + first.full_wait
@@ -326,59 +348,9 @@ def analyse(experiment: Any, policies: Mapping[str, Policy], personas: Sequence[
         out.findings.extend(_band_findings(source, stats, bands, settings))
         if (gap := _distance(stats, bands)) is not None:
             distance[source] = gap
+        manipulations.add(out, experiment, policies[source], ordered, source=source,
+                          classic=stats, settings=settings, simulate=_simulate_ages)
     _baselines(out, experiment, policies, ordered, settings)
     out.metrics["distance_to_humans"] = distance
     out.notes.append("Baselines do not depend on age; their survival curve is shown once.")
     return out
-
-
-def _minutes(states: Sequence[Any]) -> np.ndarray:
-    return np.fromiter((s.minute for s in states), dtype=float, count=len(states))
-
-
-def _hyperbolic_model(horizon: int) -> tuple[Callable[..., np.ndarray],
-                                             Callable[[np.ndarray], dict[str, float]]]:
-    """``predict`` and ``derived`` of the hyperbolic discounter for a wait of ``horizon`` minutes.
-
-    P(eat | minute t) = sigmoid(precision * (1 - 2 / (1 + k (horizon - t)))), the formula of
-    :class:`~subrational.experiments.marshmallow.HyperbolicDiscounter`. Waiting beats eating
-    once fewer than 1 / k minutes are left, so the switch minute is ``horizon - 1 / k``, clipped
-    to the wait (0: waits from the start; nan at k = 0, where waiting always wins).
-    """
-
-    def predict(theta: np.ndarray, states: Sequence[Any], persona: Persona) -> np.ndarray:
-        agent = HyperbolicDiscounter(k=float(theta[0]), noise=float(theta[1]), horizon=horizon)
-        return np.asarray(expit(agent.noise * (1.0 - agent.value_of_waiting(_minutes(states)))))
-
-    def derived(theta: np.ndarray) -> dict[str, float]:
-        k = float(theta[0])
-        switch = float(np.clip(horizon - 1.0 / k, 0.0, horizon)) if k > 0 else float("nan")
-        return {"switch_minute": switch}
-
-    return predict, derived
-
-
-def structural_models(experiment: Any, human: HumanReference) -> list[StructuralModel]:
-    """Hyperbolic discount rate k (per minute) with logit noise, fitted per age.
-
-    HUMAN_DATA.md gives no discount rate for children: its marshmallow bands are on the
-    full-wait share and the mean wait, which depend on k and the precision together, so no human
-    range is shown for k or the switch minute.
-
-    The fit has one start, and a single Nelder-Mead start can stall on the k = 0 or k = 5
-    bound. Against the best of twelve starts, on 56 simulated model curves (k 0.05 to 4,
-    precision 1 to 30) and ten flat, step, all-eat and all-wait curves, the start (0.1, 3)
-    fell short by more than 0.001 in log-likelihood on 3 (by at most 0.3: k = 0.05 with
-    precision 30, and a curve rising in t); (0.1, 10) fell short on 15 of the model curves.
-    """
-    predict, derived = _hyperbolic_model(experiment.horizon)
-    return [
-        StructuralModel("hyperbolic discounting", ("k", "precision"), (0.1, 3.0),
-                        ((0.0, 5.0), (0.01, 100.0)), predict, action=EAT,
-                        report=("k", "switch_minute"), derived=derived,
-                        depends={"switch_minute": ("k",)},
-                        human_source="no human range: HUMAN_DATA.md gives no hyperbolic "
-                                     "discount rate for children (its bands are on the "
-                                     "full-wait share and mean wait, not on k)",
-                        extra_starts=((0.03, 10.0), (0.3, 3.0), (1.0, 3.0), (0.1, 30.0))),
-    ]

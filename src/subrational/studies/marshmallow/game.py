@@ -32,7 +32,7 @@ from ...experiments.population import (
     population_option,
 )
 
-__all__ = ["Marshmallow", "MarshmallowState", "ExponentialDiscounter", "HyperbolicDiscounter",
+__all__ = ["MarshmallowV1", "MarshmallowState", "ExponentialDiscounter", "HyperbolicDiscounter",
            "EAT", "WAIT"]
 
 EAT, WAIT = 0, 1
@@ -55,8 +55,12 @@ def _persona(age: int) -> Persona:
                    values={"age": age})
 
 
-class Marshmallow(Experiment):
-    """Eat the one marshmallow now or keep waiting for two, minute by minute.
+class MarshmallowV1(Experiment):
+    """Version 1: eat the one marshmallow now or keep waiting for two, minute by minute.
+
+    The prompt tells the child how long the wait is and counts the minutes down. Kept
+    registered, its prompts unchanged, so that v1 policy files and runs load; version 2 is
+    :class:`~subrational.studies.marshmallow.bell.Marshmallow`.
 
     Args:
         horizon: Minutes until the adult comes back (15 in the paper and in Mischel's studies),
@@ -182,6 +186,11 @@ def _minutes(n: int) -> str:
     return f"{n} minute" if n == 1 else f"{n} minutes"
 
 
+def _trust(state: Any, unreliable_trust: float) -> float:
+    """1 for a reliable adult (and for v1 states, which have none), else ``unreliable_trust``."""
+    return 1.0 if getattr(state, "reliable", True) else unreliable_trust
+
+
 def _logit_eat(noise: float, value_of_waiting: float) -> np.ndarray:
     p_eat = float(expit(noise * (1.0 - value_of_waiting)))
     return np.array([p_eat, 1.0 - p_eat])
@@ -199,15 +208,21 @@ class ExponentialDiscounter:
     in the ultimatum's Fehr-Schmidt responder: at 10, a utility gap of 0.1 marshmallow moves
     P(eat) from 0.5 to 0.73, and the 0.48 gap at minute 0 leaves P(eat) = 0.008.
 
+    With an unreliable adult (version 2 states with ``reliable`` false) the second
+    marshmallow is believed to come only with probability ``unreliable_trust``: the rational
+    account of Kidd, Palmeri & Aslin (2013). 0.5 is a design choice.
+
     Attributes:
         delta: Discount factor per minute, in (0, 1].
         noise: Logit precision (larger = less noisy).
         horizon: Minutes until the adult comes back.
+        unreliable_trust: Believed probability that an unreliable adult keeps the promise.
     """
 
     delta: float = 0.98
     noise: float = 10.0
     horizon: int = 15
+    unreliable_trust: float = 0.5
 
     def value_of_waiting(self, minute: int) -> float:
         """Discounted value, at ``minute``, of two marshmallows when the adult returns."""
@@ -215,7 +230,8 @@ class ExponentialDiscounter:
 
     def action_probs(self, state: MarshmallowState, persona: Persona) -> np.ndarray:
         """Logit choice between eating (1) and the discounted two marshmallows."""
-        return _logit_eat(self.noise, self.value_of_waiting(state.minute))
+        trust = _trust(state, self.unreliable_trust)
+        return _logit_eat(self.noise, trust * self.value_of_waiting(state.minute))
 
 
 @dataclass(frozen=True)
@@ -229,15 +245,19 @@ class HyperbolicDiscounter:
     present-biased child the paper's younger personas resemble; ``noise`` as in
     :class:`ExponentialDiscounter`.
 
+    ``unreliable_trust`` as in :class:`ExponentialDiscounter`.
+
     Attributes:
         k: Hyperbolic discount rate per minute, >= 0.
         noise: Logit precision (larger = less noisy).
         horizon: Minutes until the adult comes back.
+        unreliable_trust: Believed probability that an unreliable adult keeps the promise.
     """
 
     k: float = 0.1
     noise: float = 10.0
     horizon: int = 15
+    unreliable_trust: float = 0.5
 
     def value_of_waiting(self, minute: Any) -> Any:
         """Hyperbolically discounted value, at ``minute``, of two marshmallows at the end.
@@ -248,4 +268,5 @@ class HyperbolicDiscounter:
 
     def action_probs(self, state: MarshmallowState, persona: Persona) -> np.ndarray:
         """Logit choice between eating (1) and the discounted two marshmallows."""
-        return _logit_eat(self.noise, self.value_of_waiting(state.minute))
+        trust = _trust(state, self.unreliable_trust)
+        return _logit_eat(self.noise, trust * self.value_of_waiting(state.minute))

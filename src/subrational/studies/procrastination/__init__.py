@@ -9,13 +9,17 @@ from importlib import resources
 
 from ...experiments.study import HumanReference, Study
 from . import analysis
-from .game import POSTPONE, WORK, BetaDeltaStudent, Procrastination, ProcrastinationState
+from .deadlines import DeadlineState, Procrastination
+from .game import POSTPONE, WORK, BetaDeltaStudent, ProcrastinationState, ProcrastinationV1
 
 HUMAN = HumanReference.load(resources.files(__name__).joinpath("human.json"))
 """The human reference numbers of this study, with their sources."""
 
 STUDY = Study(Procrastination, analysis=analysis.analyse,
               structural_models=analysis.structural_models, human=HUMAN, from_paper=True)
+STUDY_V1 = Study(ProcrastinationV1, analysis=analysis.analyse,
+                 structural_models=analysis.structural_models, human=HUMAN, from_paper=True)
+"""Version 1 (paid on finishing, one deadline), kept registered so old policy files load."""
 
-__all__ = ["HUMAN", "POSTPONE", "STUDY", "WORK", "BetaDeltaStudent", "Procrastination",
-           "ProcrastinationState", "analysis"]
+__all__ = ["HUMAN", "POSTPONE", "STUDY", "STUDY_V1", "WORK", "BetaDeltaStudent", "DeadlineState",
+           "Procrastination", "ProcrastinationState", "ProcrastinationV1", "analysis"]

@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.special import expit
 from scipy.stats import spearmanr
 
 from ...elicitation.smoothing import wilson
@@ -42,11 +41,12 @@ from ...evaluation.behaviour import (
     episodes,
 )
 from ...evaluation.records import DESIGN_CHOICE, PAPER_CLAIM, Analysis, Curve, Finding, band_finding
-from ...evaluation.structural import StructuralModel
 from ...experiments.core import Persona, Policy
 from ...experiments.rollout import Trajectory
 from ...experiments.study import HumanReference
-from .game import WORK, BetaDeltaStudent
+from . import manipulations
+from .fits import structural_models
+from .game import WORK
 
 __all__ = ["WorkTiming", "work_timing", "analyse", "structural_models"]
 
@@ -333,11 +333,25 @@ def _gpa_curves(source: str, timings: Sequence[tuple[Persona, WorkTiming]]) -> l
                   ylabel="share") for key, values in stats.items()]
 
 
+def classic_schedule(experiment: Any) -> bool | None:
+    """``spaced`` of the classic findings: one final deadline where version 2 has it."""
+    schedules = getattr(experiment, "schedules", None)
+    if not schedules:
+        return None
+    return "final" not in schedules
+
+
 def _simulate_timing(experiment: Any, policy: Policy, persona: Persona, *, source: str,
-                     settings: EvalSettings, last_days: int) -> WorkTiming:
+                     settings: EvalSettings, last_days: int,
+                     spaced: bool | None = None) -> WorkTiming:
     # Sampled demonstrations: the LLM's own episodes; else exact, or rollouts where the game
-    # is too large; None: unknown (no episode).
-    got = episodes(experiment, policy, persona, source=source, settings=settings)
+    # is too large; None: unknown (no episode). ``spaced`` (version 2) keeps one schedule.
+    start = keep = None
+    if spaced is not None:
+        start = experiment.state_type(1, 0, spaced)
+        keep = lambda s: s.spaced == spaced  # noqa: E731
+    got = episodes(experiment, policy, persona, source=source, settings=settings,
+                   start_state=start, keep=keep)
     if got is None:
         return work_timing([], deadline=experiment.deadline, sessions=experiment.sessions,
                            last_days=last_days)
@@ -346,16 +360,18 @@ def _simulate_timing(experiment: Any, policy: Policy, persona: Persona, *, sourc
 
 
 def _source_timings(experiment: Any, policy: Policy, personas: Sequence[Persona], *,
-                    source: str, settings: EvalSettings,
-                    last_days: int) -> list[tuple[Persona, WorkTiming]]:
+                    source: str, settings: EvalSettings, last_days: int,
+                    spaced: bool | None = None) -> list[tuple[Persona, WorkTiming]]:
     """Timings of every persona of one source, all from one kind of episodes.
 
     The findings pool the personas, so when some could be enumerated exactly and others had
-    to be rolled out (too many episodes), all of them are rolled out.
+    to be rolled out (too many episodes), all of them are rolled out. ``spaced`` as in
+    :func:`_simulate_timing`.
     """
     def timings(with_settings: EvalSettings) -> list[tuple[Persona, WorkTiming]]:
         return [(p, _simulate_timing(experiment, policy, p, source=source,
-                                     settings=with_settings, last_days=last_days))
+                                     settings=with_settings, last_days=last_days,
+                                     spaced=spaced))
                 for p in personas]
 
     out = timings(settings)
@@ -377,7 +393,8 @@ def analyse(experiment: Any, policies: Mapping[str, Policy], personas: Sequence[
                    f"{ref['submission_timing']['last_two_days_share']}| (OULAD submissions)"}
     for source in [s for s in LEARNED_SOURCES if s in policies]:
         timings = _source_timings(experiment, policies[source], ordered, source=source,
-                                  settings=settings, last_days=last_days)
+                                  settings=settings, last_days=last_days,
+                                  spaced=classic_schedule(experiment))
         for persona, timing in timings:
             out.per_persona(source)[persona.name] = _metrics(persona, timing)
             out.curves.append(_cumulative_curve(f"{source}: {persona.name}", source,
@@ -388,6 +405,10 @@ def analyse(experiment: Any, policies: Mapping[str, Policy], personas: Sequence[
         out.findings.extend(_band_findings(source, timings, bands) if timings else [])
         pooled = _pooled_last_share([t for _, t in timings])
         distance[source] = abs(pooled - ref["submission_timing"]["last_two_days_share"])
+        manipulations.add(out, experiment, timings, source=source, human=ref,
+                          other=lambda spaced, src=source: _source_timings(
+                              experiment, policies[src], ordered, source=src,
+                              settings=settings, last_days=last_days, spaced=spaced))
     _baselines(out, experiment, policies, ordered, settings, last_days)
     out.metrics["distance_to_humans"] = distance
     return out
@@ -401,8 +422,13 @@ def _baselines(out: Analysis, experiment: Any, policies: Mapping[str, Policy],
         if name not in policies:
             continue
         timing = _simulate_timing(experiment, policies[name], persona, source=name,
-                                  settings=settings, last_days=last_days)
+                                  settings=settings, last_days=last_days,
+                                  spaced=classic_schedule(experiment))
         out.per_persona(name)[persona.name] = _metrics(persona, timing)
+        manipulations.add(out, experiment, [(persona, timing)], source=name, human=None,
+                          other=lambda spaced, src=name: [(persona, _simulate_timing(
+                              experiment, policies[src], persona, source=src,
+                              settings=settings, last_days=last_days, spaced=spaced))])
         out.curves.append(_cumulative_curve(name, "baseline", "", timing))
         shares[name] = timing.last_days_share
     if {"exponential", "naive-beta-delta"} <= set(shares):
@@ -412,66 +438,3 @@ def _baselines(out: Analysis, experiment: Any, policies: Mapping[str, Policy],
             "exponential one", "naive-beta-delta", gap,
             "share in the last two days: naive minus exponential > 0",
             None if math.isnan(gap) else gap > 0, origin=DESIGN_CHOICE))
-
-
-def _grid_index(states: Sequence[Any], *, deadline: int, sessions: int) -> np.ndarray:
-    """Row of each state in the per-state arrays: ``(day - 1) * sessions + done``."""
-    n = len(states)
-    day = np.fromiter((s.day for s in states), dtype=np.intp, count=n)
-    done = np.fromiter((s.done for s in states), dtype=np.intp, count=n)
-    if n and (day.min() < 1 or day.max() > deadline or done.min() < 0 or done.max() >= sessions):
-        raise ValueError(f"states must lie on the procrastination grid (day 1..{deadline}, done "
-                         f"0..{sessions - 1}); got days {sorted(set(day.tolist()))}, done "
-                         f"{sorted(set(done.tolist()))}")
-    return np.asarray((day - 1) * sessions + done)
-
-
-def _gap_terms(experiment: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Per grid state, ``today`` and ``later`` with Q(Work) - Q(Postpone) = today + beta * later.
-
-    The naive student's continuation value is the exponential agent's, so it does not depend on
-    beta: the gap is affine in beta, and two solved students (beta = 1 and 1/2) give both terms
-    once instead of a backward induction per call.
-    """
-    states = tuple(experiment.states())
-    students = [BetaDeltaStudent(experiment, beta=b) for b in (1.0, 0.5)]
-    full, half = (np.array([np.subtract(*s.q_values(state)) for state in states])
-                  for s in students)
-    idx = _grid_index(states, deadline=experiment.deadline, sessions=experiment.sessions)
-    today, later = np.zeros(len(states)), np.zeros(len(states))
-    later[idx] = 2.0 * (full - half)
-    today[idx] = full - later[idx]
-    return today, later
-
-
-def _present_bias(experiment: Any) -> Callable[[np.ndarray, Sequence[Any], Persona], np.ndarray]:
-    """Model P(Work) of the naive beta-delta student; ``theta = (beta, precision)``."""
-    today, later = _gap_terms(experiment)
-    deadline, sessions = experiment.deadline, experiment.sessions
-
-    def predict(theta: np.ndarray, states: Sequence[Any], persona: Persona) -> np.ndarray:
-        idx = _grid_index(states, deadline=deadline, sessions=sessions)
-        return np.asarray(expit(theta[1] * (today[idx] + theta[0] * later[idx])))
-
-    return predict
-
-
-def structural_models(experiment: Any, human: HumanReference) -> list[StructuralModel]:
-    """Present bias beta of the naive beta-delta student, with logit precision as a nuisance.
-
-    Fitted per GPA with the baseline's delta = 0.99, effort cost 1 and completion value 10
-    fixed, as the issue asks: cost and value set the utility scale that the precision multiplies,
-    and over a one-week horizon delta barely moves the continuation value (0.99^7 = 0.93), so it
-    is nearly confounded with beta. The bounds allow beta > 1 (a future bias) so an estimate is
-    not stopped at 1. Human range: the HUMAN_DATA band for fitted beta.
-    """
-    lo, hi = human["bands"]["beta_range"]
-    return [
-        StructuralModel("naive beta-delta present bias", ("beta", "precision"), (0.8, 5.0),
-                        ((0.05, 1.5), (0.1, 100.0)), _present_bias(experiment), action=WORK,
-                        report=("beta",), human_range={"beta": (lo, hi)},
-                        human_source="HUMAN_DATA procrastination band for fitted beta, 0.7-0.95 "
-                                     "(Augenblick, Niederle & Sprenger 2015; Augenblick & Rabin "
-                                     "2019; Laibson 1997; tag M)",
-                        extra_starts=((0.3, 5.0), (1.2, 5.0), (0.5, 30.0))),
-    ]

@@ -34,7 +34,7 @@ from ...experiments.population import (
     profile,
 )
 
-__all__ = ["Procrastination", "ProcrastinationState", "BetaDeltaStudent", "WORK", "POSTPONE"]
+__all__ = ["ProcrastinationV1", "ProcrastinationState", "BetaDeltaStudent", "WORK", "POSTPONE"]
 
 WORK, POSTPONE = 0, 1
 GPA_RANGE = (2.0, 4.0)
@@ -60,8 +60,13 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-class Procrastination(Experiment):
-    """Work today or postpone, every day until the report is done or the deadline has passed.
+class ProcrastinationV1(Experiment):
+    """Version 1: work today or postpone, until the report is done or the deadline has passed.
+
+    Finishing pays at once (on the day of the last session). Kept registered, its prompts
+    unchanged, so that v1 policy files and runs load; version 2 (the reward at the deadline,
+    evenly spaced deadlines) is
+    :class:`~subrational.studies.procrastination.deadlines.Procrastination`.
 
     Args:
         deadline: The report is due at the end of this day, from ``max(2, sessions)`` to
@@ -88,6 +93,8 @@ class Procrastination(Experiment):
     holdout_personas = ("gpa-3.0",)
     population_axis = "gpa"
     population_template_version = 1
+    baseline_delta = 0.99
+    """Daily discount factor of the baselines and of the structural fit."""
 
     def __init__(self, *, deadline: int = 7, sessions: int = 3,
                  gpas: Sequence[float] = (2.0, 2.5, 3.0, 3.5, 4.0),
@@ -195,8 +202,8 @@ class Procrastination(Experiment):
 
     def baselines(self) -> Mapping[str, Any]:
         """Exponential and naive beta-delta students (parameters in :class:`BetaDeltaStudent`)."""
-        return {"exponential": BetaDeltaStudent(self, beta=1.0),
-                "naive-beta-delta": BetaDeltaStudent(self, beta=0.7)}
+        return {"exponential": BetaDeltaStudent(self, beta=1.0, delta=self.baseline_delta),
+                "naive-beta-delta": BetaDeltaStudent(self, beta=0.7, delta=self.baseline_delta)}
 
 
 
@@ -219,6 +226,11 @@ class BetaDeltaStudent:
     (``beta = 0.7``) loses about 0.25 and works early with P about 0.08. With no noise the
     exponential agent works on days 1-3 of 7 and the naive agent on days 5-7.
 
+    A game with a ``payoff_timing(state, action, step)`` method (version 2) splits each
+    step's reward into what is paid today and what is paid at the deadline, ``delay`` days
+    later: the latter is discounted by ``delta ** delay`` and, when ``delay > 0``, by ``beta``
+    (the O'Donoghue-Rabin structure: the cost now, the reward at the deadline).
+
     Attributes:
         experiment: The :class:`Procrastination` game to plan over.
         beta: Present bias (1 = exponential).
@@ -228,7 +240,7 @@ class BetaDeltaStudent:
         precision: Logit inverse temperature (larger = closer to the best action).
     """
 
-    experiment: Procrastination
+    experiment: ProcrastinationV1
     beta: float = 1.0
     delta: float = 0.99
     effort_cost: float = 1.0
@@ -256,11 +268,20 @@ class BetaDeltaStudent:
             today = -self.effort_cost if action == WORK else 0.0
             later = 0.0
             for prob, step in self.experiment.transitions(state, action, persona):
-                today += prob * self.completion_value * step.reward
+                now, deferred, delay = self._timing(state, action, step)
+                today += prob * self.completion_value * now
+                if deferred:
+                    weight = self.delta ** delay * (beta if delay > 0 else 1.0)
+                    today += prob * self.completion_value * deferred * weight
                 if step.next_state is not None:
                     later += prob * self._values[step.next_state]
             q.append(today + beta * self.delta * later)
         return q[0], q[1]
+
+    def _timing(self, state: Any, action: int, step: Step) -> tuple[float, float, int]:
+        """(paid today, paid at the deadline, days until the deadline) of one outcome."""
+        split = getattr(self.experiment, "payoff_timing", None)
+        return (step.reward, 0.0, 0) if split is None else split(state, action, step)
 
     def q_values(self, state: ProcrastinationState,
                  persona: Persona | None = None) -> tuple[float, float]:
