@@ -8,7 +8,7 @@ composed into :data:`STUDY`.
 from importlib import resources
 
 from ...experiments.study import HumanReference, Study
-from . import analysis
+from . import analysis, people
 from .game import (
               EAT,
               WAIT,
@@ -22,7 +22,8 @@ HUMAN = HumanReference.load(resources.files(__name__).joinpath("human.json"))
 """The human reference numbers of this study, with their sources."""
 
 STUDY = Study(Marshmallow, analysis=analysis.analyse,
-              structural_models=analysis.structural_models, human=HUMAN, from_paper=True)
+              structural_models=analysis.structural_models, human=HUMAN, from_paper=True,
+              person_measures=people.person_measures)
 
 __all__ = ["EAT", "HUMAN", "STUDY", "WAIT", "ExponentialDiscounter", "HyperbolicDiscounter",
            "Marshmallow", "MarshmallowState", "analysis"]
