@@ -13,7 +13,7 @@ Rows are flagged (decided on the interval):
 * ``caricature`` where ``human.json`` gives the human size of the effect (block
   ``population_effects``: ``r_low``/``r_high``) and the whole interval lies beyond
   :data:`CARICATURE_FACTOR` times the largest human |r| (a design choice);
-* ``wrong direction`` where the interval excludes 0 on the side opposite the human direction;
+* ``wrong direction`` where the effect is opposite the human direction with Holm p < 0.05;
 * ``placebo moves behaviour`` for a placebo trait with Holm p < 0.05: a model whose answers
   follow shoe size or favourite colour is stereotyping, not simulating.
 """
@@ -29,13 +29,16 @@ import numpy as np
 from ..experiments.population import PLACEBO_TRAITS
 from .uncertainty import holm
 
-__all__ = ["CARICATURE_FACTOR", "ALPHA", "trait_effects", "heterogeneity"]
+__all__ = ["CARICATURE_FACTOR", "ALPHA", "FLAT", "trait_effects", "heterogeneity"]
 
 CARICATURE_FACTOR = 2.0
 """An effect whose interval lies beyond this multiple of the human |r| is a caricature (a
 design choice: human studies of one effect differ by about a factor of two)."""
 ALPHA = 0.05
 """Level of the Holm-adjusted tests (a convention)."""
+FLAT = 1e-3
+"""An outcome whose SD over the personas is below this does not vary (a design choice): a
+standardised regression would blow its rounding noise up into 'effects'."""
 
 
 def _columns(traits: Sequence[Mapping[str, Any]]) -> list[tuple[str, str | None, np.ndarray]]:
@@ -64,8 +67,8 @@ def trait_effects(traits: Sequence[Mapping[str, Any]], y: Sequence[float],
     """Standardised betas of ``y`` on ``traits`` (one mapping per observation), unadjusted.
 
     Returns one row per predictor: ``trait``, ``level``, ``effect``, ``interval`` (95 %),
-    ``p``, ``se``, ``n`` and ``covariance``; empty when ``y`` does not vary or there are too
-    few observations for the predictors (n <= predictors + 2).
+    ``p``, ``se``, ``n`` and ``covariance``; empty when ``y`` does not vary (SD below
+    :data:`FLAT`) or there are too few observations for the predictors (n <= predictors + 2).
     """
     import statsmodels.api as sm
 
@@ -75,7 +78,7 @@ def trait_effects(traits: Sequence[Mapping[str, Any]], y: Sequence[float],
     groups = [g for g, k in zip(groups, keep, strict=True) if k]
     y_arr = y_arr[keep]
     cols = _columns(traits)
-    if not cols or len(y_arr) <= len(cols) + 2 or np.std(y_arr) == 0:
+    if not cols or len(y_arr) <= len(cols) + 2 or np.std(y_arr) < FLAT:
         return []
     x = np.column_stack([(c - c.mean()) / c.std() for _, _, c in cols])
     z = (y_arr - y_arr.mean()) / y_arr.std()
@@ -115,7 +118,7 @@ def _flag(row: Mapping[str, Any], human: Mapping[str, Any] | None) -> str:
         if lo > bound or hi < -bound:
             return "caricature"
     sign = human.get("direction")
-    if (sign == "+" and hi < 0) or (sign == "-" and lo > 0):
+    if row["p_holm"] < ALPHA and ((sign == "+" and hi < 0) or (sign == "-" and lo > 0)):
         return "wrong direction"
     return ""
 

@@ -10,7 +10,10 @@ shape is summarised by Sarle's bimodality coefficient on that mixture, BC = (ske
 kurtosis (population moments, kurtosis not in excess); BC > 5/9, the value of a uniform
 distribution, suggests bimodality (SAS Institute 1990; Pfister et al. 2013, Frontiers in
 Psychology 4:700). Human wait times are bimodal (Watts, Duncan & Quan 2018; Mischel's
-studies, [V/S]): many give in almost at once, a large group waits to the end.
+studies, [V/S]): many give in almost at once, a large group waits to the end. As a strongly
+skewed distribution with one peak (say, most eat at once and the rest leave soon after) can
+also pass 5/9, the shape is checked directly too: ``end_peaks`` is 1 when both end minutes are
+more likely than any minute between (a design choice).
 """
 
 from __future__ import annotations
@@ -39,7 +42,10 @@ LABELS = {
     "full_wait_share": "share of the population waiting to the end (mixture)",
     "mean_wait_share": "mean wait as a share of the horizon (mixture)",
     "bimodality": "Sarle's bimodality coefficient of the wait-time mixture (> 5/9 suggests "
-                  "bimodality; SAS Institute 1990, Pfister et al. 2013)",
+                  "bimodality; SAS Institute 1990, Pfister et al. 2013; a strongly skewed "
+                  "one-peak distribution can exceed it too)",
+    "end_peaks": "waits pile up at both ends: eating at once and waiting to the end each more "
+                 "likely than any minute between (1 yes, 0 no; a design choice)",
 }
 
 
@@ -64,7 +70,8 @@ def _statistics(horizon: int) -> Any:
         minutes = np.arange(horizon + 1)
         return {"eat_at_once_share": float(pmf[0]), "full_wait_share": float(pmf[-1]),
                 "mean_wait_share": float(pmf @ minutes / horizon),
-                "bimodality": bimodality_coefficient(minutes, pmf)}
+                "bimodality": bimodality_coefficient(minutes, pmf),
+                "end_peaks": float(min(pmf[0], pmf[-1]) > pmf[1:-1].max())}
     return statistics
 
 
