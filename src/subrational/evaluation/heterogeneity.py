@@ -44,7 +44,7 @@ standardised regression would blow its rounding noise up into 'effects'."""
 def _columns(traits: Sequence[Mapping[str, Any]]) -> list[tuple[str, str | None, np.ndarray]]:
     """(trait, level or None, column) for every trait that varies."""
     names = list(dict.fromkeys(k for t in traits for k in t))
-    out = []
+    out: list[tuple[str, str | None, np.ndarray]] = []
     for name in names:
         values = [t.get(name) for t in traits]
         if any(v is None for v in values):
@@ -141,7 +141,7 @@ def heterogeneity(measures: Any, human: Mapping[str, Any]) -> list[dict[str, Any
                 kind = ("axis" if r["trait"] == measures.axis else
                         "placebo" if r["trait"] in PLACEBO_TRAITS else "trait")
                 rows.append({"source": source, "outcome": outcome, **r, "kind": kind})
-        adjusted = holm([r["p"] for r in rows[start:]]) if len(rows) > start else []
+        adjusted = holm([r["p"] for r in rows[start:]]) if len(rows) > start else np.zeros(0)
         for r, p in zip(rows[start:], adjusted, strict=True):
             h = _human_effect(effects, r["trait"], r["outcome"])
             r["p_holm"] = float(p)

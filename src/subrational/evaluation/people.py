@@ -143,7 +143,7 @@ def statistics_rows(stats: Mapping[str, Mapping[str, Any]], labels: Mapping[str,
         h, relation = _human_value(humans.get(name))
         row = {"statistic": name, "label": labels.get(name, name), **s, "human": h,
                "relation": relation or None, "compare": _compare(s.get("interval"), h, relation)}
-        if h is not None:
+        if h is not None and human is not None:
             row.update(human_source=human.get("source"), tag=human.get("tag"))
         rows.append(row)
     return rows

@@ -44,7 +44,7 @@ def plot_population(block: Mapping[str, Any] | None, folder: Path, prefix: str) 
         return None
     fig, axes = plt.subplots(1, len(shown), figsize=(5.2 * len(shown), 3.4), squeeze=False,
                              sharey=True)
-    rows = []
+    rows: list[dict[str, Any]] = []
     human = block.get("human") or {}
     for ax, (source, dist) in zip(axes[0], shown.items(), strict=True):
         x, p = dist["x"], dist["p"]

@@ -49,7 +49,8 @@ LABELS = {
 }
 
 
-def bimodality_coefficient(x: Sequence[float], p: Sequence[float]) -> float:
+def bimodality_coefficient(x: Sequence[float] | np.ndarray,
+                           p: Sequence[float] | np.ndarray) -> float:
     """Sarle's BC of a distribution over ``x`` with probabilities ``p`` (population moments)."""
     x_arr, w = np.asarray(x, dtype=float), np.asarray(p, dtype=float)
     w = w / w.sum()
