@@ -30,7 +30,8 @@ def _human_marks(block: Mapping[str, Any]) -> list[tuple[float, str]]:
         if isinstance(value, Mapping):
             value = value.get("value")
         if value is not None:
-            out.append((float(value), f"humans: {name.replace('_', ' ')} {float(value):g}"))
+            who = human.get("label", "humans")
+            out.append((float(value), f"{who}: {name.replace('_', ' ')} {float(value):g}"))
     return out
 
 
