@@ -44,6 +44,7 @@ from .elicitation.smoothing import describe
 from .errors import ConfigError, LogprobsUnavailableError, SpendLimitReached, UnknownNameError
 from .evaluation.behaviour import EvalSettings
 from .evaluation.generic import assess_study
+from .evaluation.people import assess_population
 from .evaluation.records import DEMONSTRATIONS, POLICY, Analysis, to_jsonable
 from .evaluation.robustness import robustness
 from .evaluation.scorecard import VERDICT_RULE, scorecard
@@ -64,6 +65,7 @@ from .experiments.population import Population, load_population
 from .experiments.registry import option_names
 from .learning import Target, TrainConfig, TrainResult, mean_tv, train_policy
 from .learning.holdout import noise_floor, persona_baselines
+from .learning.people_holdout import held_out_people
 from .paths import ensure_dir, write_text_atomic
 from .rundir import config_digest, finish_run, start_run
 
@@ -89,6 +91,7 @@ class ExperimentResult:
     fits_left_out: list[LeftOutFit] = field(default_factory=list)
     failed_calls: list[dict[str, Any]] = field(default_factory=list)
     controls: dict[str, Any] = field(default_factory=dict)
+    population: dict[str, Any] | None = None
 
 
 @dataclass
@@ -198,6 +201,10 @@ def _generalisation(experiment: Experiment, all_targets: list[Target], config: R
     persona's targets, interpolating its two neighbours per state, and the LLM's own spread
     over wordings (:mod:`subrational.learning.holdout`).
     """
+    if experiment.trait_encoding is not None:  # a population: hold out people
+        return held_out_people(experiment, all_targets, frame=frame, seed=config.seed,
+                               train=lambda seen, what: _train(experiment, seen, config, notes,
+                                                               what))
     held = set(experiment.holdout_personas)
     seen = [t for t in all_targets if t.persona.name not in held]
     unseen = [t for t in all_targets if t.persona.name in held]
@@ -276,14 +283,19 @@ def run_experiment(experiment: Experiment, config: RunConfig, cached: CachedBack
                           n_boot=config.bootstrap, seed=config.seed)
     robust = robustness(frame, seed=config.seed)
     noise = _numerical_noise(experiment, config, cached, personas, method)
+    population = assess_population(
+        experiment, composed, policies, personas, analysis=analysis, n_boot=config.bootstrap,
+        settings=EvalSettings(episodes=config.episodes, seed=config.seed), seed=config.seed,
+        held_out=training["generalisation"])
     controls = (run_controls(experiment, personas, cached, config, method=method, rows=rows,
                              folder=folder, findings=analysis.findings,
-                             metrics=analysis.metrics, provenance=provenance)
+                             metrics={**analysis.metrics, "population": population or {}},
+                             provenance=provenance)
                 if config.controls else not_run())
     return ExperimentResult(experiment, analysis, {**diagnostics(frame), "numerical_noise": noise},
                             training, method, notes + _robustness_note(robust), robust,
                             list(fits.fits), list(fits.left_out),
-                            cached.failures[failed_before:], controls)
+                            cached.failures[failed_before:], controls, population)
 
 
 def failed_cells(failures: list[dict[str, Any]]) -> list[str]:
@@ -318,7 +330,7 @@ rules), ``headline`` (``label``, ``value``, ``interval``, ``n``), ``personas`` (
 ``condition`` no-persona / economist, ``text``, ``headline``, ``difference`` to the run's,
 ``persona_matters``), ``placebo`` (``real_axis``, ``real_effect``, ``traits``: ``trait``,
 ``levels``, ``effect``, ``stereotyping``; ``stereotyping``; ``population``: the rows of kind
-``placebo`` of ``metrics.population.heterogeneity`` where present), ``disguise`` (``available``;
+``placebo`` of the block's ``population.heterogeneity`` where present), ``disguise`` (``available``;
 with it ``framing_version``, ``disguised``, ``shift``, ``verdict`` survives / vanishes /
 undecided, ``demonstrations``, ``findings``: ``claim``, ``standard``, ``disguised``), ``recall``
 (rows ``id``, ``question``, ``human``, ``source``, ``recall``, ``invalid``, ``draws``,
@@ -328,7 +340,20 @@ undecided, ``demonstrations``, ``findings``: ``claim``, ``standard``, ``disguise
 95 % ``interval``; per-study metrics of the version 2 manipulations, present only for those studies:
 ``metrics.survival_at_caps`` and ``metrics.adult_reliability`` (marshmallow-v2),
 ``metrics.completion_days`` and ``metrics.deadline_schedule`` (procrastination-v2), each
-keyed by source."""
+keyed by source.;
+``population`` (per study, only with ``--population``; :mod:`.evaluation.people`): ``people``,
+``personas``, ``axis``, ``labels``, ``support_label``, ``marks``, ``human`` (the human.json
+block ``population``), ``notes``, ``interval``; ``sources.<source>`` with ``statistics`` (rows
+``statistic``, ``label``, ``value``, ``interval``, ``n_boot``, ``human``, ``relation``,
+``compare``, ``human_source``, ``tag``), ``distribution`` (``x``, ``p``: the mixture of the
+personas' own), ``values`` (persona -> outcome -> value) and ``homogenisation`` (rows
+``outcome``, ``between_sd``, ``within_sd``, ``ratio``, ``ratio_to_human`` (each ``value``,
+``interval``), ``human_sd``, ``sentence``); ``heterogeneity`` (rows ``source``, ``outcome``,
+``trait``, ``level``, ``kind`` trait|placebo|axis, ``effect`` (standardised beta),
+``interval``, ``p``, ``p_holm``, ``se``, ``n``, ``covariance``, ``human``, ``flag``) and
+``held_out`` (= ``training.generalisation``, which for a population holds out people:
+``kind`` "people", ``held_out``, ``share``, ``train_tv``, ``held_out_tv``, ``nearest_tv``,
+``linear_tv``, ``noise_floor_tv``, ``trait_range``)."""
 
 
 def _block(r: ExperimentResult) -> dict[str, Any]:
@@ -341,6 +366,7 @@ def _block(r: ExperimentResult) -> dict[str, Any]:
         "fits_left_out": r.fits_left_out, "curves": r.analysis.curves,
         "notes": r.analysis.notes + r.notes, "from_paper": composed.from_paper,
         "references": composed.human.references(), "controls": r.controls,
+        **({"population": r.population} if r.population else {}),
         # Only where calls failed, so that a complete re-run's summary equals a fault-free one.
         **({"failed_calls": {"calls": len(r.failed_calls),
                              "cells": failed_cells(r.failed_calls),

@@ -43,7 +43,8 @@ else:  # pragma: no cover - Python 3.10
 
 __all__ = ["TRAITS", "Trait", "Person", "Population", "TraitEncoding", "BUILTINS",
            "MAX_POPULATION", "load_population", "parse_people", "sample_adults",
-           "sample_children", "profile", "child_profile", "ADULT_MARGINALS", "CHILD_AGES"]
+           "sample_children", "profile", "child_profile", "ADULT_MARGINALS", "CHILD_AGES",
+           "PLACEBO_TRAITS", "COLOURS", "add_placebo_traits"]
 
 MAX_POPULATION = 10_000
 """Most people one population may hold (each person is at least one persona, and each persona
@@ -96,9 +97,16 @@ TRAITS: dict[str, Trait] = {t.name: t for t in (
     Trait("gpa", "number", "college GPA (the procrastination study's axis)", 2.0, 4.0),
     Trait("stake", "number", "starting stake in dollars (the double-or-nothing study's axis)",
           10, 10_000),
+    Trait("shoe_size", "number", "EU shoe size (a placebo trait: it should not matter)", 30, 50),
+    Trait("favourite_colour", "category", "favourite colour (a placebo trait: it should not "
+          "matter)", choices=("red", "blue", "green", "yellow", "purple", "orange")),
 )}
 """Every trait a population may give, besides ``id`` (a name of up to 40 letters, digits,
 ``.``, ``_`` or ``-``). ``gpa`` and ``stake`` are study axes: only their study reads them."""
+
+PLACEBO_TRAITS = ("shoe_size", "favourite_colour")
+"""Traits that should not move behaviour: a model whose answers follow them is stereotyping."""
+COLOURS = TRAITS["favourite_colour"].choices
 
 AXIS_TRAITS = ("gpa", "stake")
 """Traits that are one study's axis; other studies neither write nor encode them."""
@@ -360,6 +368,24 @@ def sample_children(size: int, *, rng: np.random.Generator) -> list[Person]:
 BUILTINS = {"adults": sample_adults, "children": sample_children}
 
 
+def add_placebo_traits(population: Population, *, seed: int) -> Population:
+    """The same people with the placebo traits drawn (seeded), replacing any they had.
+
+    Shoe size: whole EU sizes uniform on 36-46; favourite colour: uniform over :data:`COLOURS`
+    (both design choices). The result has its own digest and source ``<source>+placebo``.
+    """
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(36, 47, size=len(population.people))
+    colours = rng.choice(len(COLOURS), size=len(population.people))
+    people = tuple(Person(p.id, {**{k: v for k, v in p.traits.items()
+                                    if k not in PLACEBO_TRAITS},
+                                 "shoe_size": float(sizes[i]),
+                                 "favourite_colour": COLOURS[colours[i]]})
+                   for i, p in enumerate(population.people))
+    rows = [{"id": p.id, **p.traits} for p in people]
+    return Population(people, f"{population.source}+placebo", _digest(rows))
+
+
 # -- the text and the encoding ----------------------------------------------------------------
 def _details(traits: Mapping[str, Value]) -> str:
     parts = [f"{name}: {traits[name]}" for name in ("education", "occupation") if name in traits]
@@ -368,6 +394,10 @@ def _details(traits: Mapping[str, Value]) -> str:
     scores = [f"{b} {float(traits[b]):g}" for b in _BIG_FIVE if b in traits]
     if scores:
         parts.append("personality on a 1-5 scale: " + ", ".join(scores))
+    if "shoe_size" in traits:
+        parts.append(f"shoe size: EU {float(traits['shoe_size']):g}")
+    if "favourite_colour" in traits:
+        parts.append(f"favourite colour: {traits['favourite_colour']}")
     return f" ({'; '.join(parts)})" if parts else ""
 
 

@@ -167,6 +167,10 @@ class Study:
         human: The human reference numbers with their citations.
         from_paper: One of the four studies of Coletta et al. (2024), whose claims the report
             checks as paper findings; a study of one's own leaves it ``False``.
+        person_measures: With a population, each person's outcomes
+            (``person_measures(experiment, policies, personas, *, settings, analysis) ->``
+            :class:`~subrational.evaluation.people.PersonMeasures`); ``None``: the study
+            reports no population results.
     """
 
     game: Callable[..., Experiment]
@@ -174,12 +178,13 @@ class Study:
     structural_models: StructuralModelsFn | None = None
     human: HumanReference = field(default_factory=HumanReference)
     from_paper: bool = False
+    person_measures: Callable[..., Any] | None = None
 
     def __post_init__(self) -> None:
         if not callable(self.game):
             raise ConfigError(f"Study(game=...) needs an Experiment class or factory, got "
                               f"{self.game!r}")
-        for name in ("analysis", "structural_models"):
+        for name in ("analysis", "structural_models", "person_measures"):
             value = getattr(self, name)
             if value is not None and not callable(value):
                 raise ConfigError(f"Study({name}=...) must be a function, got {value!r}")

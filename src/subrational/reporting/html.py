@@ -29,6 +29,7 @@ from ..paths import write_text_atomic
 from .bibliography import Bibliography
 from .figures import caption, plot_analysis
 from .methods import methods_paragraph, study_personas
+from .population_figures import plot_population
 from .works import PAPER
 
 __all__ = ["write_report", "threshold_rows", "parse_failure_rows", "fit_rows", "example_prompt"]
@@ -240,7 +241,12 @@ def _section(result: Any, summary: dict[str, Any], config: Mapping[str, Any], ou
     panels = {c.panel: [] for c in result.analysis.curves}
     for c in result.analysis.curves:
         panels[c.panel].append(c)
+    population = plot_population(data.get("population"), out / "figures", exp.name)
     return {"id": exp.id, "title": exp.title, "data": data, "from_paper": composed.from_paper,
+            "population_figure": population and {
+                "src": _embed(population), "file": f"figures/{population.name}",
+                "svg": f"figures/{population.with_suffix('.svg').name}",
+                "csv": f"figures/{population.with_suffix('.csv').name}"},
             "references": references, "thresholds": threshold_rows(composed.human.bands),
             "personas": persona_table(data["metrics"]), "parse_failures": parse_failure_rows(data),
             "fit_rows": fit_rows(data.get("fits", [])),

@@ -8,7 +8,7 @@ composed into :data:`STUDY`.
 from importlib import resources
 
 from ...experiments.study import HumanReference, Study
-from . import analysis
+from . import analysis, people
 from .game import (
     CPTGambler,
     CRRAGambler,
@@ -24,9 +24,11 @@ HUMAN = HumanReference.load(resources.files(__name__).joinpath("human.json"))
 """The human reference numbers of this study, with their sources."""
 
 STUDY = Study(DoubleOrNothing, analysis=analysis.analyse,
-              structural_models=analysis.structural_models, human=HUMAN, from_paper=True)
+              structural_models=analysis.structural_models, human=HUMAN, from_paper=True,
+              person_measures=people.person_measures)
 STUDY_V1 = Study(DoubleOrNothingV1, analysis=analysis.analyse,
-                 structural_models=analysis.structural_models, human=HUMAN, from_paper=True)
+                 structural_models=analysis.structural_models, human=HUMAN, from_paper=True,
+                 person_measures=people.person_measures)
 """Version 1 (fair odds, gains only), kept registered so that old policy files and runs load."""
 
 __all__ = ["HUMAN", "STUDY", "STUDY_V1", "CPTGambler", "CRRAGambler", "DoubleOrNothing",
