@@ -6,10 +6,12 @@ themselves, not from a trained policy, so that a control condition costs only it
 
 * ``ultimatum``: pooled P(reject | offer <= 20 %) (the band of HUMAN_DATA 1: 0.40-0.75);
 * ``marshmallow``: P(full wait), the product over the minutes of P(wait | minute), averaged
-  over personas (a minute no sampled episode reached counts as no one waiting on);
+  over personas (a minute no sampled episode reached counts as no one waiting on), with the
+  reliable adult where version 2 also asks with an unreliable one;
 * ``double_or_nothing``: P(gamble) at round 0, averaged over win chances and personas;
 * ``procrastination``: the expected share of the work sessions done on the last two days
-  (HUMAN_DATA 4: 52 % of OULAD submissions in the last two days);
+  (HUMAN_DATA 4: 52 % of OULAD submissions in the last two days), under one final deadline
+  where version 2 also asks with evenly spaced ones;
 * any other game: the mean P(first action) over its states (the generic fallback).
 
 Actions are read by position (a disguised framing may rename them but keeps their order).
@@ -148,11 +150,17 @@ def _ultimatum(exp: Experiment, means: Means, personas: Sequence[str]) -> float:
                   if s.offer <= 0.2 + 1e-9])
 
 
+def _classic(exp: Experiment) -> list[Any]:
+    """The classic condition's states: the reliable adult, the one final deadline (version 2)."""
+    return [s for s in exp.states() if getattr(s, "reliable", True) is True
+            and getattr(s, "spaced", False) is False]
+
+
 def _marshmallow(exp: Experiment, means: Means, personas: Sequence[str]) -> float:
     values = []
     for p in personas:
         survive = 1.0
-        for s in sorted(exp.states(), key=lambda s: s.minute):
+        for s in sorted(_classic(exp), key=lambda s: s.minute):
             wait = _p(means, p, s, 1)
             survive *= 0.0 if wait is None else wait  # unreached: nobody waited this long
         values.append(survive)
@@ -164,7 +172,7 @@ def _double(exp: Experiment, means: Means, personas: Sequence[str]) -> float:
 
 
 def _procrastination(exp: Experiment, means: Means, personas: Sequence[str]) -> float:
-    grid = {(s.day, s.done): s for s in exp.states()}
+    grid = {(s.day, s.done): s for s in _classic(exp)}
     deadline = int(getattr(exp, "deadline", max(d for d, _ in grid)))
     sessions = int(getattr(exp, "sessions", max(k for _, k in grid) + 1))
     values = []

@@ -15,6 +15,7 @@ ids known; a game of one's own gets its id when it is registered.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import inspect
@@ -202,6 +203,15 @@ def _takes_any_keyword(factory: Callable[..., Experiment]) -> bool:
     return any(p.kind is p.VAR_KEYWORD for p in params)
 
 
+def _plugin_module(path: Path) -> str:
+    """A plugin file's module name: its stem and a digest of its absolute path.
+
+    Two files of the same name (``a/plugin.py``, ``b/plugin.py``) are two plugins, not one.
+    """
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:10]
+    return f"subrational_plugin_{path.stem}_{digest}"
+
+
 def import_plugins(specs: Iterable[str]) -> None:
     """Import Python files (``path/game.py``) or modules (``pkg.games``) that register games."""
     for spec in specs:
@@ -210,8 +220,8 @@ def import_plugins(specs: Iterable[str]) -> None:
                 path = Path(spec)
                 if not path.is_file():
                     raise ConfigError(f"--import {spec}: no such file")
-                name = f"subrational_plugin_{path.stem}"
-                if name in sys.modules:
+                name = _plugin_module(path)
+                if name in sys.modules:  # this very file, imported before
                     continue
                 folder = str(path.resolve().parent)
                 if folder not in sys.path:  # like `python my_game.py`: helpers beside it import
@@ -226,5 +236,6 @@ def import_plugins(specs: Iterable[str]) -> None:
         except ConfigError:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure in user code, reported in one line
-            sys.modules.pop(f"subrational_plugin_{Path(spec).stem}", None)
+            if spec.endswith(".py"):
+                sys.modules.pop(_plugin_module(Path(spec)), None)
             raise ConfigError(f"--import {spec} failed: {type(exc).__name__}: {exc}") from exc
