@@ -32,8 +32,8 @@ def cache_env(shared_cache, monkeypatch):
 
 # A reduced grid: two persona values per study (the full grid is `make run`).
 REDUCED = ["fair", "typical", "age-2", "age-5", "stake-10", "stake-10000", "gpa-2.0", "gpa-4.0"]
-STUDIES = ("ultimatum-v2", "marshmallow-v1", "double_or_nothing-v2", "procrastination-v1")
-CALLS = 2 * 21 * 2 + 2 * 15 * 2 + 2 * 25 * 2 + 2 * 21 * 2  # personas x states x option orders
+STUDIES = ("ultimatum-v2", "marshmallow-v2", "double_or_nothing-v2", "procrastination-v2")
+CALLS = 2 * 21 * 2 + 2 * 20 * 2 + 2 * 25 * 2 + 2 * 84 * 2  # personas x states x option orders
 
 
 def _cli(*args: str) -> str:
@@ -136,3 +136,29 @@ def test_real_model_sample_method_parses_or_counts_failures(tmp_path, cache_env)
         assert row.n_draws == 2 and len(row.texts) == 2
         _check_sampled_row(row)
     assert config.method == "sample"
+
+
+def test_a_small_population_and_the_controls_on_the_real_model(tmp_path, cache_env):
+    """[illusion] end to end: 20 people drawn from builtin:adults, every control, the report."""
+    out = tmp_path / "pop"
+    _cli("run", "ultimatum", "--no-progress", "--population", "builtin:adults",
+         "--population-size", "20", "--controls", "--option", "ultimatum.step=0.25",
+         "--paraphrases", "1", "--bootstrap", "30", "--out", str(out))
+    block = json.loads((out / "summary.json").read_text())["experiments"]["ultimatum-v2"]
+    pop = block["population"]
+    assert pop["people"] == 20
+    stats = {r["statistic"]: r for r in pop["sources"]["demonstrations"]["statistics"]}
+    assert stats["never_reject_share"]["human"] == pytest.approx(0.218)
+    for row in stats.values():
+        if row["value"] is not None:
+            assert row["interval"][0] <= row["value"] <= row["interval"][1]
+    assert {r["kind"] for r in pop["heterogeneity"]} >= {"trait"}
+    assert pop["held_out"]["kind"] == "people"
+    controls = block["controls"]
+    assert controls["run"] and controls["disguise"]["available"]
+    assert controls["verdict"] in ("simulation", "recall", "stereotyping", "undecided",
+                                   "no behaviour")
+    assert {r["condition"] for r in controls["personas"]} == {"no-persona", "economist"}
+    assert len(controls["recall"]) == 2
+    html = (out / "report.html").read_text()
+    assert "Simulation or recall?" in html and "Population results" in html
