@@ -61,3 +61,17 @@ def test_the_interval_covers_the_truth_about_95_percent_of_the_time():
         lo, hi = est.interval
         covered += lo <= truth <= hi
     assert 0.85 <= covered / 40 <= 1.0
+
+
+def test_the_behaviour_contrast_tells_a_flat_noisy_model_from_a_state_driven_one():
+    from subrational.controls.assess import _responds
+
+    exp = make("ultimatum")
+    rng = np.random.default_rng(3)
+    flat = cells_of(exp, _rows(exp, lambda s: float(np.clip(0.5 + rng.normal(0, 0.03), 0, 1))),
+                    list(exp.default_personas))
+    got = _responds(flat, n_boot=200, seed=0)
+    assert not got["responds"]
+    assert got["interval"][0] <= got["value"] <= got["interval"][1]
+    sloped = cells_of(exp, _rows(exp, lambda s: 0.1 + 0.8 * s.offer), list(exp.default_personas))
+    assert _responds(sloped, n_boot=200, seed=0)["responds"]

@@ -14,10 +14,11 @@ Decision rules (thresholds are design choices, labelled as such in the block):
 * **Personas.** The no-persona and economist headline next to the run's, with the
   difference's interval; *the persona matters* when the difference excludes 0.
 * **Behaviour to attribute.** A disguise can only preserve or remove behaviour that is there:
-  the run's own answers must change with the situation. The spread over states of the mean
-  P(first action) (largest minus smallest state, personas pooled) has a bootstrap interval;
-  below :data:`TOLERANCE` at its lower bound, the study's verdict is *no behaviour* whatever
-  the disguise did (a model that answers every state alike "survives" any disguise).
+  the run's own answers must change with the situation. The states' mean P(first action)
+  (personas pooled) is split at its median; the upper half's mean minus the lower half's has a
+  bootstrap interval (:func:`_responds`); when its lower bound is not above
+  :data:`TOLERANCE`, the study's verdict is *no behaviour* whatever the disguise did (a model
+  that answers every state alike "survives" any disguise).
 """
 
 from __future__ import annotations
@@ -56,28 +57,53 @@ def not_run() -> dict[str, Any]:
     return {"run": False, "note": HOW_TO_RUN}
 
 
-def _state_spread(exp: Experiment, means: Mapping[tuple[str, str], Any],
-                  personas: Sequence[str]) -> float:
-    """Largest minus smallest mean P(first action) over states, personas pooled."""
+def _per_state(exp: Experiment, means: Mapping[tuple[str, str], Any],
+               personas: Sequence[str]) -> dict[str, float]:
+    """Mean P(first action) of each state that has answers, personas pooled."""
     from ..experiments.core import state_key
 
-    per_state = []
+    out = {}
     for state in exp.states():
-        got = [float(means[(p, state_key(state))][0]) for p in personas
-               if (p, state_key(state)) in means]
+        key = state_key(state)
+        got = [float(means[(p, key)][0]) for p in personas if (p, key) in means]
         if got:
-            per_state.append(sum(got) / len(got))
-    return max(per_state) - min(per_state) if len(per_state) >= 2 else math.nan
-
-
-SPREAD = Headline("spread of P(first action) over states", _state_spread)
+            out[key] = sum(got) / len(got)
+    return out
 
 
 def _responds(base: Cells, *, n_boot: int, seed: int) -> dict[str, Any]:
-    spread = estimate(base, n_boot=n_boot, seed=seed, fn=SPREAD)
+    """How far the answers move with the situation: a contrast with a bootstrap interval.
+
+    The states are split at the median of their own mean P(first action) (the split is read
+    from the run's answers once, then kept fixed); the statistic is the mean of the upper half
+    minus the mean of the lower half. With the split fixed it is a linear contrast, whose
+    bootstrap interval is not inflated the way the interval of a max-minus-min would be. The
+    split is chosen on the same answers, so noise alone gives a contrast of about 1.6 times the
+    states' noise SD: a flat model with a per-state noise SD of 0.06 or more can pass the
+    0.10 tolerance (a design choice; the interval says how sure the contrast is).
+    """
+    point = _per_state(base.experiment, base.means(), base.personas)
+    if len(point) < 2:
+        return {"label": SPREAD_LABEL, "value": None, "interval": [None, None], "n": base.n,
+                "responds": False}
+    ranked = sorted(point, key=point.__getitem__)
+    low, high = set(ranked[:len(ranked) // 2]), set(ranked[len(ranked) - len(ranked) // 2:])
+
+    def contrast(exp: Experiment, means: Mapping[tuple[str, str], Any],
+                 personas: Sequence[str]) -> float:
+        values = _per_state(exp, means, personas)
+        up = [v for k, v in values.items() if k in high]
+        down = [v for k, v in values.items() if k in low]
+        return sum(up) / len(up) - sum(down) / len(down) if up and down else math.nan
+
+    spread = estimate(base, n_boot=n_boot, seed=seed, fn=Headline(SPREAD_LABEL, contrast))
     lo = spread.interval[0]
-    return {"label": SPREAD.label, **spread.to_dict(),
+    return {"label": SPREAD_LABEL, **spread.to_dict(),
             "responds": bool(math.isfinite(lo) and lo > TOLERANCE)}
+
+
+SPREAD_LABEL = ("P(first action): mean over the states above the median minus the states "
+                "below it")
 
 
 def _disguise(run: ControlRun, base: Estimate, *, n_boot: int, seed: int) -> dict[str, Any]:
@@ -151,7 +177,8 @@ def _conclusion(block: dict[str, Any]) -> str:
     if not block["behaviour"]["responds"]:
         spread = block["behaviour"]
         lo, hi = spread["interval"]
-        parts.append(f"The answers hardly change with the situation (spread over states "
+        parts.append(f"The answers hardly change with the situation (upper minus lower half of "
+                     f"the states "
                      f"{_fmt(spread['value'])} [{_fmt(lo)}, {_fmt(hi)}]): there is no "
                      "behaviour for a disguise to preserve or remove, so this run says nothing "
                      "about simulation or recall.")
