@@ -93,6 +93,7 @@ def people_like(messages):
         options = ("Gamble", "Keep")
     elif "GPA" in system:
         gpa, day = _number(r"GPA of (\d\.\d)", system), _number(r"It is day (\d+)", user)
+        day -= _number(r"It is day \d+ of (\d+)", user) - 7  # the last week, as in v1
         spaced = 1.5 if "evenly spaced deadlines" in user else 0.0
         p = float(expit(-4.0 + 1.2 * (gpa - 3.0) + 0.8 * day + spaced))
         options = ("Work", "Postpone")
