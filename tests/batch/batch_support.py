@@ -19,7 +19,8 @@ def _number(pattern: str, text: str) -> float:
 
 
 def people(messages: list[dict[str, Any]]) -> dict[str, float]:
-    """Answers the ultimatum and the marshmallow test as people do; 3 % unparseable ("I")."""
+    """Answers the ultimatum and the marshmallow test (version 1: it reads the minutes waited)
+    as people do; 3 % unparseable ("I")."""
     system, user = messages[0]["content"], messages[-1]["content"]
     if "marshmallow" in system:
         age = _number(r"a (\d+)-year-old", system)

@@ -64,13 +64,13 @@ def test_one_batch_then_an_offline_run_gives_the_live_run_findings(
 def test_a_sequential_study_takes_one_batch_per_step_until_its_episodes_end(
         tmp_path, capsys, monkeypatch):
     with FakeOpenAIBatchServer(people) as srv:
-        args = _args(srv, "marshmallow", "age-2", "sample")
+        args = _args(srv, "marshmallow-v1", "age-2", "sample")
         monkeypatch.setenv("SUBRATIONAL_CACHE_DIR", str(tmp_path / "live-cache"))
         assert main(["run", *args, "--out", str(tmp_path / "live")]) == 0, \
             capsys.readouterr().err
         live = list(srv.bodies)
         monkeypatch.setenv("SUBRATIONAL_CACHE_DIR", str(tmp_path / "batch-cache"))
-        planned = _plan_new(srv, "marshmallow", "age-2", "sample")
+        planned = _plan_new(srv, "marshmallow-v1", "age-2", "sample")
         said = cycle(args, capsys)
         assert main(["run", "--offline", *args, "--out", str(tmp_path / "batch")]) == 0
     rounds = [requests_of(s) for s in said[:-1]]

@@ -12,12 +12,15 @@ GOLDEN = {
     ("ultimatum-v1", 1): "897a6a33ffe00e6867e3d26205a2ab364cd5f5b3f09a7d6a17ed3441c38e941d",
     ("ultimatum-v2", 1): "3eab5dc9e62f4e956b9891332e291e3a7c320c42a34f6097305674221b26b302",
     ("marshmallow-v1", 1): "22bdb49a1dbd52c949b2e9c12014c7a49ea57aeda33c59ea612060d33dab617f",
+    ("marshmallow-v2", 1): "e953f04a4f4d60e64c014805d686f0e18539f5c629a5f97f9b313d0565e58fa1",
     ("double_or_nothing-v1", 1):
         "fcd7e5f029156835d5d9e6ff3c52c5feb447a356603e8500da29df3776635df6",
     ("double_or_nothing-v2", 1):
         "199e52a474167ac5b04427395391859bf97d7bf81f916e3e5cee65af98f801e4",
     ("procrastination-v1", 1):
         "e35aee86b0107bb43ca7e97f4324e8d9833ebeed6c4c813f41b0f9a7a36e803c",
+    ("procrastination-v2", 1):
+        "02d503a18c41056cf881c432d61ae21554c49c80e81e9c95f1687ff4f056281c",
 }
 
 
@@ -82,12 +85,16 @@ GOLDEN_POPULATION = {
         "51658c643eb8cc3a6e23de35c36f5aeab132235680b9e6eb09beb485b92711b1",
     ("marshmallow-v1", 1):
         "3e824c3a95125d67a0523d114b2d27743e482d22a545a826c03a1cb727a592b2",
+    ("marshmallow-v2", 1):
+        "fe020a9c32fedf3ec875328f7b8a0c8ecc739f371dcd40cef391aa61196bb6bf",
     ("double_or_nothing-v1", 1):
         "62bf5e17935bba2711962c8d25809dfa0caa0f7aede1fa2bd112a8d83934b257",
     ("double_or_nothing-v2", 1):
         "a8abc34e57779e18ca1faf0016c14da90e632d488d096715374e8231d0481bc6",
     ("procrastination-v1", 1):
         "35cc08eef5ed071adf84f4df303291fe36fb1aabf3a9224ebddc51d989b60622",
+    ("procrastination-v2", 1):
+        "e208101f4a6f681db826e24d44be9185e553054df50ece32b8ab11910cab8c20",
 }
 
 
