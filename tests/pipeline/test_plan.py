@@ -75,10 +75,10 @@ def test_a_sequential_study_sampled_gets_a_range_that_holds_the_run_and_none_onc
         made = srv.requests
         [after] = make_plan(_config(srv, "gpt-4o", "marshmallow", "age-4", *extra)).studies
     assert not before.exact
-    # 1 persona x 1 wording x 2 orders x 2 samples: 4 episodes of at most 15 states each, with
-    # up to 3 attempts a state (3 % of the people-like answers are "I", which does not parse).
-    assert before.new == (4, 4 * 15 * 3) and before.new[0] <= made <= before.new[1]
-    assert made > 4 * 15  # the grid alone is no bound: unparseable answers were asked again
+    # 1 persona x 1 wording x 2 orders x 2 samples: 4 episodes over marshmallow-v2's 20 states
+    # (10 minutes x 2 adults; the plan's bound counts every state, though an episode meets one
+    # adult), with up to 3 attempts a state (3 % of the people-like answers are "I").
+    assert before.new == (4, 4 * 20 * 3) and before.new[0] <= made <= before.new[1]
     assert after.new == (0, 0) and after.cached == made  # every episode replays from the cache
 
 
