@@ -51,6 +51,9 @@ class SplitGame(Experiment):
     def initial_state(self, persona: Persona, *, rng) -> Share:
         return self.states()[int(rng.integers(5))]
 
+    def initial_states(self, persona: Persona) -> Sequence[tuple[float, Share]]:
+        return [(0.2, s) for s in self.states()]  # exactly what initial_state draws
+
     def step(self, state: Share, action: int, persona: Persona) -> Step:
         return Step(None, state.offer * 10 if action == 0 else 0.0, True)
 
