@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import ConfigError
 
-__all__ = ["option_error", "whole_number", "real_number", "real_numbers", "whole_numbers"]
+__all__ = ["one_of", "option_error", "whole_number", "real_number", "real_numbers", "whole_numbers"]
 
 
 def _show(value: Any, limit: int = 60) -> str:
@@ -30,6 +30,13 @@ def _show(value: Any, limit: int = 60) -> str:
 def option_error(study: str, name: str, value: Any, allowed: str) -> ConfigError:
     """The one-line error for a bad option value: study, option, what is allowed, what came."""
     return ConfigError(f"study option {study}.{name} must be {allowed}; got {_show(value)}")
+
+
+def one_of(study: str, name: str, value: Any, choices: Sequence[str]) -> str:
+    """``value`` when it is one of ``choices``, else :func:`option_error` listing them."""
+    if value not in choices:
+        raise option_error(study, name, value, "one of " + ", ".join(repr(c) for c in choices))
+    return str(value)
 
 
 def _is_real(value: Any) -> bool:

@@ -31,7 +31,7 @@ from scipy.optimize import brentq
 from scipy.special import expit
 
 from ...experiments.core import Experiment, Persona, Step
-from ...experiments.options import _listed, option_error, real_numbers, whole_number
+from ...experiments.options import _listed, one_of, real_numbers, whole_number
 from ...experiments.population import (
     TraitEncoding,
     check_axis,
@@ -92,12 +92,6 @@ def _population_persona(name: str, stake: float, traits: Mapping[str, Any], *,
                    dict(base.values), traits)
 
 
-def _framing(value: Any) -> str:
-    if value not in FRAMINGS:
-        raise option_error("double_or_nothing", "framing", value,
-                           "one of " + ", ".join(repr(f) for f in FRAMINGS))
-    return str(value)
-
 
 class DoubleOrNothing(Experiment):
     """Keep the money or flip for double-or-nothing, up to ``max_flips`` times (version 2).
@@ -145,7 +139,7 @@ class DoubleOrNothing(Experiment):
                  framing: str = "standard",
                  population: Sequence[Mapping[str, Any]] | None = None) -> None:
         lo, hi = _STAKE_RANGE
-        self.framing = _framing(framing)
+        self.framing = one_of("double_or_nothing", "framing", framing, FRAMINGS)
         self.wording = self._wording()
         self.actions = self.wording.actions  # type: ignore[misc]
         self.stakes = real_numbers("double_or_nothing", "stakes", stakes, low=lo, high=hi,

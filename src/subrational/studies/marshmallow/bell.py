@@ -29,7 +29,7 @@ import numpy as np
 
 from ...errors import ConfigError
 from ...experiments.core import Persona, Step
-from ...experiments.options import whole_number
+from ...experiments.options import one_of, whole_number
 from . import wording
 from .game import EAT, ExponentialDiscounter, HyperbolicDiscounter, MarshmallowV1
 
@@ -48,13 +48,6 @@ class WaitState:
 
     minute: int
     reliable: bool = True
-
-
-def _choice(name: str, value: Any, choices: Sequence[str]) -> str:
-    if value not in choices:
-        raise ConfigError(f"marshmallow: {name} must be one of {', '.join(choices)}; got "
-                          f"{value!r}")
-    return str(value)
 
 
 class Marshmallow(MarshmallowV1):
@@ -82,13 +75,13 @@ class Marshmallow(MarshmallowV1):
         horizon = whole_number("marshmallow", "horizon", horizon, low=2, high=MAX_HORIZON,
                                unit="minutes")
         super().__init__(horizon=horizon, ages=ages, population=population)
-        self.framing = _choice("framing", framing, wording.FRAMINGS)
+        self.framing = one_of("marshmallow", "framing", framing, wording.FRAMINGS)
         if isinstance(adults, str):  # --option marshmallow.adults=X gives one string
             adults = (adults,)
         if not adults:
             raise ConfigError(f"marshmallow: adults must be a non-empty list of "
                               f"{', '.join(ADULTS)}; got {adults!r}")
-        picked = {_choice("adults", a, ADULTS) for a in adults}
+        picked = {one_of("marshmallow", "adults", a, ADULTS) for a in adults}
         self.adults = tuple(a for a in ADULTS if a in picked)
         self._grid = tuple(WaitState(t, a == "reliable") for a in self.adults
                            for t in range(self.horizon))

@@ -30,7 +30,7 @@ import numpy as np
 
 from ...errors import ConfigError
 from ...experiments.core import Persona, Step
-from ...experiments.options import real_number
+from ...experiments.options import one_of, real_number
 from . import wording
 from .game import WORK, BetaDeltaStudent, ProcrastinationV1
 
@@ -46,13 +46,6 @@ class DeadlineState:
     day: int
     done: int
     spaced: bool = False
-
-
-def _choice(name: str, value: Any, choices: Sequence[str]) -> str:
-    if value not in choices:
-        raise ConfigError(f"procrastination: {name} must be one of {', '.join(choices)}; got "
-                          f"{value!r}")
-    return str(value)
 
 
 class Procrastination(ProcrastinationV1):
@@ -83,13 +76,13 @@ class Procrastination(ProcrastinationV1):
                  schedules: Sequence[str] = SCHEDULES, framing: str = "standard",
                  interim_penalty: float = 0.1) -> None:
         super().__init__(deadline=deadline, sessions=sessions, gpas=gpas, population=population)
-        self.framing = _choice("framing", framing, wording.FRAMINGS)
+        self.framing = one_of("procrastination", "framing", framing, wording.FRAMINGS)
         if isinstance(schedules, str):  # --option procrastination.schedules=X gives one string
             schedules = (schedules,)
         if not schedules:
             raise ConfigError(f"procrastination: schedules must be a non-empty list of "
                               f"{', '.join(SCHEDULES)}; got {schedules!r}")
-        picked = {_choice("schedules", s, SCHEDULES) for s in schedules}
+        picked = {one_of("procrastination", "schedules", s, SCHEDULES) for s in schedules}
         self.schedules = tuple(s for s in SCHEDULES if s in picked)
         self.interim_penalty = real_number("procrastination", "interim_penalty",
                                            interim_penalty, low=0.0, high=1.0)

@@ -17,7 +17,7 @@ from scipy.special import expit
 
 from ...errors import ConfigError
 from ...experiments.core import Experiment, Persona, Step
-from ...experiments.options import option_error, real_number
+from ...experiments.options import one_of, real_number
 from ...experiments.population import TraitEncoding, personas_of, population_option, profile
 from . import disguise
 
@@ -77,10 +77,7 @@ class Ultimatum(Experiment):
     def __init__(self, *, pie: float | None = None, step: float = 0.05,
                  framing: str = "standard",
                  population: Sequence[Mapping[str, Any]] | None = None) -> None:
-        if framing not in FRAMINGS:
-            raise option_error("ultimatum", "framing", framing,
-                               "one of " + ", ".join(repr(f) for f in FRAMINGS))
-        self.framing = framing
+        self.framing = one_of("ultimatum", "framing", framing, FRAMINGS)
         if pie is None:
             pie = disguise.DISGUISED_PIE if framing == "disguised" else 10.0
         self.pie = real_number("ultimatum", "pie", pie, low=1.0, high=MAX_PIE, unit="dollars")
