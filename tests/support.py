@@ -117,3 +117,15 @@ def sample_frame(game, personas, probs_fn, fail_rate, *, samples, seed=0):
                   method="sample", settings=SampleSettings(samples=samples), seed=seed,
                   paraphrases=1)
     return to_frame(game, rows, {})
+
+
+def prompt_messages(exp):
+    """Every message of every prompt of ``exp``: both methods, personas, states, wordings."""
+    from subrational.elicitation import render, wordings
+
+    for method in ("choice-probs", "sample"):
+        for persona in exp.personas.values():
+            for state in exp.states():
+                for paraphrase, order in wordings(exp):
+                    yield from render(exp, persona, state, order, method=method,
+                                      paraphrase=paraphrase).messages

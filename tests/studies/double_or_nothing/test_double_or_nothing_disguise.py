@@ -5,11 +5,11 @@ import re
 
 import pytest
 
-from subrational.elicitation import render, wordings
 from subrational.errors import ConfigError
 from subrational.experiments import make
 from subrational.experiments.core import Persona
 from subrational.studies.double_or_nothing.game import DoubleOrNothing, FramedState
+from support import prompt_messages
 
 CUES = re.compile(r"double[- ]or[- ]nothing|\bcoins?\b|gambl|\bbet|\bbets\b|wager|game show",
                   re.IGNORECASE)
@@ -18,20 +18,10 @@ GOLDEN = {("double_or_nothing-v2", 1):
           "72f4f72a9a4c54172366e839274df4881ad5537bf0b8c2de4d09c499d6042176"}
 
 
-def _texts(exp):
-    for method in ("choice-probs", "sample"):
-        for persona in exp.personas.values():
-            for state in exp.states():
-                for paraphrase, order in wordings(exp):
-                    prompt = render(exp, persona, state, order, method=method,
-                                    paraphrase=paraphrase)
-                    yield from (m for m in prompt.messages)
-
-
 def test_disguised_prompts_are_pinned_to_the_framing_version():
     exp = make("double_or_nothing", framing="disguised")
     h = hashlib.sha256()
-    for m in _texts(exp):
+    for m in prompt_messages(exp):
         h.update(f"{m.role}\x00{m.content}\x01".encode())
     assert exp.framing_version == 1
     assert h.hexdigest() == GOLDEN[(exp.id, exp.framing_version)], (
@@ -40,10 +30,10 @@ def test_disguised_prompts_are_pinned_to_the_framing_version():
 
 def test_disguised_prompts_have_no_textbook_cue():
     exp = DoubleOrNothing(framing="disguised")
-    hits = {CUES.search(m.content).group(0) for m in _texts(exp) if CUES.search(m.content)}
+    hits = {CUES.search(m.content).group(0) for m in prompt_messages(exp) if CUES.search(m.content)}
     assert not hits
     assert exp.actions == ("Keep", "Cross")
-    standard = {m.content for m in _texts(DoubleOrNothing())}  # the cue check can fail
+    standard = {m.content for m in prompt_messages(DoubleOrNothing())}  # the cue check can fail
     assert any(CUES.search(t) for t in standard)
 
 

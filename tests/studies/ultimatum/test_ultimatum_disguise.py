@@ -5,11 +5,11 @@ import re
 
 import pytest
 
-from subrational.elicitation import render, wordings
 from subrational.errors import ConfigError
 from subrational.experiments import make
 from subrational.experiments.core import Persona
 from subrational.studies.ultimatum.game import Ultimatum, UltimatumState
+from support import prompt_messages
 
 CUES = re.compile(r"ultimatum|offer|split|propos|respond|john|\$|dollar", re.IGNORECASE)
 # framing version 1 of ultimatum-v2 (update together with a framing_version bump)
@@ -17,18 +17,9 @@ GOLDEN = {("ultimatum-v2", 1):
           "b66f382045c8dbc133333de89db9911099d92ff32c9cc3514bf0517cfe875f13"}
 
 
-def _messages(exp):
-    for method in ("choice-probs", "sample"):
-        for persona in exp.personas.values():
-            for state in exp.states():
-                for paraphrase, order in wordings(exp):
-                    yield from render(exp, persona, state, order, method=method,
-                                      paraphrase=paraphrase).messages
-
-
 def _digest(exp):
     h = hashlib.sha256()
-    for m in _messages(exp):
+    for m in prompt_messages(exp):
         h.update(f"{m.role}\x00{m.content}\x01".encode())
     return h.hexdigest()
 
@@ -46,10 +37,10 @@ def test_the_standard_framing_leaves_the_prompts_as_they_were():
 
 
 def test_disguised_prompts_have_no_textbook_cue():
-    hits = {CUES.search(m.content).group(0) for m in _messages(Ultimatum(framing="disguised"))
+    hits = {CUES.search(m.content).group(0) for m in prompt_messages(Ultimatum(framing="disguised"))
             if CUES.search(m.content)}
     assert not hits
-    assert any(CUES.search(m.content) for m in _messages(Ultimatum()))  # the check can fail
+    assert any(CUES.search(m.content) for m in prompt_messages(Ultimatum()))  # the check can fail
 
 
 def test_disguised_game_has_the_same_states_answers_and_payoffs():
