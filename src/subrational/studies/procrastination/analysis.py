@@ -37,14 +37,17 @@ from ...evaluation.behaviour import (
     ROLLOUTS,
     SAMPLED,
     EvalSettings,
+    MemoPolicy,
+    _sampled,
     episode_weights,
     episodes,
 )
 from ...evaluation.records import DESIGN_CHOICE, PAPER_CLAIM, Analysis, Curve, Finding, band_finding
 from ...experiments.core import Persona, Policy
-from ...experiments.rollout import Trajectory
+from ...experiments.rollout import Trajectory, UnknownStateError
 from ...experiments.study import HumanReference
 from . import manipulations
+from .exact_timing import exact_work_timing
 from .fits import structural_models
 from .game import WORK
 
@@ -350,8 +353,31 @@ def _simulate_timing(experiment: Any, policy: Policy, persona: Persona, *, sourc
     if spaced is not None:
         start = experiment.state_type(1, 0, spaced)
         keep = lambda s: s.spaced == spaced  # noqa: E731
+    return timing_of(experiment, policy, persona, source=source, settings=settings,
+                     last_days=last_days, start_state=start, keep=keep)
+
+
+def timing_of(experiment: Any, policy: Policy, persona: Persona, *, source: str,
+              settings: EvalSettings, last_days: int, start_state: Any = None,
+              keep: Any = None) -> WorkTiming:
+    """:func:`work_timing` of :func:`~subrational.evaluation.behaviour.episodes` of ``policy``.
+
+    Exact episodes are not listed: :mod:`.exact_timing` gives the same timing by dynamic
+    programming; the LLM's sampled episodes and rollouts go through :func:`work_timing`.
+    With no episode (unknown) the timing is empty.
+    """
+    if _sampled(policy) is None and settings.max_paths > 0:
+        memo = policy if isinstance(policy, MemoPolicy) else MemoPolicy(policy)
+        try:
+            exact = exact_work_timing(experiment, memo, persona, last_days=last_days,
+                                      start_state=start_state, max_paths=settings.max_paths)
+        except UnknownStateError:  # as episodes() there: the statistic is unknown
+            return work_timing([], deadline=experiment.deadline, sessions=experiment.sessions,
+                               last_days=last_days)
+        if exact is not None:
+            return exact
     got = episodes(experiment, policy, persona, source=source, settings=settings,
-                   start_state=start, keep=keep)
+                   start_state=start_state, keep=keep)
     if got is None:
         return work_timing([], deadline=experiment.deadline, sessions=experiment.sessions,
                            last_days=last_days)

@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from ...evaluation.behaviour import LEARNED_SOURCES, EvalSettings, episodes
+from ...evaluation.behaviour import LEARNED_SOURCES, EvalSettings
 from ...evaluation.people import PersonMeasures, PersonOutcome, mixture, person_id
 from ...evaluation.records import Analysis
 from ...experiments.core import Persona, Policy
-from .analysis import LATE_DAYS, work_timing
+from .analysis import LATE_DAYS, timing_of
 
 __all__ = ["person_measures"]
 
@@ -62,12 +62,10 @@ def person_measures(experiment: Any, policies: Mapping[str, Policy],
     for source in [s for s in LEARNED_SOURCES if s in policies]:
         rows = []
         for persona in personas:
-            got = episodes(experiment, policies[source], persona, source=source,
-                           settings=settings)
-            if got is None or not got.trajectories:
+            t = timing_of(experiment, policies[source], persona, source=source,
+                          settings=settings, last_days=2)
+            if not len(t.late):
                 continue
-            t = work_timing(got.trajectories, deadline=experiment.deadline,
-                            sessions=experiment.sessions, last_days=2, origin=got.origin)
             w = (np.full(len(t.days_before), 1 / len(t.days_before)) if t.weights is None
                  else t.weights)
             pmf = np.zeros(len(support))
