@@ -287,3 +287,75 @@ def test_float32_noise_floor_is_below_1e_4_on_the_run_prompts(loaded):
     assert floor.n_prompts == 16 and floor.dtype == "float32"
     assert floor.method == "batched vs one at a time (batches of 4)"
     assert floor.max < 1e-4
+
+
+def _study_requests() -> list[ScoreRequest]:
+    """Prompts of the four studies as a run asks them: one persona, one wording, both orders."""
+    from subrational.elicitation.elicit import _cells
+    from subrational.experiments import make
+
+    requests = []
+    for name in ("ultimatum", "marshmallow", "double_or_nothing", "procrastination"):
+        exp = make(name)
+        persona = next(iter(exp.personas.values()))
+        cells = [c for c in _cells(exp, [persona], 1)][:8]
+        requests += [ScoreRequest(c.prompt(exp, "choice-probs"), exp.actions) for c in cells]
+    # Options of several tokens exercise the pass on top of the shared prefix and own tokens.
+    system = "You are a careful assistant who answers arithmetic questions. " * 4
+    requests += [ScoreRequest(prompt(f"What is {a}+{a}?", system=system),
+                              ("4", "four", "Four is the answer")) for a in range(2, 6)]
+    return requests
+
+
+@pytest.mark.slow
+def test_shared_prefixes_give_the_whole_prompt_log_probs_with_fewer_tokens(loaded):
+    """float32: within 1e-4 of scoring every prompt whole (the tolerance of the noise floor)."""
+    backend, _ = loaded
+    requests = _study_requests()
+    backend.prefix_sharing, before = False, dict(backend.work)
+    whole = backend.score(requests)
+    whole_work = {k: v - before[k] for k, v in backend.work.items()}
+    backend.prefix_sharing, before = True, dict(backend.work)
+    try:
+        shared = backend.score(requests)
+    finally:
+        backend.prefix_sharing = True
+    work = {k: v - before[k] for k, v in backend.work.items()}
+    assert whole_work["computed_tokens"] == whole_work["prompt_tokens"]
+    assert work["prompt_tokens"] == whole_work["prompt_tokens"]
+    assert work["computed_tokens"] * 2 < work["prompt_tokens"]  # the prefixes were shared
+    assert work["positions"] < whole_work["positions"]
+    for a, b in zip(whole, shared, strict=True):
+        assert b.logprobs == pytest.approx(a.logprobs, abs=1e-4)
+        assert b.detail == a.detail
+
+
+@pytest.mark.slow
+def test_each_streams_every_request_once_and_an_error_stands_for_the_rest(loaded, monkeypatch):
+    backend, _ = loaded
+    requests = _study_requests()[-4:] + REQUESTS
+    outcomes = list(backend.each("score", requests))
+    assert sorted(o.index for o in outcomes) == list(range(len(requests)))
+    direct = backend.score(requests)
+    for o in outcomes:
+        assert o.error is None and o.result.logprobs == pytest.approx(direct[o.index].logprobs,
+                                                                       abs=1e-6)
+    calls = []
+    real = backend._score_shared
+
+    def second_fails(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("out of memory")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(backend, "_score_shared", second_fails)
+    outcomes = list(backend.each("score", requests))
+    assert sorted(o.index for o in outcomes) == list(range(len(requests)))
+    good = [o for o in outcomes if o.error is None]
+    bad = [o for o in outcomes if o.error is not None]
+    assert good and bad and len(calls) == 2  # stopped at the first error
+    assert outcomes[:len(good)] == good  # what finished came first, then the error for the rest
+    assert all(isinstance(o.error, RuntimeError) for o in bad)
+    for o in good:
+        assert o.result.logprobs == pytest.approx(direct[o.index].logprobs, abs=1e-6)

@@ -9,6 +9,14 @@ Design notes (finding, hashing and loading the files is in :mod:`.model_files`):
   option's tokens as the start of the assistant reply. Each prompt is encoded once (left-padded,
   batched, only the last position's logits kept); the option's later tokens are scored on a copy
   of that prompt's KV cache, so a prompt costs one pass however many options it has.
+* **Shared prefixes are encoded once** (``prefix_sharing``, on by default). The prompts of one
+  persona x wording x option order share their system text; :func:`.prefix.plan_groups` groups
+  the prompts of a call by their common token prefix, each group's prefix is encoded once, and
+  its members' own tokens are scored on top of a copy of that prefix's KV cache, batched
+  (left-padded after the prefix, positions continuing from it). The log-probs equal the
+  full-prompt pass within float32 rounding (a test holds them to 1e-4 on the studies' prompts);
+  the cache key does not change. :attr:`TransformersBackend.work` counts the prompt tokens,
+  the tokens actually encoded and the positions computed (padding included).
 * **dtype** ``auto`` picks float32 on a CPU for a model under :data:`SMALL_MODEL_PARAMETERS`
   weights (counted from the file headers, without loading): there float32 costs about a minute
   more per study, and bfloat16 rounding moves SmolLM2-135M's P(accept) by up to 0.06-0.09
@@ -21,6 +29,7 @@ Design notes (finding, hashing and loading the files is in :mod:`.model_files`):
 from __future__ import annotations
 
 import contextlib
+import copy
 import gc
 import inspect
 from collections.abc import Iterator, Sequence
@@ -28,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, ModelFileError
-from .base import Backend, Capabilities, GenerateRequest, OptionScores, ScoreRequest
+from .base import Backend, Capabilities, GenerateRequest, OptionScores, Outcome, ScoreRequest
 from .model_files import (
     EMBEDDED_MODEL,
     EMBEDDED_PIP,
@@ -41,6 +50,7 @@ from .model_files import (
     load_gguf,
     resolve_model,
 )
+from .prefix import Group, computed_tokens, plan_groups
 
 __all__ = ["TransformersBackend", "EMBEDDED_MODEL", "EMBEDDED_SHA256", "SMALL_MODEL_PARAMETERS",
            "resolve_dtype"]
@@ -107,12 +117,14 @@ class TransformersBackend(Backend):
             model under 1B weights on a CPU, bfloat16 for larger ones on a CPU with bf16 units
             and on CUDA), ``float32`` or ``bfloat16``. Part of the cache key: the two give
             different numbers.
+        prefix_sharing: Encode each shared prompt prefix once (module docstring); ``False``
+            scores every prompt whole, as before (same numbers within float32 rounding).
     """
 
     name = "transformers"
 
     def __init__(self, model: str, *, batch_size: int = 16, device: str | None = None,
-                 dtype: str = "auto") -> None:
+                 dtype: str = "auto", prefix_sharing: bool = True) -> None:
         super().__init__(model)
         if batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
@@ -127,6 +139,10 @@ class TransformersBackend(Backend):
         self._model: Any = None
         self._keeps_logits = False
         self._cache_arg = "past_key_values"
+        self.prefix_sharing = prefix_sharing
+        #: Prompt tokens asked, tokens encoded (each shared prefix once) and positions computed
+        #: (padding included) by the prompt passes so far.
+        self.work = {"prompt_tokens": 0, "computed_tokens": 0, "positions": 0}
 
     @property
     def capabilities(self) -> Capabilities:
@@ -198,6 +214,32 @@ class TransformersBackend(Backend):
 
     def score(self, requests: Sequence[ScoreRequest]) -> list[OptionScores]:
         """Sum of option-token log-probs as the start of the reply, for every option."""
+        out: list[OptionScores] = [OptionScores(logprobs=())] * len(requests)
+        for index, scores in self._scored(requests):
+            out[index] = scores
+        return out
+
+    def each(self, op: str, requests: Sequence[Any]) -> Iterator[Outcome | None]:
+        """``op`` on every request, outcomes as they finish.
+
+        Scoring sees every request at once (to find the shared prefixes) and yields outcomes as
+        groups finish; an error stands for every request not finished. Generation is batched as
+        in :meth:`Backend.each`.
+        """
+        if op != "score" or not self.prefix_sharing:
+            yield from super().each(op, requests)
+            return
+        done: set[int] = set()
+        try:
+            for index, scores in self._scored(requests):
+                done.add(index)
+                yield Outcome(index, scores)
+        except Exception as exc:  # noqa: BLE001 - reported per request, as Backend.each does
+            for index in range(len(requests)):
+                if index not in done:
+                    yield Outcome(index, error=exc)
+
+    def _items(self, requests: Sequence[ScoreRequest]) -> list[_Item]:
         tokenizer, _ = self._ensure_loaded()
         items: list[_Item] = []
         for request in requests:
@@ -205,14 +247,78 @@ class TransformersBackend(Backend):
             ids = self._encode(tokenizer, prompt)
             options = [self._option_ids(tokenizer, prompt, ids, o) for o in request.options]
             items.append((ids, options))
-        # Sorting by prompt length keeps padding small; results go back to their original slots.
-        order = sorted(range(len(items)), key=lambda i: len(items[i][0]))
-        sums: list[list[float]] = [[] for _ in items]
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start:start + self.batch_size]
-            for i, values in zip(chunk, self._score_batch([items[i] for i in chunk]), strict=True):
-                sums[i] = values
-        return [OptionScores(logprobs=tuple(v), detail={"scored": "full-sequence"}) for v in sums]
+        return items
+
+    def _scored(self, requests: Sequence[ScoreRequest]) -> Iterator[tuple[int, OptionScores]]:
+        """``(index, scores)`` of every request, group by group."""
+        items = self._items(requests)
+        prompts = [ids for ids, _ in items]
+        groups = (plan_groups(prompts) if self.prefix_sharing
+                  else [Group(tuple(range(len(items))), 0)])
+        self.work["prompt_tokens"] += sum(map(len, prompts))
+        self.work["computed_tokens"] += computed_tokens(prompts, groups)
+        for group in groups:
+            if group.shared:
+                for start in range(0, len(group.members), self.batch_size):
+                    chunk = list(group.members[start:start + self.batch_size])
+                    if start == 0:
+                        prefix = self._encode_prefix(prompts[chunk[0]][:group.shared])
+                    values = self._score_shared(prefix, group.shared, [items[i] for i in chunk])
+                    yield from zip(chunk, map(_scores, values), strict=True)
+                continue
+            # Sorting by prompt length keeps padding small.
+            order = sorted(group.members, key=lambda i: len(prompts[i]))
+            for start in range(0, len(order), self.batch_size):
+                chunk = order[start:start + self.batch_size]
+                values = self._score_batch([items[i] for i in chunk])
+                yield from zip(chunk, map(_scores, values), strict=True)
+
+    def _encode_prefix(self, prefix: list[int]) -> Any:
+        """The KV cache of one shared prefix (a single row)."""
+        torch, _, _ = import_transformers()
+        extra = {"logits_to_keep": 1} if self._keeps_logits else {}
+        self.work["positions"] += len(prefix)
+        with torch.inference_mode():
+            out = self._model(input_ids=torch.tensor([prefix], device=self.device),
+                              use_cache=True, **extra)
+        return _cache_of(out)
+
+    def _score_shared(self, prefix: Any, shared: int, items: list[_Item]) -> list[list[float]]:
+        """Score prompts that all start with the ``shared`` tokens whose cache is ``prefix``.
+
+        Each prompt's own tokens are left-padded after the prefix (the pads are masked out and
+        the positions continue from the prefix), so every row's last column is its last token.
+        """
+        torch, _, _ = import_transformers()
+        ids, own = _left_pad(torch, [p[shared:] for p, _ in items], self._tokenizer.pad_token_id)
+        mask = torch.cat([torch.ones((len(items), shared), dtype=own.dtype), own], dim=-1)
+        positions = shared + (own.cumsum(-1) - 1).clamp(min=0)
+        extra = {"logits_to_keep": 1} if self._keeps_logits else {}
+        self.work["positions"] += ids.numel()
+        with torch.inference_mode():
+            cache = copy.deepcopy(prefix)
+            cache.reorder_cache(torch.zeros(len(items), dtype=torch.long, device=self.device))
+            out = self._model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
+                              position_ids=positions.to(self.device), use_cache=True,
+                              **{self._cache_arg: cache}, **extra)
+            return self._finish(torch, items, out, mask, [len(p) for p, _ in items])
+
+    def _finish(self, torch: Any, items: list[_Item], out: Any, mask: Any,
+                ends: list[int]) -> list[list[float]]:
+        """Option log-prob sums from a prompt pass.
+
+        First tokens from its last logits, the rest on its cache (row ``b``'s next position is
+        ``ends[b]``).
+        """
+        first = torch.log_softmax(out.logits[:, -1].float(), dim=-1).cpu()
+        sums = [[float(first[b, o[0]]) for o in opts] for b, (_, opts) in enumerate(items)]
+        rows = [(b, j) for b, (_, opts) in enumerate(items)
+                for j, o in enumerate(opts) if len(o) > 1]
+        if rows:
+            rest = self._score_rest(torch, items, rows, _cache_of(out), mask, ends)
+            for (b, j), value in zip(rows, rest, strict=True):
+                sums[b][j] += value
+        return sums
 
     def _score_batch(self, items: list[_Item]) -> list[list[float]]:
         """Score up to ``batch_size`` prompts: one pass over the prompts, one over the options.
@@ -226,23 +332,14 @@ class TransformersBackend(Backend):
         # Left padding shifts positions; give each row positions that start at 0 at its first token.
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         extra = {"logits_to_keep": 1} if self._keeps_logits else {}
+        self.work["positions"] += ids.numel()
         with torch.inference_mode():
             out = self._model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
                               position_ids=positions.to(self.device), use_cache=True, **extra)
-            first = torch.log_softmax(out.logits[:, -1].float(), dim=-1).cpu()
-            sums = [[float(first[b, o[0]]) for o in opts] for b, (_, opts) in enumerate(items)]
-            rows = [(b, j) for b, (_, opts) in enumerate(items)
-                    for j, o in enumerate(opts) if len(o) > 1]
-            if rows:
-                cache = getattr(out, "cache", None)
-                cache = out.past_key_values if cache is None else cache
-                rest = self._score_rest(torch, items, rows, cache, mask)
-                for (b, j), value in zip(rows, rest, strict=True):
-                    sums[b][j] += value
-        return sums
+            return self._finish(torch, items, out, mask, [len(p) for p, _ in items])
 
     def _score_rest(self, torch: Any, items: list[_Item], rows: list[tuple[int, int]],
-                    cache: Any, prompt_mask: Any) -> list[float]:
+                    cache: Any, prompt_mask: Any, ends: list[int]) -> list[float]:
         """Log-prob of option tokens 2..n of each (prompt, option) row, reusing the prompt cache."""
         options = [items[b][1][j] for b, j in rows]
         # Inputs are tokens 1..n-1, right-padded: pads after the real tokens cannot affect them.
@@ -251,7 +348,7 @@ class TransformersBackend(Backend):
         index = torch.tensor([b for b, _ in rows], device=self.device)
         cache.reorder_cache(index)  # row i continues prompt rows[i][0]; indices may repeat
         mask = torch.cat([prompt_mask.to(self.device)[index], opt_mask.to(self.device)], dim=-1)
-        lengths = torch.tensor([len(items[b][0]) for b, _ in rows])[:, None]
+        lengths = torch.tensor([ends[b] for b, _ in rows])[:, None]
         positions = lengths + torch.arange(inputs.shape[1])[None, :]
         out = self._model(input_ids=inputs.to(self.device), attention_mask=mask,
                           position_ids=positions.to(self.device), use_cache=False,
@@ -305,6 +402,16 @@ class TransformersBackend(Backend):
         if device and str(device).startswith("cuda"):
             torch, _, _ = import_transformers()
             torch.cuda.empty_cache()
+
+
+def _scores(values: list[float]) -> OptionScores:
+    return OptionScores(logprobs=tuple(values), detail={"scored": "full-sequence"})
+
+
+def _cache_of(out: Any) -> Any:
+    """A forward pass's KV cache (transformers 5.2x names it ``cache``)."""
+    cache = getattr(out, "cache", None)
+    return out.past_key_values if cache is None else cache
 
 
 def _left_pad(torch: Any, seqs: list[list[int]], pad_id: int) -> tuple[Any, Any]:
