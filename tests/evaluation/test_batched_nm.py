@@ -3,8 +3,12 @@
 import numpy as np
 import pytest
 from scipy.optimize import minimize
+from scipy.special import expit, logit
 
+from subrational.evaluation import structural
 from subrational.evaluation.batched_nm import minimize_many, nelder_mead_many
+from subrational.evaluation.structural import Observations, calibrate
+from subrational.experiments import make, study
 
 
 def _problems(n, count, rng):
@@ -23,7 +27,7 @@ def _value(x, centre, scale, mix):
     return np.sum(scale * r * r, axis=-1) + 0.1 * np.sum(d ** 4, axis=-1) + np.sin(x[..., 0])
 
 
-@pytest.mark.parametrize("n", [2, 3])
+@pytest.mark.parametrize("n", [1, 2, 3])
 def test_minimize_many_is_scipy_problem_by_problem(n):
     rng = np.random.default_rng(n)
     count = 60
@@ -104,3 +108,82 @@ def test_flat_regions_and_ties_follow_scipy():
             np.testing.assert_allclose(res.x[b], ref.x, rtol=0, atol=1e-10)
             assert res.fun[b] == pytest.approx(ref.fun, abs=1e-10)
             assert (res.nfev[b], res.nit[b]) == (ref.nfev, ref.nit)
+
+
+# -- the built-in models: predict_many, and calibrate's lockstep bootstrap ------------------------
+
+_STUDIES = ("ultimatum", "marshmallow-v1", "marshmallow-v2", "double_or_nothing-v1",
+            "double_or_nothing-v2", "procrastination-v1", "procrastination-v2")
+_MODELS = [(name, i) for name in _STUDIES
+           for i in range(len(study(make(name).id).models(make(name))))]
+
+
+def _model(name, index):
+    game = make(name)
+    model = study(game.id).models(game)[index]
+    return game, model, next(iter(game.personas.values())), tuple(game.states())
+
+
+@pytest.mark.parametrize(("name", "index"), _MODELS)
+def test_predict_many_is_predict_row_by_row(name, index):
+    game, model, persona, grid = _model(name, index)
+    assert model.predict_many is not None, model.name
+    rng = np.random.default_rng(index)
+    lo, hi = np.array(model.bounds).T
+    thetas = rng.uniform(lo, hi, size=(200, len(lo)))
+    thetas[:20] = lo  # at the bounds too
+    thetas[20:40] = hi
+    many = model.predict_many(thetas, grid, persona)
+    rows = np.array([model.predict(t.copy(), grid, persona) for t in thetas])
+    assert many.shape == (len(thetas), len(grid))
+    np.testing.assert_allclose(many, rows, rtol=0, atol=1e-12)
+    # the default without predict_many loops predict over the rows
+    plain = structural.StructuralModel(model.name, model.params, model.x0, model.bounds,
+                                       model.predict)
+    np.testing.assert_array_equal(plain.predict_rows(thetas, grid, persona), rows)
+
+
+def _simulated(model, persona, grid, method, rng, blocks=8, draws=10):
+    lo, hi = np.array(model.bounds).T
+    x0 = np.asarray(model.x0, dtype=float)
+    theta = np.clip(x0 * rng.uniform(0.7, 1.3, size=len(x0)), lo, hi)
+    q = np.clip(np.asarray(model.predict(theta, grid, persona), dtype=float), 1e-6, 1 - 1e-6)
+    states = grid * blocks
+    names = tuple(str(b) for b in range(blocks) for _ in grid)
+    if method == "sample":
+        k = rng.binomial(draws, np.tile(q, blocks)).astype(float)
+        n = np.full(len(k), float(draws))
+        return Observations(states, k / n, k, n, names)
+    u = rng.normal(0.0, 0.3, size=blocks)
+    return Observations(states, expit(logit(np.tile(q, blocks)) + np.repeat(u, len(grid))),
+                        blocks=names)
+
+
+@pytest.mark.parametrize("method", ["sample", "choice-probs"])
+@pytest.mark.parametrize(("name", "index"), _MODELS)
+def test_lockstep_bootstrap_gives_the_per_replicate_scipy_fit(name, index, method,
+                                                               monkeypatch):
+    game, model, persona, grid = _model(name, index)
+    obs = _simulated(model, persona, grid, method, np.random.default_rng([index, len(method)]))
+    fits = {}
+    for lockstep in (True, False):
+        monkeypatch.setattr(structural, "_LOCKSTEP", lockstep)
+        fits[lockstep] = calibrate(model, obs, persona, source="sim", n_boot=40,
+                                   rng=np.random.default_rng(7))
+    new, old = fits[True], fits[False]
+    # every replicate's refit, not only the percentiles
+    d = structural._design(obs)
+    theta = structural.fit_model(model, obs, persona)
+    ys, ns, *_ = structural._replicates(obs, d, 40, np.random.default_rng(7))
+    each = structural._refit_each(model, d.states, persona, theta, ys, ns)
+    together = structural._refit_lockstep(model, d.states, persona, theta, ys, ns)
+    np.testing.assert_allclose(np.array(together), np.array(each), rtol=0, atol=1e-12)
+    assert new.n_boot == old.n_boot == 40 and new.interval == old.interval
+    assert [e.name for e in new.estimates] == [e.name for e in old.estimates]
+    for a, b in zip(new.estimates, old.estimates, strict=True):
+        for field in ("value", "ci_low", "ci_high"):
+            x, y = getattr(a, field), getattr(b, field)
+            assert (np.isnan(x) and np.isnan(y)) or x == pytest.approx(y, rel=0, abs=1e-9), \
+                (a.name, field, x, y)
+        assert (a.inside, a.at_bound, a.inside_reason) == (b.inside, b.at_bound,
+                                                           b.inside_reason)
