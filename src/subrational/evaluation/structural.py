@@ -31,7 +31,10 @@ Intervals come from the LLM's variability, not from resampling the grid (a fixed
   for the uncertainty of what was learned from).
 
 The likelihood depends on the data only through per-state totals, so the model is evaluated
-once per unique state; every replicate is refitted from the full-data estimate.
+once per unique state; every replicate is refitted from the full-data estimate. The B refits run
+in lockstep (:func:`~subrational.evaluation.batched_nm.minimize_many`, scipy's bounded
+Nelder-Mead vectorised over replicates, giving each replicate scipy's own result), evaluating a
+model's ``predict_many`` on the trial points of all replicates at once.
 
 An estimate within 0.1 % of its parameter's bound is flagged ``at_bound`` (the optimum lies at
 or beyond the bound; the report prints "at bound", not an interval). ``inside`` the human range
@@ -58,6 +61,7 @@ from scipy.stats import t as student_t
 
 from ..experiments.core import Experiment, ObservedPolicy, Persona, Policy, state_key
 from ..seeding import derived_rng
+from .batched_nm import minimize_many
 from .behaviour import LEARNED_SOURCES
 from .records import POLICY
 
@@ -101,6 +105,10 @@ class StructuralModel:
             several local optima (bootstrap fits start from the full-data estimate).
         depends: Parameters each derived quantity depends on (all, when not given): a derived
             quantity is flagged at a bound when one of these is.
+        predict_many: Optional ``predict_many(thetas, states, persona) -> P(action)``, thetas
+            (B, P) to (B, S): ``predict`` of each row of thetas at once, equal to it row by row
+            (the bootstrap refits evaluate many points per call); ``None``: ``predict`` row by
+            row (correct, not faster).
     """
 
     name: str
@@ -115,6 +123,18 @@ class StructuralModel:
     human_source: str = ""
     extra_starts: tuple[tuple[float, ...], ...] = ()
     depends: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    predict_many: Callable[[np.ndarray, Sequence[Any], Persona], np.ndarray] | None = None
+
+    def predict_rows(self, thetas: np.ndarray, states: Sequence[Any],
+                     persona: Persona) -> np.ndarray:
+        """P(action) per row of ``thetas`` (B, P) and state: (B, S), by ``predict_many`` if any."""
+        thetas = np.asarray(thetas, dtype=float)
+        if self.predict_many is not None:
+            return np.asarray(self.predict_many(thetas, states, persona), dtype=float)
+        out = np.empty((len(thetas), len(states)))
+        for i, theta in enumerate(thetas):
+            out[i] = self.predict(theta.copy(), states, persona)
+        return out
 
     def values(self, theta: np.ndarray) -> dict[str, float]:
         """Parameters and derived quantities by name."""
@@ -228,6 +248,17 @@ def _nll(model: StructuralModel, states: Sequence[Any], persona: Persona, y: np.
     def nll(theta: np.ndarray) -> float:
         q = np.clip(model.predict(theta, states, persona), _EPS, 1 - _EPS)
         return float(-np.sum(y * np.log(q) + (n - y) * np.log1p(-q)))
+
+    return nll
+
+
+def _nll_many(model: StructuralModel, states: Sequence[Any], persona: Persona, ys: np.ndarray,
+              ns: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """:func:`_nll` of many replicates: row i of ``thetas`` under replicate ``problems[i]``."""
+    def nll(thetas: np.ndarray, problems: np.ndarray) -> np.ndarray:
+        q = np.clip(model.predict_rows(thetas, states, persona), _EPS, 1 - _EPS)
+        y, n = ys[problems], ns[problems]
+        return -np.sum(y * np.log(q) + (n - y) * np.log1p(-q), axis=1)
 
     return nll
 
@@ -380,6 +411,29 @@ def _inside(value: float, low: float | None, high: float | None,
     return None, f"undetermined: {how} overlaps the edge of the human range"
 
 
+_LOCKSTEP = True
+"""Refit the bootstrap replicates in lockstep (:func:`_refit_lockstep`); ``False`` (tests and
+``benchmarks/bench_fits.py`` only): one scipy minimisation per replicate, the same numbers."""
+_REFIT_TOL = {"xatol": 1e-5, "fatol": 1e-7}
+
+
+def _refit_lockstep(model: StructuralModel, states: Sequence[Any], persona: Persona,
+                    theta: np.ndarray, ys: np.ndarray, ns: np.ndarray) -> list[np.ndarray]:
+    """Each replicate's estimate, all refitted together from ``theta`` (scipy's results)."""
+    if not len(ys):
+        return []
+    x, _ = minimize_many(_nll_many(model, states, persona, ys, ns),
+                         np.tile(theta, (len(ys), 1)), model.bounds, **_REFIT_TOL)
+    return list(x)
+
+
+def _refit_each(model: StructuralModel, states: Sequence[Any], persona: Persona,
+                theta: np.ndarray, ys: np.ndarray, ns: np.ndarray) -> list[np.ndarray]:
+    """Each replicate's estimate, one scipy Nelder-Mead per replicate (the reference path)."""
+    return [_minimise(_nll(model, states, persona, y, n), model, [list(theta)], **_REFIT_TOL)
+            for y, n in zip(ys, ns, strict=True)]
+
+
 def calibrate(model: StructuralModel, obs: Observations, persona: Persona, *, source: str,
               n_boot: int, rng: np.random.Generator, level: float = 0.95,
               starts: Sequence[Sequence[float]] | None = None) -> StructuralFit:
@@ -389,9 +443,8 @@ def calibrate(model: StructuralModel, obs: Observations, persona: Persona, *, so
                       starts or [model.x0, *model.extra_starts])
     point = model.values(theta)
     ys, ns, widen, interval, n_blocks = _replicates(obs, d, n_boot, rng)
-    draws = [model.values(_minimise(_nll(model, d.states, persona, y, n), model, [list(theta)],
-                                    xatol=1e-5, fatol=1e-7))
-             for y, n in zip(ys, ns, strict=True)]
+    refit = _refit_lockstep if _LOCKSTEP else _refit_each
+    draws = [model.values(x) for x in refit(model, d.states, persona, theta, ys, ns)]
     tail = (1 - level) / 2 * 100
     fitted = model.predict(theta, d.states, persona)
     observed = np.divide(d.y, d.n, out=np.full_like(d.y, np.nan), where=d.n > 0)

@@ -78,6 +78,12 @@ def _alpha_for_ce_ev(ratio: float) -> float:
     return math.log(float(cpt_weight(FAIR, CPT_GAMMA))) / math.log(ratio / 2.0)
 
 
+def _weight(p: np.ndarray, gamma: Any) -> np.ndarray:
+    """:func:`~.game.cpt_weight` with ``gamma`` a float or a (B, 1) column: (S,) or (B, S)."""
+    num = p ** gamma
+    return np.asarray(num / (num + (1.0 - p) ** gamma) ** (1.0 / gamma))
+
+
 def _cpt(free: tuple[str, ...], human: HumanReference) -> StructuralModel:
     """CPT with the parameters ``free`` fitted and the others at their fixed values."""
 
@@ -89,6 +95,18 @@ def _cpt(free: tuple[str, ...], human: HumanReference) -> StructuralModel:
         p, loss = _columns(states)
         gain_z = math.log(2.0) + np.log(cpt_weight(p, v["gamma"])) / v["alpha"]
         loss_z = cpt_loss_log_ratio(p, v["beta"], CPT_DELTA)
+        return expit(v["sensitivity"] * np.where(loss, loss_z, gain_z))
+
+    def columns(thetas: np.ndarray) -> dict[str, Any]:
+        """Each parameter as a (B, 1) column of ``thetas``, the fixed ones as floats."""
+        return {**_FIXED, **{n: thetas[:, i:i + 1] for i, n in enumerate(free)}}
+
+    def predict_many(thetas: np.ndarray, states: Sequence[Any], persona: Persona) -> np.ndarray:
+        # predict's arithmetic on (B, 1) parameter columns: the same numbers row by row
+        v = columns(thetas)
+        p, loss = _columns(states)
+        gain_z = math.log(2.0) + np.log(_weight(p, v["gamma"])) / v["alpha"]
+        loss_z = (-math.log(2.0) - np.log(_weight(1.0 - p, CPT_DELTA)) / v["beta"])
         return expit(v["sensitivity"] * np.where(loss, loss_z, gain_z))
 
     def derived(theta: np.ndarray) -> dict[str, float]:
@@ -118,7 +136,8 @@ def _cpt(free: tuple[str, ...], human: HumanReference) -> StructuralModel:
                            report=report, derived=derived, human_range=ranges,
                            human_source=source,
                            depends={"ce_ev": ("alpha", "gamma"),
-                                    "p_indifference": ("alpha", "gamma")})
+                                    "p_indifference": ("alpha", "gamma")},
+                           predict_many=predict_many)
 
 
 def _crra_predict(theta: np.ndarray, states: Sequence[Any], persona: Persona) -> np.ndarray:
@@ -127,12 +146,20 @@ def _crra_predict(theta: np.ndarray, states: Sequence[Any], persona: Persona) ->
     return expit(theta[1] * (math.log(2.0) + np.log(p) / (1.0 - theta[0])))
 
 
+def _crra_predict_many(thetas: np.ndarray, states: Sequence[Any],
+                       persona: Persona) -> np.ndarray:
+    """:func:`_crra_predict` of each row of ``thetas`` (B, 2) at once: (B, S)."""
+    p, _ = _columns(states)
+    return expit(thetas[:, 1:2] * (math.log(2.0) + np.log(p) / (1.0 - thetas[:, :1])))
+
+
 def _crra() -> StructuralModel:
     return StructuralModel("CRRA expected utility (myopic one flip)", ("rho", "sensitivity"),
                            (0.5, SENSITIVITY), (_BOUNDS["rho"], _BOUNDS["sensitivity"]),
                            _crra_predict, action=GAMBLE, report=("rho",),
                            human_source="no human range in HUMAN_DATA (CRRA over final "
-                                        "money ignores the frame: a framing effect is misfit)")
+                                        "money ignores the frame: a framing effect is misfit)",
+                           predict_many=_crra_predict_many)
 
 
 def structural_models(experiment: Any, human: HumanReference) -> list[StructuralModel]:

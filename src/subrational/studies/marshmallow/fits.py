@@ -27,8 +27,9 @@ def _trusts(states: Sequence[Any], trust: float) -> np.ndarray:
 
 
 def _hyperbolic_model(horizon: int) -> tuple[Callable[..., np.ndarray],
-                                             Callable[[np.ndarray], dict[str, float]]]:
-    """``predict`` and ``derived`` of the hyperbolic discounter for a wait of ``horizon`` minutes.
+                                             Callable[[np.ndarray], dict[str, float]],
+                                             Callable[..., np.ndarray]]:
+    """``predict``, ``derived`` and ``predict_many`` of the hyperbolic discounter (``horizon``).
 
     P(eat | minute t) = sigmoid(precision * (1 - 2 / (1 + k (horizon - t)))), the formula of
     :class:`~subrational.experiments.marshmallow.HyperbolicDiscounter`. Waiting beats eating
@@ -42,12 +43,23 @@ def _hyperbolic_model(horizon: int) -> tuple[Callable[..., np.ndarray],
         return np.asarray(expit(agent.noise * (1.0 - trust
                                                * agent.value_of_waiting(_minutes(states)))))
 
+    def predict_many(thetas: np.ndarray, states: Sequence[Any], persona: Persona) -> np.ndarray:
+        # predict's arithmetic on (B, 1) parameter columns: the same numbers row by row
+        k, noise = thetas[:, :1], thetas[:, 1:2]
+        trust: Any = 1.0
+        if thetas.shape[1] > 2:
+            reliable = np.fromiter((bool(getattr(s, "reliable", True)) for s in states),
+                                   dtype=bool, count=len(states))
+            trust = np.where(reliable, 1.0, thetas[:, 2:3])
+        waiting = 2.0 / (1.0 + k * (horizon - _minutes(states)))
+        return np.asarray(expit(noise * (1.0 - trust * waiting)))
+
     def derived(theta: np.ndarray) -> dict[str, float]:
         k = float(theta[0])
         switch = float(np.clip(horizon - 1.0 / k, 0.0, horizon)) if k > 0 else float("nan")
         return {"switch_minute": switch}
 
-    return predict, derived
+    return predict, derived, predict_many
 
 
 def structural_models(experiment: Any, human: HumanReference) -> list[StructuralModel]:
@@ -63,9 +75,9 @@ def structural_models(experiment: Any, human: HumanReference) -> list[Structural
     fell short by more than 0.001 in log-likelihood on 3 (by at most 0.3: k = 0.05 with
     precision 30, and a curve rising in t); (0.1, 10) fell short on 15 of the model curves.
     """
-    predict, derived = _hyperbolic_model(experiment.horizon)
+    predict, derived, predict_many = _hyperbolic_model(experiment.horizon)
     if {"reliable", "unreliable"} <= set(getattr(experiment, "adults", ())):
-        return [_with_trust(predict, derived)]
+        return [_with_trust(predict, derived, predict_many)]
     return [
         StructuralModel("hyperbolic discounting", ("k", "precision"), (0.1, 3.0),
                         ((0.0, 5.0), (0.01, 100.0)), predict, action=EAT,
@@ -74,12 +86,14 @@ def structural_models(experiment: Any, human: HumanReference) -> list[Structural
                         human_source="no human range: HUMAN_DATA.md gives no hyperbolic "
                                      "discount rate for children (its bands are on the "
                                      "full-wait share and mean wait, not on k)",
-                        extra_starts=((0.03, 10.0), (0.3, 3.0), (1.0, 3.0), (0.1, 30.0))),
+                        extra_starts=((0.03, 10.0), (0.3, 3.0), (1.0, 3.0), (0.1, 30.0)),
+                        predict_many=predict_many),
     ]
 
 
 def _with_trust(predict: Callable[..., np.ndarray],
-                derived: Callable[[np.ndarray], dict[str, float]]) -> StructuralModel:
+                derived: Callable[[np.ndarray], dict[str, float]],
+                predict_many: Callable[..., np.ndarray]) -> StructuralModel:
     """Version 2 with both adults: k, precision and the trust placed in an unreliable adult.
 
     The value of waiting for an unreliable adult is multiplied by ``trust`` in [0, 1] (the
@@ -93,4 +107,5 @@ def _with_trust(predict: Callable[..., np.ndarray],
                            human_source="no human range: HUMAN_DATA.md gives no discount rate "
                                         "or trust for children",
                            extra_starts=((0.03, 10.0, 0.5), (0.3, 3.0, 0.2), (1.0, 3.0, 0.8),
-                                         (0.1, 30.0, 0.5)))
+                                         (0.1, 30.0, 0.5)),
+                           predict_many=predict_many)

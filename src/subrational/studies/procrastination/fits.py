@@ -54,8 +54,14 @@ def _gap_terms(experiment: Any) -> tuple[np.ndarray, np.ndarray]:
     return today, later
 
 
-def _present_bias(experiment: Any) -> Callable[[np.ndarray, Sequence[Any], Persona], np.ndarray]:
-    """Model P(Work) of the naive beta-delta student; ``theta = (beta, precision)``."""
+_Predict = Callable[[np.ndarray, Sequence[Any], Persona], np.ndarray]
+
+
+def _present_bias(experiment: Any) -> tuple[_Predict, _Predict]:
+    """Model P(Work) of the naive beta-delta student; ``theta = (beta, precision)``.
+
+    Returns ``predict`` and ``predict_many`` (the same for each row of a (B, 2) ``thetas``).
+    """
     today, later = _gap_terms(experiment)
     deadline, sessions = experiment.deadline, experiment.sessions
 
@@ -63,7 +69,11 @@ def _present_bias(experiment: Any) -> Callable[[np.ndarray, Sequence[Any], Perso
         idx = _grid_index(states, deadline=deadline, sessions=sessions)
         return np.asarray(expit(theta[1] * (today[idx] + theta[0] * later[idx])))
 
-    return predict
+    def predict_many(thetas: np.ndarray, states: Sequence[Any], persona: Persona) -> np.ndarray:
+        idx = _grid_index(states, deadline=deadline, sessions=sessions)
+        return np.asarray(expit(thetas[:, 1:2] * (today[idx] + thetas[:, :1] * later[idx])))
+
+    return predict, predict_many
 
 
 def structural_models(experiment: Any, human: HumanReference) -> list[StructuralModel]:
@@ -76,12 +86,14 @@ def structural_models(experiment: Any, human: HumanReference) -> list[Structural
     not stopped at 1. Human range: the HUMAN_DATA band for fitted beta.
     """
     lo, hi = human["bands"]["beta_range"]
+    predict, predict_many = _present_bias(experiment)
     return [
         StructuralModel("naive beta-delta present bias", ("beta", "precision"), (0.8, 5.0),
-                        ((0.05, 1.5), (0.1, 100.0)), _present_bias(experiment), action=WORK,
+                        ((0.05, 1.5), (0.1, 100.0)), predict, action=WORK,
                         report=("beta",), human_range={"beta": (lo, hi)},
                         human_source="HUMAN_DATA procrastination band for fitted beta, 0.7-0.95 "
                                      "(Augenblick, Niederle & Sprenger 2015; Augenblick & Rabin "
                                      "2019; Laibson 1997; tag M)",
-                        extra_starts=((0.3, 5.0), (1.2, 5.0), (0.5, 30.0))),
+                        extra_starts=((0.3, 5.0), (1.2, 5.0), (0.5, 30.0)),
+                        predict_many=predict_many),
     ]

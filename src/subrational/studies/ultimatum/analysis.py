@@ -193,9 +193,21 @@ def _logistic(theta: np.ndarray, states: Sequence[Any], persona: Persona) -> np.
     return expit(theta[0] + theta[1] * _offers(states))
 
 
+def _logistic_many(thetas: np.ndarray, states: Sequence[Any], persona: Persona) -> np.ndarray:
+    """:func:`_logistic` of each row of ``thetas`` (B, 2) at once: (B, S)."""
+    return expit(thetas[:, :1] + thetas[:, 1:2] * _offers(states))
+
+
 def _fehr_schmidt(theta: np.ndarray, states: Sequence[Any], persona: Persona) -> np.ndarray:
     s = _offers(states)
     return expit(theta[1] * (s - theta[0] * np.maximum(1.0 - 2.0 * s, 0.0)))
+
+
+def _fehr_schmidt_many(thetas: np.ndarray, states: Sequence[Any],
+                       persona: Persona) -> np.ndarray:
+    """:func:`_fehr_schmidt` of each row of ``thetas`` (B, 2) at once: (B, S)."""
+    s = _offers(states)
+    return expit(thetas[:, 1:2] * (s - thetas[:, :1] * np.maximum(1.0 - 2.0 * s, 0.0)))
 
 
 FLAT_CURVE = 0.01
@@ -224,10 +236,12 @@ def structural_models(experiment: Any, human: HumanReference) -> list[Structural
         StructuralModel("logistic rejection curve", ("intercept", "slope"), (1.0, -5.0),
                         ((-50.0, 50.0), (-200.0, 200.0)), _logistic, action=1,
                         report=("threshold", "slope"), derived=_threshold,
-                        human_range={"threshold": (tlo, thi)}, human_source=band),
+                        human_range={"threshold": (tlo, thi)}, human_source=band,
+                        predict_many=_logistic_many),
         StructuralModel("Fehr-Schmidt inequity aversion", ("alpha", "precision"), (0.5, 10.0),
                         ((0.0, 10.0), (0.01, 200.0)), _fehr_schmidt, action=0,
                         report=("alpha",),
                         human_range={"alpha": (tlo / (1 - 2 * tlo), thi / (1 - 2 * thi))},
-                        human_source=band + "; alpha implied by the 50 % point band"),
+                        human_source=band + "; alpha implied by the 50 % point band",
+                        predict_many=_fehr_schmidt_many),
     ]
