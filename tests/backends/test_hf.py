@@ -341,20 +341,19 @@ def test_each_streams_every_request_once_and_an_error_stands_for_the_rest(loaded
         assert o.error is None and o.result.logprobs == pytest.approx(direct[o.index].logprobs,
                                                                        abs=1e-6)
     calls = []
-    real = backend._score_shared
 
-    def second_fails(*args, **kwargs):
+    def fails(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("out of memory")
-        return real(*args, **kwargs)
+        raise RuntimeError("out of memory")
 
-    monkeypatch.setattr(backend, "_score_shared", second_fails)
+    # Shared-prefix passes come first; the prompts that share nothing (REQUESTS[1], with a
+    # system text of its own) go last, and that pass fails.
+    monkeypatch.setattr(backend, "_score_batch", fails)
     outcomes = list(backend.each("score", requests))
     assert sorted(o.index for o in outcomes) == list(range(len(requests)))
     good = [o for o in outcomes if o.error is None]
     bad = [o for o in outcomes if o.error is not None]
-    assert good and bad and len(calls) == 2  # stopped at the first error
+    assert {o.index for o in bad} == {5} and len(calls) == 1  # stopped at the first error
     assert outcomes[:len(good)] == good  # what finished came first, then the error for the rest
     assert all(isinstance(o.error, RuntimeError) for o in bad)
     for o in good:

@@ -11,12 +11,15 @@ Design notes (finding, hashing and loading the files is in :mod:`.model_files`):
   of that prompt's KV cache, so a prompt costs one pass however many options it has.
 * **Shared prefixes are encoded once** (``prefix_sharing``, on by default). The prompts of one
   persona x wording x option order share their system text; :func:`.prefix.plan_groups` groups
-  the prompts of a call by their common token prefix, each group's prefix is encoded once, and
-  its members' own tokens are scored on top of a copy of that prefix's KV cache, batched
-  (left-padded after the prefix, positions continuing from it). The log-probs equal the
-  full-prompt pass within float32 rounding (a test holds them to 1e-4 on the studies' prompts);
-  the cache key does not change. :attr:`TransformersBackend.work` counts the prompt tokens,
-  the tokens actually encoded and the positions computed (padding included).
+  the prompts of a call by their common token prefix. Groups are packed into passes of up to
+  :data:`SHARED_ROWS_CAP` prompts (as many tokens as ``batch_size`` whole prompts): one batched
+  pass encodes the pack's prefixes (left-padded), their KV cache is expanded to one row per
+  member, and one pass scores every member's own tokens on top of it (left-padded after the
+  prefix, pads masked out, positions continuing from the prefix). The log-probs equal the
+  whole-prompt pass within float32 rounding (a test holds them to 1e-4 on the studies'
+  prompts; 3e-5 measured), so the cache key does not change. :attr:`TransformersBackend.work`
+  counts the prompt tokens asked, the tokens encoded and the positions computed (padding
+  included).
 * **dtype** ``auto`` picks float32 on a CPU for a model under :data:`SMALL_MODEL_PARAMETERS`
   weights (counted from the file headers, without loading): there float32 costs about a minute
   more per study, and bfloat16 rounding moves SmolLM2-135M's P(accept) by up to 0.06-0.09
@@ -29,7 +32,6 @@ Design notes (finding, hashing and loading the files is in :mod:`.model_files`):
 from __future__ import annotations
 
 import contextlib
-import copy
 import gc
 import inspect
 from collections.abc import Iterator, Sequence
@@ -50,7 +52,7 @@ from .model_files import (
     load_gguf,
     resolve_model,
 )
-from .prefix import Group, computed_tokens, plan_groups
+from .prefix import Group, plan_groups
 
 __all__ = ["TransformersBackend", "EMBEDDED_MODEL", "EMBEDDED_SHA256", "SMALL_MODEL_PARAMETERS",
            "resolve_dtype"]
@@ -68,6 +70,9 @@ def _default_device() -> str:
 
 
 DTYPES = ("auto", "float32", "bfloat16")
+SHARED_ROWS_CAP = 64
+"""Most prompts in one pass over their own tokens on top of their shared prefixes (bounds the
+memory of the expanded prefix cache: 64 rows of it)."""
 SMALL_MODEL_PARAMETERS = 1_000_000_000
 """Below this many weights (4 GB in float32) ``auto`` runs on a CPU in float32. A design choice:
 SmolLM2-135M takes about 3x the bfloat16 time in float32 on an AMX CPU (about a minute more for
@@ -250,22 +255,17 @@ class TransformersBackend(Backend):
         return items
 
     def _scored(self, requests: Sequence[ScoreRequest]) -> Iterator[tuple[int, OptionScores]]:
-        """``(index, scores)`` of every request, group by group."""
+        """``(index, scores)`` of every request, pass by pass."""
         items = self._items(requests)
         prompts = [ids for ids, _ in items]
         groups = (plan_groups(prompts) if self.prefix_sharing
                   else [Group(tuple(range(len(items))), 0)])
         self.work["prompt_tokens"] += sum(map(len, prompts))
-        self.work["computed_tokens"] += computed_tokens(prompts, groups)
-        for group in groups:
-            if group.shared:
-                for start in range(0, len(group.members), self.batch_size):
-                    chunk = list(group.members[start:start + self.batch_size])
-                    if start == 0:
-                        prefix = self._encode_prefix(prompts[chunk[0]][:group.shared])
-                    values = self._score_shared(prefix, group.shared, [items[i] for i in chunk])
-                    yield from zip(chunk, map(_scores, values), strict=True)
-                continue
+        for pack in _packs([g for g in groups if g.shared], prompts, self.batch_size):
+            members = [i for g in pack for i in g.members]
+            values = self._score_shared(pack, [items[i] for i in members])
+            yield from zip(members, map(_scores, values), strict=True)
+        for group in (g for g in groups if not g.shared):
             # Sorting by prompt length keeps padding small.
             order = sorted(group.members, key=lambda i: len(prompts[i]))
             for start in range(0, len(order), self.batch_size):
@@ -273,31 +273,35 @@ class TransformersBackend(Backend):
                 values = self._score_batch([items[i] for i in chunk])
                 yield from zip(chunk, map(_scores, values), strict=True)
 
-    def _encode_prefix(self, prefix: list[int]) -> Any:
-        """The KV cache of one shared prefix (a single row)."""
-        torch, _, _ = import_transformers()
-        extra = {"logits_to_keep": 1} if self._keeps_logits else {}
-        self.work["positions"] += len(prefix)
-        with torch.inference_mode():
-            out = self._model(input_ids=torch.tensor([prefix], device=self.device),
-                              use_cache=True, **extra)
-        return _cache_of(out)
+    def _score_shared(self, pack: list[Group], items: list[_Item]) -> list[list[float]]:
+        """Score the members of groups that each share a prefix: three batched passes.
 
-    def _score_shared(self, prefix: Any, shared: int, items: list[_Item]) -> list[list[float]]:
-        """Score prompts that all start with the ``shared`` tokens whose cache is ``prefix``.
-
-        Each prompt's own tokens are left-padded after the prefix (the pads are masked out and
-        the positions continue from the prefix), so every row's last column is its last token.
+        The groups' prefixes (left-padded, one row each) are encoded once; their cache is
+        expanded to one row per member; the members' own tokens are left-padded after their
+        prefix (pads masked out, positions continuing from the prefix), so every row's last
+        column is its last token; then the options' later tokens, as in :meth:`_score_batch`.
         """
         torch, _, _ = import_transformers()
-        ids, own = _left_pad(torch, [p[shared:] for p, _ in items], self._tokenizer.pad_token_id)
-        mask = torch.cat([torch.ones((len(items), shared), dtype=own.dtype), own], dim=-1)
-        positions = shared + (own.cumsum(-1) - 1).clamp(min=0)
+        pad = self._tokenizer.pad_token_id
         extra = {"logits_to_keep": 1} if self._keeps_logits else {}
-        self.work["positions"] += ids.numel()
+        shared = [g.shared for g in pack for _ in g.members]
+        firsts = [sum(len(h.members) for h in pack[:k]) for k in range(len(pack))]
+        prefix_ids, prefix_mask = _left_pad(
+            torch, [items[first][0][:g.shared] for first, g in zip(firsts, pack, strict=True)],
+            pad)
+        row = torch.tensor([k for k, g in enumerate(pack) for _ in g.members])
+        ids, own = _left_pad(torch, [p[n:] for (p, _), n in zip(items, shared, strict=True)], pad)
+        mask = torch.cat([prefix_mask[row], own], dim=-1)
+        positions = torch.tensor(shared)[:, None] + (own.cumsum(-1) - 1).clamp(min=0)
+        self.work["computed_tokens"] += int(prefix_mask.sum() + own.sum())
+        self.work["positions"] += prefix_ids.numel() + ids.numel()
         with torch.inference_mode():
-            cache = copy.deepcopy(prefix)
-            cache.reorder_cache(torch.zeros(len(items), dtype=torch.long, device=self.device))
+            out = self._model(input_ids=prefix_ids.to(self.device),
+                              attention_mask=prefix_mask.to(self.device),
+                              position_ids=(prefix_mask.cumsum(-1) - 1).clamp(min=0).to(
+                                  self.device), use_cache=True, **extra)
+            cache = _cache_of(out)
+            cache.reorder_cache(row.to(self.device))
             out = self._model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
                               position_ids=positions.to(self.device), use_cache=True,
                               **{self._cache_arg: cache}, **extra)
@@ -332,6 +336,7 @@ class TransformersBackend(Backend):
         # Left padding shifts positions; give each row positions that start at 0 at its first token.
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         extra = {"logits_to_keep": 1} if self._keeps_logits else {}
+        self.work["computed_tokens"] += int(mask.sum())
         self.work["positions"] += ids.numel()
         with torch.inference_mode():
             out = self._model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
@@ -402,6 +407,27 @@ class TransformersBackend(Backend):
         if device and str(device).startswith("cuda"):
             torch, _, _ = import_transformers()
             torch.cuda.empty_cache()
+
+
+def _packs(groups: list[Group], prompts: list[list[int]], batch_size: int) -> list[list[Group]]:
+    """Groups (and pieces of large ones) packed into passes of at most ``rows`` members.
+
+    ``rows`` is as many of the groups' own-token rows as hold the tokens of ``batch_size``
+    whole prompts (capped at :data:`SHARED_ROWS_CAP`), so a pass is as large as before.
+    """
+    if not groups:
+        return []
+    whole = sum(len(prompts[i]) for g in groups for i in g.members)
+    own = whole - sum(g.shared * len(g.members) for g in groups)
+    rows = max(batch_size, min(SHARED_ROWS_CAP, batch_size * whole // max(own, 1)))
+    pieces = [Group(g.members[k:k + rows], g.shared) for g in groups
+              for k in range(0, len(g.members), rows)]
+    packs: list[list[Group]] = [[]]
+    for piece in pieces:
+        if sum(len(g.members) for g in packs[-1]) + len(piece.members) > rows:
+            packs.append([])
+        packs[-1].append(piece)
+    return packs
 
 
 def _scores(values: list[float]) -> OptionScores:

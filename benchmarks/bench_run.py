@@ -1,0 +1,119 @@
+"""A whole ``subrational run``, cold and warm, old code against this one, side by side in one run.
+
+    .venv/bin/python benchmarks/bench_run.py --before /path/to/old/checkout/src [-- RUN ARGS]
+
+e.g. ``git worktree add /tmp/old <commit>`` then ``--before /tmp/old/src -- --paraphrases 1``.
+Each tree runs ``subrational run RUN ARGS`` (default: the whole default run) in a subprocess of
+its own into a fresh cache (the de-quantised model files are linked in: a user pays that once):
+first cold (every call made), then warm (every call from its own cache). Then this tree replays
+the old tree's cache, so that the analysis alone is compared on the very same answers. Printed:
+seconds and peak resident memory (``ru_maxrss`` from ``os.wait4``) per run, the ratios old/new,
+and how the numbers of ``summary.json`` differ: between the two cold runs (the model's answers
+computed two ways) and between the old run and this tree's replay of its cache (the analysis
+only; identical when no number changed). Timings move with load; read the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from subrational.paths import cache_dir  # noqa: E402
+
+
+def _run(src: Path, args: list[str], cache: Path, out: Path) -> tuple[float, float]:
+    """Seconds and peak RSS (MiB) of one ``subrational run`` on the code in ``src``."""
+    env = dict(os.environ, SUBRATIONAL_CACHE_DIR=str(cache), PYTHONPATH=str(src))
+    cmd = [sys.executable, "-m", "subrational", "run", *args, "--out", str(out), "--no-progress"]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 4):
+        sys.exit(f"run failed ({code}): {' '.join(cmd)}\n{proc.stderr.read().decode()[-2000:]}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def _leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for key in sorted(value):
+            yield from _leaves(value[key], f"{path}/{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _leaves(item, f"{path}[{i}]")
+    else:
+        yield path, value
+
+
+def compare(a: Path, b: Path) -> str:
+    """How the numbers of two ``summary.json`` differ, in one line."""
+    left = dict(_leaves(json.loads((a / "summary.json").read_text())))
+    right = dict(_leaves(json.loads((b / "summary.json").read_text())))
+    numbers = changed = other = 0
+    largest = 0.0
+    for key in left.keys() | right.keys():
+        x, y = left.get(key), right.get(key)
+        if isinstance(x, (int, float)) and isinstance(y, (int, float)) \
+                and not isinstance(x, bool) and not isinstance(y, bool):
+            numbers += 1
+            if x != y and not (math.isnan(x) and math.isnan(y)):
+                changed += 1
+                largest = max(largest, abs(x - y))
+        elif x != y:
+            other += 1
+    return (f"{numbers} numbers, {changed} differ (largest difference {largest:.3g}); "
+            f"{other} other values differ")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--before", type=Path, required=True,
+                        help="the src/ folder of the old checkout")
+    parser.add_argument("run_args", nargs="*", help="after --: arguments of `subrational run`")
+    args = parser.parse_args()
+    trees = {"before": args.before.resolve(), "after": ROOT / "src"}
+    rows: dict[str, tuple[float, float, float, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        outs = {}
+        for name, src in trees.items():
+            cache = Path(tmp, f"cache-{name}")
+            cache.mkdir()
+            if (cache_dir() / "models").is_dir():
+                (cache / "models").symlink_to(cache_dir() / "models")
+            outs[name] = Path(tmp, f"{name}-cold")
+            cold, cold_mib = _run(src, args.run_args, cache, outs[name])
+            warm, warm_mib = _run(src, args.run_args, cache, Path(tmp, f"{name}-warm"))
+            rows[name] = (cold, cold_mib, warm, warm_mib)
+        replay = Path(tmp, "after-replays-before")
+        replay_s, replay_mib = _run(trees["after"], args.run_args, Path(tmp, "cache-before"),
+                                    replay)
+        print(f"subrational run {' '.join(args.run_args) or '(defaults)'}; before: "
+              f"{trees['before']}")
+        print(f"{'code':>7} | {'cold s':>8} | {'cold MiB':>8} | {'warm s':>7} | {'warm MiB':>8}")
+        print("-" * 50)
+        for name, (cold, cold_mib, warm, warm_mib) in rows.items():
+            print(f"{name:>7} | {cold:8.1f} | {cold_mib:8.0f} | {warm:7.1f} | {warm_mib:8.0f}")
+        b, a = rows["before"], rows["after"]
+        print(f"{'x':>7} | {b[0] / a[0]:8.2f} | {b[1] / a[1]:8.2f} | {b[2] / a[2]:7.2f} | "
+              f"{b[3] / a[3]:8.2f}")
+        print(f"after, replaying the before run's cache: {replay_s:.1f} s, {replay_mib:.0f} MiB")
+        print("summary.json, cold before vs cold after: " + compare(outs["before"], outs["after"]))
+        print("summary.json, before vs after on the same answers: "
+              + compare(outs["before"], replay))
+
+
+if __name__ == "__main__":
+    main()
