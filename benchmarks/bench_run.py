@@ -58,13 +58,14 @@ def _leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
         yield path, value
 
 
-def compare(a: Path, b: Path) -> str:
-    """How the numbers of two ``summary.json`` differ, in one line."""
+def compare(a: Path, b: Path, show: int = 0) -> str:
+    """How the numbers of two ``summary.json`` differ, in one line (and the ``show`` largest)."""
     left = dict(_leaves(json.loads((a / "summary.json").read_text())))
     right = dict(_leaves(json.loads((b / "summary.json").read_text())))
     numbers = changed = other = 0
     largest = 0.0
-    for key in left.keys() | right.keys():
+    moved: list[tuple[float, str, Any, Any]] = []
+    for key in sorted(left.keys() | right.keys()):
         x, y = left.get(key), right.get(key)
         if isinstance(x, (int, float)) and isinstance(y, (int, float)) \
                 and not isinstance(x, bool) and not isinstance(y, bool):
@@ -72,21 +73,31 @@ def compare(a: Path, b: Path) -> str:
             if x != y and not (math.isnan(x) and math.isnan(y)):
                 changed += 1
                 largest = max(largest, abs(x - y))
+                moved.append((abs(x - y), key, x, y))
         elif x != y:
             other += 1
-    return (f"{numbers} numbers, {changed} differ (largest difference {largest:.3g}); "
-            f"{other} other values differ")
+            moved.append((math.inf, key, x, y))
+    lines = [f"{numbers} numbers, {changed} differ (largest difference {largest:.3g}); "
+             f"{other} other values differ"]
+    for _, key, x, y in sorted(moved, key=lambda m: -m[0])[:show]:
+        lines.append(f"    {key}: {x!r} -> {y!r}")
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--before", type=Path, required=True,
                         help="the src/ folder of the old checkout")
+    parser.add_argument("--keep", type=Path, help="keep the runs' folders here")
+    parser.add_argument("--show", type=int, default=0,
+                        help="print the N values that differ most between the cold runs")
     parser.add_argument("run_args", nargs="*", help="after --: arguments of `subrational run`")
     args = parser.parse_args()
     trees = {"before": args.before.resolve(), "after": ROOT / "src"}
     rows: dict[str, tuple[float, float, float, float]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.keep or Path(scratch)
+        tmp.mkdir(parents=True, exist_ok=True)
         outs = {}
         for name, src in trees.items():
             cache = Path(tmp, f"cache-{name}")
@@ -110,7 +121,8 @@ def main() -> None:
         print(f"{'x':>7} | {b[0] / a[0]:8.2f} | {b[1] / a[1]:8.2f} | {b[2] / a[2]:7.2f} | "
               f"{b[3] / a[3]:8.2f}")
         print(f"after, replaying the before run's cache: {replay_s:.1f} s, {replay_mib:.0f} MiB")
-        print("summary.json, cold before vs cold after: " + compare(outs["before"], outs["after"]))
+        print("summary.json, cold before vs cold after: "
+              + compare(outs["before"], outs["after"], args.show))
         print("summary.json, before vs after on the same answers: "
               + compare(outs["before"], replay))
 
