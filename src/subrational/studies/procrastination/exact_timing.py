@@ -26,9 +26,12 @@ from typing import Any
 
 import numpy as np
 
+from ...evaluation.behaviour import EXACT
 from ...experiments.core import Experiment, Persona, Policy
 from ...experiments.env import MAX_STEPS
 from ...experiments.rollout import _branches, _distribution
+from .game import WORK
+from .timing import LATE_DAYS, WorkTiming
 
 __all__ = ["exact_outcomes"]
 
@@ -94,14 +97,11 @@ def exact_outcomes(experiment: Experiment, policy: Policy, persona: Persona, *, 
 
 def exact_work_timing(experiment: Any, policy: Policy, persona: Persona, *, last_days: int,
                       start_state: Any = None, max_paths: int) -> Any:
-    """The :class:`~.analysis.WorkTiming` of the exact episodes, or ``None`` (see above).
+    """The :class:`~.timing.WorkTiming` of the exact episodes, or ``None`` (see above).
 
     Its ``late``, ``days_before`` and ``weights`` hold one entry per distinct outcome
     ``(late, days before the deadline)`` with that outcome's probability, in sorted order.
     """
-    from .analysis import EXACT, LATE_DAYS, WorkTiming
-    from .game import WORK
-
     got = exact_outcomes(experiment, policy, persona, work=WORK, start_state=start_state,
                          max_paths=max_paths)
     if got is None:
