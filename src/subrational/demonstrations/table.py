@@ -110,19 +110,38 @@ def _pooled(frame: pd.DataFrame) -> dict[tuple[str, str], tuple[str, np.ndarray]
     Sampled rows with raw counts are pooled before any smoothing, failed rows included (they
     add nothing); a cell of a sampled state that no draw parsed in pools to zero counts.
     Choice-probs rows (and format-2 sample rows, which kept no counts) average the ``ok`` rows.
+    Cells come in the order of their first row. The sums run over each cell's rows in frame
+    order (``np.add.at``), as a per-cell ``np.sum`` / ``np.mean`` over axis 0 would, so the
+    numbers are the same to the last bit as pooling cell by cell.
     """
-    out: dict[tuple[str, str], tuple[str, np.ndarray]] = {}
-    for (p, s), g in frame.groupby(["persona", "state"], sort=False):
-        has_counts = (g["method"] == "sample") & g["counts"].map(len).gt(0)
-        if has_counts.all():
-            out[(str(p), str(s))] = ("counts", np.sum(np.stack(
-                [np.asarray(c, dtype=float) for c in g["counts"]]), axis=0))
-            continue
-        ok = g[g["status"] == "ok"]
-        if len(ok):
-            out[(str(p), str(s))] = ("probs", np.mean(np.stack(
-                [np.asarray(x, dtype=float) for x in ok["probs"]]), axis=0))
-    return out
+    if not len(frame):
+        return {}
+    keys = list(zip(frame["persona"].astype(str), frame["state"].astype(str), strict=True))
+    codes, cells = pd.factorize(pd.Series(keys, dtype=object))
+    n_cells = len(cells)
+    counts = frame["counts"].tolist()
+    has_counts = (frame["method"] == "sample").to_numpy() & np.array(
+        [len(c) > 0 for c in counts], dtype=bool)
+    rows = np.bincount(codes, minlength=n_cells)
+    all_counts = np.bincount(codes[has_counts], minlength=n_cells) == rows
+    ok = (frame["status"] == "ok").to_numpy() & ~all_counts[codes]
+    pooled: dict[int, tuple[str, np.ndarray]] = {}
+    with_counts = has_counts & all_counts[codes]
+    if with_counts.any():
+        idx = np.flatnonzero(with_counts)
+        stacked = np.array([np.asarray(counts[i], dtype=float) for i in idx])
+        sums = np.zeros((n_cells, stacked.shape[1]))
+        np.add.at(sums, codes[idx], stacked)
+        pooled.update({int(c): ("counts", sums[c]) for c in np.unique(codes[idx])})
+    if ok.any():
+        idx = np.flatnonzero(ok)
+        probs = frame["probs"].tolist()
+        stacked = np.array([np.asarray(probs[i], dtype=float) for i in idx])
+        sums = np.zeros((n_cells, stacked.shape[1]))
+        np.add.at(sums, codes[idx], stacked)
+        n = np.bincount(codes[idx], minlength=n_cells)
+        pooled.update({int(c): ("probs", sums[c] / n[c]) for c in np.unique(codes[idx])})
+    return {cells[c]: pooled[c] for c in sorted(pooled)}
 
 
 def _distribution(kind: str, values: np.ndarray, *, ordinal: bool, smoothing: str) -> np.ndarray:
@@ -281,8 +300,11 @@ class TablePolicy:
         ok = frame[frame["status"] == "ok"]
         self._rows: dict[str, list[tuple[Any, np.ndarray]]] = {}
         self._draws: dict[str, list[ObservedRow]] = {}
+        states: dict[str, Any] = {}  # a state is asked in every wording and order: parse once
         for row in ok.itertuples(index=False):
-            state = experiment.state_from_dict(json.loads(row.state))
+            state = states.get(row.state)
+            if state is None:
+                state = states[row.state] = experiment.state_from_dict(json.loads(row.state))
             probs = np.asarray(row.probs, dtype=float)
             self._rows.setdefault(str(row.persona), []).append((state, probs))
             counts = (_counts(experiment, row) if row.method == "sample" else None)
