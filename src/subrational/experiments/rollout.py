@@ -8,7 +8,6 @@ from them has no Monte Carlo error.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,17 +122,10 @@ def enumerate_episodes(experiment: Experiment, policy: Policy, persona: Persona 
     :func:`rollout` does when it reaches one.
     """
     persona = experiment.persona(persona) if isinstance(persona, str) else persona
-    if start_state is not None:
-        starts: Sequence[tuple[float, Any]] = [(1.0, start_state)]
-    else:
-        given = experiment.initial_states(persona)
-        if given is None:
-            return None
-        starts = list(given)
-    start_probs = _distribution(np.array([p for p, _ in starts], dtype=float))
-    if start_probs is None:
-        raise ValueError(f"{experiment.name}: initial_states() probabilities "
-                         f"{[p for p, _ in starts]} are not a distribution")
+    found = _starts(experiment, persona, start_state)
+    if found is None:
+        return None
+    start_probs, starts = found
     # A path is a linked list of (parent, state, action, reward) nodes, shared by the episodes
     # that branch from it: an episode is only copied out once the count is known to fit. The
     # branches of a state (action, outcome, probability) are worked out once per state.
@@ -160,6 +152,26 @@ def enumerate_episodes(experiment: Experiment, policy: Policy, persona: Persona 
                 children.append((weight * prob, nxt, steps + 1, node))
         stack.extend(reversed(children))
     return [_trajectory(persona.name, w, node) for w, node in ends]
+
+
+def _starts(experiment: Experiment, persona: Persona, start_state: Any = None
+            ) -> tuple[np.ndarray, list[tuple[float, Any]]] | None:
+    """First states and their normalised probabilities; ``None`` when the game gives none.
+
+    ``start_state`` when given, else the game's ``initial_states``.
+    """
+    if start_state is not None:
+        starts: list[tuple[float, Any]] = [(1.0, start_state)]
+    else:
+        given = experiment.initial_states(persona)
+        if given is None:
+            return None
+        starts = list(given)
+    probs = _distribution(np.array([p for p, _ in starts], dtype=float))
+    if probs is None:
+        raise ValueError(f"{experiment.name}: initial_states() probabilities "
+                         f"{[p for p, _ in starts]} are not a distribution")
+    return probs, starts
 
 
 def _branches(experiment: Experiment, policy: Policy, persona: Persona,

@@ -29,7 +29,7 @@ import numpy as np
 from ...evaluation.behaviour import EXACT
 from ...experiments.core import Experiment, Persona, Policy
 from ...experiments.env import MAX_STEPS
-from ...experiments.rollout import _branches, _distribution
+from ...experiments.rollout import _branches, _starts
 from .game import WORK
 from .timing import LATE_DAYS, WorkTiming
 
@@ -48,17 +48,10 @@ def exact_outcomes(experiment: Experiment, policy: Policy, persona: Persona, *, 
     ``None`` where ``enumerate_episodes`` returns ``None``: no initial states and no
     ``start_state``, or more than ``max_paths`` episodes.
     """
-    if start_state is not None:
-        starts = [(1.0, start_state)]
-    else:
-        given = experiment.initial_states(persona)
-        if given is None:
-            return None
-        starts = list(given)
-    probs = _distribution(np.array([p for p, _ in starts], dtype=float))
-    if probs is None:
-        raise ValueError(f"{experiment.name}: initial_states() probabilities "
-                         f"{[p for p, _ in starts]} are not a distribution")
+    found = _starts(experiment, persona, start_state)
+    if found is None:
+        return None
+    probs, starts = found
     frontier: dict[_Key, list[float]] = {}  # key -> [probability, episodes]
     for q, (_, first) in zip(probs, starts, strict=True):
         if q > 0:
