@@ -18,33 +18,25 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_scale  # noqa: E402
 
 from subrational.paths import cache_dir  # noqa: E402
 
 
 def _run(src: Path, args: list[str], cache: Path, out: Path) -> tuple[float, float]:
     """Seconds and peak RSS (MiB) of one ``subrational run`` on the code in ``src``."""
-    env = dict(os.environ, SUBRATIONAL_CACHE_DIR=str(cache), PYTHONPATH=str(src))
-    cmd = [sys.executable, "-m", "subrational", "run", *args, "--out", str(out), "--no-progress"]
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 4):
-        sys.exit(f"run failed ({code}): {' '.join(cmd)}\n{proc.stderr.read().decode()[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024
+    seconds, rss_kib, _ = bench_scale._run(args, cache, out, src)
+    return seconds, rss_kib / 1024
 
 
 def _leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:

@@ -33,10 +33,11 @@ sys.path.insert(0, str(ROOT / "src"))
 from subrational.paths import cache_dir  # noqa: E402
 
 
-def _run(args: list[str], cache: Path, out: Path) -> tuple[float, int, int]:
-    """Seconds, peak RSS (KiB) and exit code of one ``subrational run``."""
+def _run(args: list[str], cache: Path, out: Path, src: Path = ROOT / "src"
+         ) -> tuple[float, int, int]:
+    """Seconds, peak RSS (KiB) and exit code of one ``subrational run`` of the code in ``src``."""
     env = dict(os.environ, SUBRATIONAL_CACHE_DIR=str(cache))
-    env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = str(src) + os.pathsep + env.get("PYTHONPATH", "")
     cmd = [sys.executable, "-m", "subrational", "run", *args, "--out", str(out), "--no-progress"]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
