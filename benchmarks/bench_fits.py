@@ -18,37 +18,23 @@ is the same call with ``n_boot = 0`` (the full-data fit from several starts, unc
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.special import expit, logit
 
 from subrational.evaluation import structural
 from subrational.evaluation.structural import Observations, StructuralFit, calibrate
 from subrational.experiments import make, study
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from support import simulated_answers  # noqa: E402
+
 STUDIES = ("ultimatum", "marshmallow-v1", "marshmallow-v2", "double_or_nothing-v1",
            "double_or_nothing-v2", "procrastination-v1", "procrastination-v2")
 BLOCKS, DRAWS, SIGMA = 8, 10, 0.3
-
-
-def simulated(model: structural.StructuralModel, persona: Any, grid: tuple[Any, ...],
-              method: str, rng: np.random.Generator) -> Observations:
-    """Answers of the model itself at its starting values (jittered 30 %), in 8 blocks."""
-    lo, hi = np.array(model.bounds).T
-    x0 = np.asarray(model.x0, dtype=float)
-    theta = np.clip(x0 * rng.uniform(0.7, 1.3, size=len(x0)), lo, hi)
-    q = np.clip(np.asarray(model.predict(theta, grid, persona), dtype=float), 1e-6, 1 - 1e-6)
-    states = grid * BLOCKS
-    blocks = tuple(str(b) for b in range(BLOCKS) for _ in grid)
-    if method == "sample":
-        k = rng.binomial(DRAWS, np.tile(q, BLOCKS)).astype(float)
-        n = np.full(len(k), float(DRAWS))
-        return Observations(states, k / n, k, n, blocks)
-    u = rng.normal(0.0, SIGMA, size=BLOCKS)
-    return Observations(states, expit(logit(np.tile(q, BLOCKS)) + np.repeat(u, len(grid))),
-                        blocks=blocks)
 
 
 def timed(model: structural.StructuralModel, obs: Observations, persona: Any, *, boot: int,
@@ -95,7 +81,8 @@ def main() -> None:
         grid = tuple(game.states())
         for model in study(game.id).models(game):
             for method in ("sample", "choice-probs"):
-                obs = simulated(model, persona, grid, method, np.random.default_rng(1))
+                obs = simulated_answers(model, persona, grid, method, np.random.default_rng(1),
+                                        blocks=BLOCKS, draws=DRAWS, sigma=SIGMA)
                 old, fit_old = timed(model, obs, persona, boot=args.boot, lockstep=False,
                                      repeat=args.repeat)
                 new, fit_new = timed(model, obs, persona, boot=args.boot, lockstep=True,

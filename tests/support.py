@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 from scipy.special import expit
 
 from subrational.experiments import Experiment, Persona, Step
@@ -129,3 +131,30 @@ def prompt_messages(exp):
                 for paraphrase, order in wordings(exp):
                     yield from render(exp, persona, state, order, method=method,
                                       paraphrase=paraphrase).messages
+
+
+def simulated_answers(model: Any, persona: Any, grid: tuple[Any, ...], method: str,
+                      rng: np.random.Generator, blocks: int = 8, draws: int = 10,
+                      sigma: float = 0.3) -> Any:
+    """Answers of a structural model itself at its starting values (jittered 30 %), in blocks.
+
+    ``sample``: ``draws`` binomial draws per state and block; otherwise choice probabilities
+    with a logit block effect N(0, sigma^2) (the cluster bootstrap's case).
+    """
+    from scipy.special import logit
+
+    from subrational.evaluation.structural import Observations
+
+    lo, hi = np.array(model.bounds).T
+    x0 = np.asarray(model.x0, dtype=float)
+    theta = np.clip(x0 * rng.uniform(0.7, 1.3, size=len(x0)), lo, hi)
+    q = np.clip(np.asarray(model.predict(theta, grid, persona), dtype=float), 1e-6, 1 - 1e-6)
+    states = grid * blocks
+    names = tuple(str(b) for b in range(blocks) for _ in grid)
+    if method == "sample":
+        k = rng.binomial(draws, np.tile(q, blocks)).astype(float)
+        n = np.full(len(k), float(draws))
+        return Observations(states, k / n, k, n, names)
+    u = rng.normal(0.0, sigma, size=blocks)
+    return Observations(states, expit(logit(np.tile(q, blocks)) + np.repeat(u, len(grid))),
+                        blocks=names)

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 from scipy.optimize import minimize
-from scipy.special import expit, logit
 
 from subrational.evaluation import structural
 from subrational.evaluation.batched_nm import minimize_many, nelder_mead_many
-from subrational.evaluation.structural import Observations, calibrate
+from subrational.evaluation.structural import calibrate
 from subrational.experiments import make, study
+from support import simulated_answers
 
 
 def _problems(n, count, rng):
@@ -143,28 +143,13 @@ def test_predict_many_is_predict_row_by_row(name, index):
     np.testing.assert_array_equal(plain.predict_rows(thetas, grid, persona), rows)
 
 
-def _simulated(model, persona, grid, method, rng, blocks=8, draws=10):
-    lo, hi = np.array(model.bounds).T
-    x0 = np.asarray(model.x0, dtype=float)
-    theta = np.clip(x0 * rng.uniform(0.7, 1.3, size=len(x0)), lo, hi)
-    q = np.clip(np.asarray(model.predict(theta, grid, persona), dtype=float), 1e-6, 1 - 1e-6)
-    states = grid * blocks
-    names = tuple(str(b) for b in range(blocks) for _ in grid)
-    if method == "sample":
-        k = rng.binomial(draws, np.tile(q, blocks)).astype(float)
-        n = np.full(len(k), float(draws))
-        return Observations(states, k / n, k, n, names)
-    u = rng.normal(0.0, 0.3, size=blocks)
-    return Observations(states, expit(logit(np.tile(q, blocks)) + np.repeat(u, len(grid))),
-                        blocks=names)
-
-
 @pytest.mark.parametrize("method", ["sample", "choice-probs"])
 @pytest.mark.parametrize(("name", "index"), _MODELS)
 def test_lockstep_bootstrap_gives_the_per_replicate_scipy_fit(name, index, method,
                                                                monkeypatch):
     game, model, persona, grid = _model(name, index)
-    obs = _simulated(model, persona, grid, method, np.random.default_rng([index, len(method)]))
+    obs = simulated_answers(model, persona, grid, method,
+                            np.random.default_rng([index, len(method)]))
     fits = {}
     for lockstep in (True, False):
         monkeypatch.setattr(structural, "_LOCKSTEP", lockstep)
