@@ -133,3 +133,24 @@ def test_holm_is_statsmodels_holm():
         for _ in range(20):
             p = rng.uniform(0, 0.2, m) ** 2
             assert holm(p) == pytest.approx(multipletests(p, method="holm")[1])
+
+
+def test_block_replicates_reweight_each_cells_blocks_as_the_direct_formula_does():
+    """Replicate b's cell = block-count-weighted mean of the cell's per-block answers."""
+    from inference_sim import demonstrations, human_identical
+    from subrational.evaluation.uncertainty import Replicates, _cells_by_block
+
+    policy = demonstrations("ultimatum", human_identical("ultimatum"),
+                            method="choice-probs").policy
+    reps = Replicates(policy, 25, np.random.default_rng(3))
+    blocks, cells = _cells_by_block(policy)
+    assert reps.scheme.units == len(blocks) > 1
+    for b in range(len(reps)):
+        weight = dict(zip(blocks, reps._blocks[b], strict=True))
+        table = reps[b].table
+        assert set(table) == set(policy.table)
+        for key, by_block in cells.items():
+            w = np.array([weight[blk] for blk in by_block], dtype=float)
+            want = (w[:, None] * np.stack(list(by_block.values()))).sum(0) / w.sum() \
+                if w.sum() > 0 else policy.table[key]
+            assert np.array_equal(table[key], want)

@@ -142,9 +142,14 @@ class Replicates:
                 if n > 0:
                     self._draws[key] = rng.multinomial(n, probs / probs.sum(), size=n_boot) / n
         else:
-            blocks, self._cells = _cells_by_block(policy)
+            blocks, cells = _cells_by_block(policy)
             self.scheme = _Scheme(SCHEME_BLOCKS, len(blocks))
-            self._block_names = blocks
+            # per cell: the positions of its blocks among all blocks and its blocks' answers
+            # stacked once, so a replicate only reweights them
+            position = {name: i for i, name in enumerate(blocks)}
+            self._stacked = {key: (np.array([position[blk] for blk in by_block], dtype=np.intp),
+                                   np.stack(list(by_block.values())))
+                             for key, by_block in cells.items()}
             self._blocks = rng.multinomial(len(blocks), np.full(len(blocks), 1 / len(blocks)),
                                            size=n_boot) if blocks else None
 
@@ -172,12 +177,12 @@ class Replicates:
         elif self.scheme.name == SCHEME_DRAWS:
             rep.table = {**self.policy.table, **{k: v[b] for k, v in self._draws.items()}}
         elif self._blocks is not None:
-            weight = dict(zip(self._block_names, self._blocks[b], strict=True))
+            drawn = self._blocks[b]
             table = dict(self.policy.table)
-            for key, by_block in self._cells.items():
-                w = np.array([weight[blk] for blk in by_block], dtype=float)
+            for key, (where, stacked) in self._stacked.items():
+                w = drawn[where].astype(float)
                 if w.sum() > 0 and key in table:
-                    table[key] = (w[:, None] * np.stack(list(by_block.values()))).sum(0) / w.sum()
+                    table[key] = (w[:, None] * stacked).sum(0) / w.sum()
             rep.table = table
         return rep
 

@@ -92,8 +92,26 @@ class ObservedPolicy(Policy, Protocol):
         ...
 
 
+_SCALARS = frozenset({int, float, str, bool, type(None)})
+"""Field types :func:`dataclasses.asdict` returns unchanged (it deep-copies everything else)."""
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def state_to_dict(state: Any) -> dict[str, Any]:
-    """Plain-dict view of a frozen dataclass state (for storage and prompts)."""
+    """Plain-dict view of a frozen dataclass state (for storage and prompts).
+
+    Equal to :func:`dataclasses.asdict`; a state whose fields are all plain scalars (every
+    built-in study's) skips its recursive deep copy, which dominated the exact behaviour
+    statistics (one key per state and policy).
+    """
+    names = _FIELD_NAMES.get(type(state))
+    if names is None:
+        if not dataclasses.is_dataclass(state) or isinstance(state, type):
+            return dataclasses.asdict(state)  # its own TypeError
+        names = _FIELD_NAMES[type(state)] = tuple(f.name for f in dataclasses.fields(state))
+    out = {name: getattr(state, name) for name in names}
+    if all(type(v) in _SCALARS for v in out.values()):
+        return out
     return dataclasses.asdict(state)
 
 
