@@ -88,11 +88,12 @@ MAX_PATHS = 50_000
 def _distribution(values: np.ndarray) -> np.ndarray | None:
     """``values`` normalised to sum 1, as a rollout's draw treats them; None when not possible.
 
-    Fewer than 8 values (every action set and chance node of the built-in games) are summed
-    left to right in Python, which is numpy's own order below its pairwise block of 8 (the
-    same bits) at a fraction of the call overhead; a sum that is not finite takes numpy's path.
+    Fewer than 8 float64 values (every action set and chance node of the built-in games) are
+    summed left to right in Python, which is numpy's own order below its pairwise block of 8
+    (the same bits) at a fraction of the call overhead; a sum that is not finite takes numpy's
+    path.
     """
-    if values.ndim == 1 and values.size < 8:
+    if values.dtype == np.float64 and values.ndim == 1 and values.size < 8:
         total = 0.0
         for v in values.tolist():
             total += v
