@@ -30,6 +30,7 @@ HOW_TO_RUN = ("the design factors were not run: run again with --factor temperat
               "`subrational plan --factor ...` shows their extra calls")
 
 SCALE = "logit P(first action)"
+FLAT = "every answered row gives the same P(first action): no factor moves it"
 
 _BASE = {"state": "state", "persona": "persona", "order": "variant"}
 
@@ -71,6 +72,13 @@ def caveats(factors: Sequence[str], method: str, *, samples: int,
     return out
 
 
+def _constant(frame: Any) -> bool:
+    """Whether every answered row gives the same P(first action): nothing moves the answers."""
+    ok = frame[frame["status"] == "ok"]
+    first = [float(p[0]) for p in ok["probs"]]
+    return len(first) >= 3 and max(first) - min(first) <= 1e-12
+
+
 def _share(parts: Mapping[str, Any], name: str) -> dict[str, Any]:
     group = parts["groups"].get(name)
     terms = {t: {"share": parts["shares"].get(t),
@@ -97,11 +105,16 @@ def assess_factors(run: FactorRun, frame: Any, *, asked: Sequence[str], method: 
         parts = decompose(frame, n_boot=n_boot, seed=seed, factors=columns,
                           terms=terms_of(factors),
                           groups={f: (f, f"{f}:state") for f in factors})
+    # Answers that do not vary at all have no variance to share out: every factor moves
+    # them by exactly nothing, a share of 0 (the decomposition itself would be 0 / 0).
+    flat = bool(len(frame)) and _constant(frame)
     block = {}
     for name in asked:
         entry: dict[str, Any] = {"levels": [str(x) for x in LEVELS[name]]}
         if name in not_run_here:
             entry.update(share=None, interval=None, not_varied=not_run_here[name])
+        elif flat:
+            entry.update(share=0.0, interval=[0.0, 0.0], terms={}, note=FLAT)
         else:
             entry.update(_share(parts, name))
         block[name] = entry
