@@ -6,7 +6,6 @@ import json
 
 import pandas as pd
 import pytest
-from support import human_logistic
 
 from subrational.backends.scripted import ScriptedBackend
 from subrational.cli import main
@@ -15,6 +14,7 @@ from subrational.experiments import make
 from subrational.factors import check_factors
 from subrational.pipeline import run
 from subrational.plan import make_plan
+from support import human_logistic
 
 SMALL = {"experiments": ["ultimatum"], "options": {"ultimatum": {"step": 0.25}},
          "paraphrases": 1, "bootstrap": 20, "episodes": 50, "model": "scripted:x"}
@@ -76,7 +76,8 @@ def test_a_cli_run_with_placement_and_reasoning_writes_the_block_the_cells_and_t
     assert block["n_rows"] == 4 * CELLS and block["residual_df"] > 0
     stored = pd.read_parquet(out / "ultimatum" / "factors" / "demonstrations.parquet")
     assert len(stored) == 4 * CELLS
-    assert set(zip(stored["placement"], stored["reasoning"], stored["asked_by"])) == {
+    assert set(zip(stored["placement"], stored["reasoning"], stored["asked_by"],
+                   strict=True)) == {
         ("system", "direct", "choice-probs"), ("user", "direct", "choice-probs"),
         ("system", "cot", "sample"), ("user", "cot", "sample")}
     html = (out / "report.html").read_text()
@@ -121,3 +122,54 @@ def test_factors_in_a_config_file_are_a_list_of_known_names(tmp_path, capsys):
     assert main(["plan", "ultimatum", "--model", "scripted:uniform", "--config",
                  str(path)]) == 0
     assert "ultimatum-v2 factors" in capsys.readouterr().out
+
+
+def test_an_offline_replay_gives_the_same_factors_from_the_cache_alone(tmp_path):
+    from support import CacheableScripted
+
+    settings = {**SMALL, "factors": ["placement", "reasoning"], "samples": 3}
+    first = CacheableScripted.make(human_logistic)
+    run(RunConfig(**settings, out=tmp_path / "a"), out=tmp_path / "a", backend=first)
+    replay = CacheableScripted.make(human_logistic)
+    run(RunConfig(**settings, offline=True, out=tmp_path / "b"), out=tmp_path / "b",
+        backend=replay)
+    assert first.calls > 0 and replay.calls == 0
+
+    def block(name):
+        return json.loads((tmp_path / name / "summary.json").read_text())["experiments"][
+            "ultimatum-v2"]["factors"]
+
+    assert block("a") == block("b") and block("a")["factors"]["reasoning"]["share"] is not None
+    methods = (tmp_path / "a" / "report.html").read_text()
+    assert "As design factors, the persona in the system vs the user message" in methods
+
+
+def test_a_sequential_study_sampled_moves_the_persona_in_every_episode_step(tmp_path):
+    from subrational.cache import CachedBackend
+    from subrational.elicitation import SampleSettings, elicit
+    from subrational.factors import run_factors
+
+    seen = []
+
+    class Recording(ScriptedBackend):
+        def generate(self, requests):
+            seen.extend((r.prompt.meta["persona"].text in r.prompt.messages[1].content,
+                         r.prompt.meta["state"]) for r in requests)
+            return super().generate(requests)
+
+    exp = make("double_or_nothing")
+    personas = [exp.persona(n) for n in exp.default_personas[:2]]
+    backend = CachedBackend(Recording("x", probs_fn=lambda persona, state: [0.3, 0.7]), None)
+    config = RunConfig(experiments=["double_or_nothing"], method="sample", samples=2,
+                       factors=["placement"], bootstrap=20)
+    own = elicit(exp, personas, backend, method="sample", paraphrases=1,
+                 settings=SampleSettings(2, 1.0, 160))
+    seen.clear()
+    block = run_factors(exp, personas, backend, config, method="sample", rows=own,
+                        folder=tmp_path, provenance={})
+    moved = [state for user, state in seen if user]
+    assert moved and len(moved) == len(seen)  # only the user placement is asked again
+    assert len({str(s) for s in moved}) > 1  # episodes went past their first state, moved
+    assert block["factors"]["placement"]["share"] is not None and block["n_rows"] > 0
+    stored = pd.read_parquet(tmp_path / "factors" / "demonstrations.parquet")
+    assert set(stored["placement"]) == {"system", "user"}

@@ -55,14 +55,19 @@ def caveats(factors: Sequence[str], method: str, *, samples: int,
             "levels 0.5 and 1.0; scored answers are not asked again: the temperature is "
             "applied to the options' distribution, p^(1/T) renormalised, which is what "
             "sampling at T gives restricted to the options when each option is one token "
-            "(an approximation for options of several tokens)" if method == "choice-probs"
+            "(an approximation for options of several tokens)"
+            + ("; the cot cells, sampled, are drawn at each temperature"
+               if "reasoning" in factors else "")
+            if method == "choice-probs"
             else "levels 0.5 and 1.0, each sampled (the same seeds at both temperatures)")
     if "reasoning" in factors:
         out["reasoning"] = (
             f"direct: the one-word question, scored; cot: the think-then-answer question, "
             f"which cannot be scored, so it is sampled ({samples} draws a cell at temperature "
-            f"{temperature:g}): this level also changes the method (sampled, with its draws' "
-            "noise)" if method == "choice-probs"
+            f"{temperature:g}): this level also changes the method, so a model that ignores "
+            "the question still gets a share here from the draws' noise and their clipping at "
+            "0 and 1 on the logit scale; run with --method sample to compare the two questions "
+            "on equal terms" if method == "choice-probs"
             else "direct: the one-word question, sampled with a budget of a few tokens; cot: "
                  "the think-then-answer question (the run's own)")
     if "placement" in factors:
