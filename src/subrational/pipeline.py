@@ -593,6 +593,8 @@ def _claim_paths(config: RunConfig, out: Path, backend: Backend) -> Cache:
         population = run_population(config)
         identity = {**json.loads(config.model_dump_json()),  # a file edited between resumes
                     **({"population_sha256": population.sha256} if population else {})}
+        if not identity.get("factors"):  # a run without them resumes a directory made before
+            identity.pop("factors", None)
         start_run(out, config_digest(identity))
     except BaseException:
         backend.close()

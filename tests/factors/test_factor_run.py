@@ -173,3 +173,16 @@ def test_a_sequential_study_sampled_moves_the_persona_in_every_episode_step(tmp_
     assert block["factors"]["placement"]["share"] is not None and block["n_rows"] > 0
     stored = pd.read_parquet(tmp_path / "factors" / "demonstrations.parquet")
     assert set(stored["placement"]) == {"system", "user"}
+
+
+def test_a_run_without_factors_keeps_the_config_digest_it_had_before_them(tmp_path):
+    from subrational.rundir import config_digest
+
+    _, config = _calls(tmp_path, "plain")
+    marker = json.loads((tmp_path / "plain" / "run.json").read_text())
+    settings = json.loads(config.model_dump_json())
+    assert settings.pop("factors") == []
+    assert config_digest(settings) in json.dumps(marker)  # an unfinished older run resumes
+    _, with_factors = _calls(tmp_path, "factors", factors=["placement"])
+    marker = json.loads((tmp_path / "factors" / "run.json").read_text())
+    assert config_digest(json.loads(with_factors.model_dump_json())) in json.dumps(marker)
