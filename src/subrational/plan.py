@@ -55,6 +55,7 @@ from .elicitation.elicit import MAX_ATTEMPTS
 from .errors import LogprobsUnavailableError
 from .experiments import Experiment
 from .factors import check_factors, elicit_factors
+from .factors.levels import own_ask
 from .pipeline import (
     _elicit,
     build_backend,
@@ -192,7 +193,6 @@ def _plan_study(experiment: Experiment, config: RunConfig, backend: Backend,
     personas = select_personas(experiment, config.personas)
     notes: list[str] = []
     asked = [(experiment, personas, config.paraphrases)]
-    sampled = config.method == "sample"
     if controls_of is not None:
         method = controls_of.method
         controls = elicit_controls(experiment, personas, planner, config, method)
@@ -200,11 +200,15 @@ def _plan_study(experiment: Experiment, config: RunConfig, backend: Backend,
                  for c in controls.conditions.values()]
         sampled = method == "sample"
     elif factors_of is not None:
-        method = factors_of.method
-        cells = elicit_factors(experiment, personas, planner, config, method, own=None).cells
+        cells = elicit_factors(experiment, personas, planner, config, factors_of.method,
+                               own=None).cells
         sampling = {c.ask for c in cells if c.ask.method == "sample"}
         asked = [(experiment, personas, 1)] * len(sampling)
         sampled = bool(sampling)
+        # the row's calls by how they are made (reasoning=cot samples a scored run's cells)
+        made = {c.ask.method for c in cells if c.ask != own_ask(config, factors_of.method)}
+        method = " + ".join(m for m in ("choice-probs", "sample") if m in made) \
+            or factors_of.method
     else:
         _, method = _elicit(experiment, config, planner, personas, notes)
         sampled = method == "sample"
@@ -236,7 +240,7 @@ def _plan_study(experiment: Experiment, config: RunConfig, backend: Backend,
 def _notes(config: RunConfig, backend: Backend, plan: list[StudyPlan],
            price: PriceMatch | None) -> list[str]:
     extra = backend.output_budget(config.max_tokens) - config.max_tokens
-    if any(s.method == "sample" and s.new[1] for s in plan):
+    if any("sample" in s.method and s.new[1] for s in plan):
         notes = ["The cost is a range: an answer's length is known only once it is written. The "
                  "low end prices every new sampled answer at its shortest (Answer: <option>), "
                  "the high end at its whole budget (--max-tokens"
@@ -255,7 +259,7 @@ def _notes(config: RunConfig, backend: Backend, plan: list[StudyPlan],
                      f"and asking {MAX_ATTEMPTS} times at each (an answer that does not parse is "
                      f"asked again, up to {MAX_ATTEMPTS} times a step): with answers that parse, "
                      f"at most 1/{MAX_ATTEMPTS} of that.")
-    if any(s.method == "choice-probs" and s.new[1] for s in plan) and backend.billed:
+    if any("choice-probs" in s.method and s.new[1] for s in plan) and backend.billed:
         notes.append("If the server turns out to give no log-probabilities, the run falls back "
                      "to the sample method (plan with --method sample for that cost).")
     if config.draws_per_request > 1:
