@@ -483,6 +483,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     from .elicitation import METHODS
     from .experiments import import_plugins, latest_ids, make
     from .experiments.registry import option_names
+    from .factors.levels import FACTOR_NAMES, LEVELS
     from .learning import LOSSES
 
     import_plugins(args.imports)
@@ -499,6 +500,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
         print(f"  {name:<20} {text}")
     print(f"methods: {', '.join(METHODS)}")
     print(f"losses: {', '.join(LOSSES)}")
+    print("design factors (--factor NAME): " + "; ".join(
+        f"{name} ({' vs '.join(str(x) for x in LEVELS[name])})" for name in FACTOR_NAMES))
     return 0
 
 

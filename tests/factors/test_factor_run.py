@@ -186,3 +186,9 @@ def test_a_run_without_factors_keeps_the_config_digest_it_had_before_them(tmp_pa
     _, with_factors = _calls(tmp_path, "factors", factors=["placement"])
     marker = json.loads((tmp_path / "factors" / "run.json").read_text())
     assert config_digest(json.loads(with_factors.model_dump_json())) in json.dumps(marker)
+
+
+def test_list_names_the_factors_and_their_levels(capsys):
+    assert main(["list"]) == 0
+    assert ("design factors (--factor NAME): temperature (0.5 vs 1.0); reasoning (direct vs "
+            "cot); placement (system vs user)") in capsys.readouterr().out
