@@ -107,6 +107,12 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("--controls", action="store_true", help="also run the controls that "
                      "separate simulation from recall (no persona, an economist, placebo traits, "
                      "a disguised framing, a recall probe); `plan` shows their extra calls")
+    run.add_argument("--factor", action="append", dest="factors", metavar="NAME",
+                     help="also vary a design factor and report its share of the variance "
+                     "(repeatable; crossed with each other): temperature (0.5 vs 1.0), "
+                     "reasoning (a one-word answer vs think-then-answer) or placement (the "
+                     "persona in the system vs the user message); `plan` shows their extra "
+                     "calls")
     run.add_argument("--offline", action="store_true",
                      help="replay from the cache only; fail on any call not cached")
     run.add_argument("--max-cost", type=float, metavar="USD", help="stop cleanly (exit code "
@@ -477,6 +483,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     from .elicitation import METHODS
     from .experiments import import_plugins, latest_ids, make
     from .experiments.registry import option_names
+    from .factors.levels import FACTOR_NAMES, LEVELS
     from .learning import LOSSES
 
     import_plugins(args.imports)
@@ -493,6 +500,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
         print(f"  {name:<20} {text}")
     print(f"methods: {', '.join(METHODS)}")
     print(f"losses: {', '.join(LOSSES)}")
+    print("design factors (--factor NAME): " + "; ".join(
+        f"{name} ({' vs '.join(str(x) for x in LEVELS[name])})" for name in FACTOR_NAMES))
     return 0
 
 

@@ -35,6 +35,7 @@ from .backends.registry import DEFAULT_MODEL, parse_model
 from .elicitation.elicit import METHODS
 from .elicitation.smoothing import SMOOTHINGS
 from .errors import ConfigError, UnknownNameError
+from .factors.levels import FACTOR_NAMES
 from .learning.losses import LOSSES
 
 __all__ = ["RunConfig", "build_config", "read_config_file", "FLAGS", "LIMITS", "MAX_PLAN_CALLS"]
@@ -58,7 +59,7 @@ LIMITS: dict[str, tuple[int, int, str]] = {
 machine can hold and finish (a million samples per cell would build every request first)."""
 
 FLAGS = {"max_concurrency": "--concurrency", "personas": "--persona", "imports": "--import",
-         "options": "--option", "experiments": "EXPERIMENT"}
+         "options": "--option", "experiments": "EXPERIMENT", "factors": "--factor"}
 """The command-line flag of each setting whose flag is not ``--`` + its name."""
 
 MAX_COST = 1e9
@@ -135,6 +136,13 @@ class RunConfig(BaseModel):
         controls: Also run the controls that separate simulation from recall (no persona,
             an economist, placebo traits, a disguised framing, a recall probe:
             :mod:`subrational.controls`); their extra calls are in ``subrational plan``.
+        factors: Optional design factors crossed with the run's personas x states x first
+            wording x option orders, each with its share of the variance of logit P(first
+            action): ``temperature`` (0.5 vs 1.0; applied to the scored distribution under
+            choice-probs), ``reasoning`` (a one-word answer vs think-then-answer; the latter is
+            sampled under choice-probs) and ``placement`` (the persona in the system vs the user
+            message); see :mod:`subrational.factors`. Their extra calls are in
+            ``subrational plan``.
         model_capabilities: Entries of the per-model capability table, ``{pattern: {field:
             bool}}``, consulted before the shipped table (see
             :mod:`subrational.backends.capabilities`), e.g. ``{"my-reasoner*": {"logprobs":
@@ -183,6 +191,7 @@ class RunConfig(BaseModel):
     population: str | None = None
     population_size: StrictInt | None = None
     controls: StrictBool = False
+    factors: list[str] = Field(default_factory=list)
 
     @field_validator(*_CHOICES)
     @classmethod
@@ -190,6 +199,14 @@ class RunConfig(BaseModel):
         choices = _CHOICES[info.field_name or ""]
         if v not in choices:
             raise UnknownNameError(info.field_name or "", v, choices)
+        return v
+
+    @field_validator("factors")
+    @classmethod
+    def _factors(cls, v: list[str]) -> list[str]:
+        for name in v:
+            if name not in FACTOR_NAMES:
+                raise UnknownNameError("factor", name, FACTOR_NAMES)
         return v
 
     @field_validator("model")

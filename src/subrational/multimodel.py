@@ -49,6 +49,7 @@ def check_models(configs: Sequence[RunConfig]) -> None:
             key or model file, ``--max-cost`` without a price).
     """
     from .accounting import check_max_cost, price_for
+    from .factors import check_factors
     from .pipeline import build_backend, check_personas, check_plan, resolve_experiments
 
     slugs: dict[str, str] = {}
@@ -62,6 +63,7 @@ def check_models(configs: Sequence[RunConfig]) -> None:
         experiments = resolve_experiments(config)
         check_personas(experiments, config.personas)
         check_plan(experiments, config)
+        check_factors(experiments, config)
         backend = build_backend(config)
         try:
             check_max_cost(config.max_cost, backend, price_for(backend, config.prices))

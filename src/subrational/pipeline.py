@@ -63,6 +63,9 @@ from .experiments import (
 from .experiments.checks import check_experiment
 from .experiments.population import Population, load_population
 from .experiments.registry import option_names
+from .factors import check_factors, run_factors
+from .factors import not_run as factors_not_run
+from .factors import run_summary as factors_summary
 from .learning import Target, TrainConfig, TrainResult, mean_tv, train_policy
 from .learning.holdout import noise_floor, persona_baselines
 from .learning.people_holdout import held_out_people
@@ -92,6 +95,7 @@ class ExperimentResult:
     failed_calls: list[dict[str, Any]] = field(default_factory=list)
     controls: dict[str, Any] = field(default_factory=dict)
     population: dict[str, Any] | None = None
+    factors: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -292,10 +296,13 @@ def run_experiment(experiment: Experiment, config: RunConfig, cached: CachedBack
                              metrics={**analysis.metrics, "population": population or {}},
                              provenance=provenance)
                 if config.controls else not_run())
+    factors = (run_factors(experiment, personas, cached, config, method=method, rows=rows,
+                           folder=folder, provenance=provenance)
+               if config.factors else factors_not_run())
     return ExperimentResult(experiment, analysis, {**diagnostics(frame), "numerical_noise": noise},
                             training, method, notes + _robustness_note(robust), robust,
                             list(fits.fits), list(fits.left_out),
-                            cached.failures[failed_before:], controls, population)
+                            cached.failures[failed_before:], controls, population, factors)
 
 
 def failed_cells(failures: list[dict[str, Any]]) -> list[str]:
@@ -353,7 +360,15 @@ personas' own), ``values`` (persona -> outcome -> value) and ``homogenisation`` 
 ``interval``, ``p``, ``p_holm``, ``se``, ``n``, ``covariance``, ``human``, ``flag``) and
 ``held_out`` (= ``training.generalisation``, which for a population holds out people:
 ``kind`` "people", ``held_out``, ``share``, ``train_tv``, ``held_out_tv``, ``nearest_tv``,
-``linear_tv``, ``noise_floor_tv``, ``trait_range``)."""
+``linear_tv``, ``noise_floor_tv``, ``trait_range``);
+``factors`` (per study and at the top; :mod:`subrational.factors`): without ``--factor``
+``{"run": false, "note"}``; with it, at the top ``version``, ``factors`` and ``levels``; per
+study ``version``, ``scale``, ``method``, ``factors`` (per factor asked: ``levels``, ``share``
+and its 95 % ``interval`` (main effect plus interaction with the state, omega squared),
+``terms`` (``<f>`` and ``<f>:state``, each ``share`` and ``interval``), or ``not_varied``
+with the reason), ``not_varied``, ``noise_floor``, ``residual_df``, ``n_rows``, ``n_boot``,
+``not_estimable``, ``cells``, ``design``, ``caveats`` (per factor) and ``demonstrations``
+(``factors/demonstrations.parquet``)."""
 
 
 def _block(r: ExperimentResult) -> dict[str, Any]:
@@ -366,6 +381,7 @@ def _block(r: ExperimentResult) -> dict[str, Any]:
         "fits_left_out": r.fits_left_out, "curves": r.analysis.curves,
         "notes": r.analysis.notes + r.notes, "from_paper": composed.from_paper,
         "references": composed.human.references(), "controls": r.controls,
+        "factors": r.factors or factors_not_run(),
         **({"population": r.population} if r.population else {}),
         # Only where calls failed, so that a complete re-run's summary equals a fault-free one.
         **({"failed_calls": {"calls": len(r.failed_calls),
@@ -387,6 +403,7 @@ def _summary(config: RunConfig, results: list[ExperimentResult], *,
         "experiments": {r.experiment.id: _block(r) for r in results},
     })
     summary["controls"] = run_summary(summary["experiments"], enabled=config.controls)
+    summary["factors"] = factors_summary(bool(config.factors), config.factors)
     for block in summary["experiments"].values():
         block["scorecard"] = scorecard(block)
     failed = sum(len(r.failed_calls) for r in results)
@@ -522,7 +539,8 @@ def run(config: RunConfig, *, out: Path | None = None, progress: Progress | None
     start = time.perf_counter()
     experiments = resolve_experiments(config)
     check_personas(experiments, config.personas)
-    total = check_plan(experiments, config) + check_controls(experiments, config)
+    total = (check_plan(experiments, config) + check_controls(experiments, config)
+             + check_factors(experiments, config))
     backend = backend or build_backend(config)
     price = price_for(backend, config.prices)
     try:
@@ -575,6 +593,8 @@ def _claim_paths(config: RunConfig, out: Path, backend: Backend) -> Cache:
         population = run_population(config)
         identity = {**json.loads(config.model_dump_json()),  # a file edited between resumes
                     **({"population_sha256": population.sha256} if population else {})}
+        if not identity.get("factors"):  # a run without them resumes a directory made before
+            identity.pop("factors", None)
         start_run(out, config_digest(identity))
     except BaseException:
         backend.close()

@@ -31,6 +31,9 @@ Design:
 * **Controls** (``--controls``): each study gets a second row, ``<id> controls``, with the
   calls its control conditions and recall probes add (:mod:`subrational.controls`), planned
   by the same elicitation against the same planner; the total includes them.
+* **Design factors** (``--factor``): likewise a row ``<id> factors`` with the calls the
+  factor cells add (:mod:`subrational.factors`); the cell laid out as the run's own is the
+  study's own row and is not counted again.
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ from .elicitation import plan_size
 from .elicitation.elicit import MAX_ATTEMPTS
 from .errors import LogprobsUnavailableError
 from .experiments import Experiment
+from .factors import check_factors, elicit_factors
+from .factors.levels import own_ask
 from .pipeline import (
     _elicit,
     build_backend,
@@ -133,6 +138,13 @@ class _Planner(CachedBackend):
         super().__init__(backend, cache)
         self.sequential = sequential
         self.missed: list[ScoreRequest | GenerateRequest] = []
+        self.generate_hits = 0
+
+    def _cached(self, op: Any, requests: Sequence[Any], keys: list[str]) -> dict[str, Any]:
+        found = super()._cached(op, requests, keys)
+        if op.name == "generate":  # the sampled hits, for the bound on sequential episodes
+            self.generate_hits += len(found)
+        return found
 
     def _call(self, op: Any, requests: list[Any], keys: list[str]) -> dict[str, Any]:
         if op.name == "score" and not self.backend.capabilities.logprobs:
@@ -170,36 +182,57 @@ def _cost(price: PriceMatch | None, inp: int, out: int) -> float | None:
 
 def _plan_study(experiment: Experiment, config: RunConfig, backend: Backend,
                 cache: Cache | None, price: PriceMatch | None, *,
-                controls_of: StudyPlan | None = None) -> StudyPlan:
-    """The study's own calls; with ``controls_of`` (its plan), those its controls add."""
+                controls_of: StudyPlan | None = None,
+                factors_of: StudyPlan | None = None) -> StudyPlan:
+    """The study's own calls; with ``controls_of`` or ``factors_of``, what it adds.
+
+    ``controls_of`` and ``factors_of`` are the study's own plan: the row is then the calls its
+    controls or its design factors add.
+    """
     planner = _Planner(backend, cache, sequential=experiment.sequential)
     personas = select_personas(experiment, config.personas)
     notes: list[str] = []
-    asked = [(experiment, personas)]
-    if controls_of is None:
-        _, method = _elicit(experiment, config, planner, personas, notes)
-    else:
+    asked = [(experiment, personas, config.paraphrases)]
+    if controls_of is not None:
         method = controls_of.method
         controls = elicit_controls(experiment, personas, planner, config, method)
-        asked = [(c.experiment, c.personas) for c in controls.conditions.values()]
+        asked = [(c.experiment, c.personas, config.paraphrases)
+                 for c in controls.conditions.values()]
+        sampled = method == "sample"
+    elif factors_of is not None:
+        cells = elicit_factors(experiment, personas, planner, config, factors_of.method,
+                               own=None).cells
+        sampling = {c.ask for c in cells if c.ask.method == "sample"}
+        asked = [(experiment, personas, 1)] * len(sampling)
+        sampled = bool(sampling)
+        # the row's calls by how they are made (reasoning=cot samples a scored run's cells)
+        made = {c.ask.method for c in cells if c.ask != own_ask(config, factors_of.method)}
+        method = " + ".join(m for m in ("choice-probs", "sample") if m in made) \
+            or factors_of.method
+    else:
+        _, method = _elicit(experiment, config, planner, personas, notes)
+        sampled = method == "sample"
     per_call = [_tokens(backend, r) for r in planner.missed]
     sums = [sum(t[i] for t in per_call) for i in range(3)]
-    exact = not (method == "sample" and experiment.sequential)
+    exact = not (sampled and experiment.sequential)
     fewest = most = len(per_call)
     if not exact and per_call:
         # An episode reaches each state of the grid at most once (plan_size's bound), and
         # asks at each up to MAX_ATTEMPTS times (an answer that does not parse is asked again).
         steps = len(experiment.states()) * MAX_ATTEMPTS
         bound = MAX_ATTEMPTS * sum(plan_size(e, who, method="sample", samples=config.samples,
-                                             paraphrases=config.paraphrases)
-                                   for e, who in asked)
-        most = max(fewest, min(fewest * steps, bound - planner.stats.hits))
+                                             paraphrases=k)
+                                   for e, who, k in asked)
+        scored = sum(isinstance(r, ScoreRequest) for r in planner.missed)  # exact (factors)
+        drawn = fewest - scored
+        most = scored + max(drawn, min(drawn * steps, bound - planner.generate_hits))
     scale = most / fewest if fewest else 0.0  # the calls not yet seen ask as the first ones did
     inputs = (sums[0], round(sums[0] * scale))
     outputs = (sums[1], round(sums[2] * scale))
     cost = None if price is None else (_cost(price, inputs[0], outputs[0]) or 0.0,
                                        _cost(price, inputs[1], outputs[1]) or 0.0)
-    name = experiment.id if controls_of is None else f"{experiment.id} controls"
+    name = (f"{experiment.id} controls" if controls_of is not None
+            else f"{experiment.id} factors" if factors_of is not None else experiment.id)
     return StudyPlan(name, method, planner.stats.hits, (fewest, most), exact, inputs,
                      outputs, cost, tuple(notes))
 
@@ -207,7 +240,7 @@ def _plan_study(experiment: Experiment, config: RunConfig, backend: Backend,
 def _notes(config: RunConfig, backend: Backend, plan: list[StudyPlan],
            price: PriceMatch | None) -> list[str]:
     extra = backend.output_budget(config.max_tokens) - config.max_tokens
-    if any(s.method == "sample" and s.new[1] for s in plan):
+    if any("sample" in s.method and s.new[1] for s in plan):
         notes = ["The cost is a range: an answer's length is known only once it is written. The "
                  "low end prices every new sampled answer at its shortest (Answer: <option>), "
                  "the high end at its whole budget (--max-tokens"
@@ -226,7 +259,7 @@ def _notes(config: RunConfig, backend: Backend, plan: list[StudyPlan],
                      f"and asking {MAX_ATTEMPTS} times at each (an answer that does not parse is "
                      f"asked again, up to {MAX_ATTEMPTS} times a step): with answers that parse, "
                      f"at most 1/{MAX_ATTEMPTS} of that.")
-    if any(s.method == "choice-probs" and s.new[1] for s in plan) and backend.billed:
+    if any("choice-probs" in s.method and s.new[1] for s in plan) and backend.billed:
         notes.append("If the server turns out to give no log-probabilities, the run falls back "
                      "to the sample method (plan with --method sample for that cost).")
     if config.draws_per_request > 1:
@@ -253,6 +286,7 @@ def make_plan(config: RunConfig, *, backend: Backend | None = None) -> RunPlan:
     experiments = resolve_experiments(config)
     check_personas(experiments, config.personas)
     check_controls(experiments, config)
+    check_factors(experiments, config)
     check_plan(experiments, config)
     backend = backend or build_backend(config)
     try:
@@ -262,9 +296,11 @@ def make_plan(config: RunConfig, *, backend: Backend | None = None) -> RunPlan:
         studies = []
         for e in experiments:
             studies.append(_plan_study(e, config, backend, cache, price))
+            own = studies[-1]
             if config.controls:  # a row of its own: what --controls adds
-                studies.append(_plan_study(e, config, backend, cache, price,
-                                           controls_of=studies[-1]))
+                studies.append(_plan_study(e, config, backend, cache, price, controls_of=own))
+            if config.factors:  # and what --factor adds
+                studies.append(_plan_study(e, config, backend, cache, price, factors_of=own))
         counted = count_text_tokens("x", encoding=encoding_name(backend.name,
                                                                 backend.model)).method
         return RunPlan(backend.describe(), price, counted, studies,

@@ -16,7 +16,9 @@
   where the episode was abandoned), so the episodes themselves can be put back together.
 
 Each call's seed is derived from the run seed and the cell, so draw ``i`` of a cell is the same
-call in every run with that seed, and the cache serves it.
+call in every run with that seed, and the cache serves it. A :class:`~.prompts.Layout` (the
+design factors' placement and question) changes the prompts only, never the seeds: a cell laid
+out as the run's own is the run's own call.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from ..errors import UnknownNameError
 from ..experiments.core import Experiment, Persona, state_key
 from ..seeding import derive_seed, derived_rng
 from .parsing import parse_answer
-from .prompts import option_orders, render
+from .prompts import DEFAULT_LAYOUT, Layout, option_orders, render
 from .smoothing import frequencies
 
 __all__ = ["ABANDONED", "CALL_FAILED", "METHODS", "Cell", "DemoRow", "SampleSettings", "elicit",
@@ -111,11 +113,12 @@ class Cell:
     state: Any
     paraphrase: int
     order: tuple[int, ...]
+    layout: Layout = DEFAULT_LAYOUT
 
     def prompt(self, experiment: Experiment, method: str) -> Any:
         """The rendered messages of this cell."""
         return render(experiment, self.persona, self.state, self.order, method=method,
-                      paraphrase=self.paraphrase)
+                      paraphrase=self.paraphrase, layout=self.layout)
 
     def seed(self, seed: int, draw: int | str) -> int:
         """A 31-bit seed identifying one draw of this cell under a run seed.
@@ -136,9 +139,9 @@ def wordings(experiment: Experiment, paraphrases: int | None = None) -> list[tup
     return [(k, order) for k in range(n) for order in option_orders(len(experiment.actions))]
 
 
-def _cells(experiment: Experiment, personas: Sequence[Persona],
-           paraphrases: int | None) -> list[Cell]:
-    return [Cell(persona, state, k, order) for persona in personas
+def _cells(experiment: Experiment, personas: Sequence[Persona], paraphrases: int | None,
+           layout: Layout = DEFAULT_LAYOUT) -> list[Cell]:
+    return [Cell(persona, state, k, order, layout) for persona in personas
             for state in experiment.states() for k, order in wordings(experiment, paraphrases)]
 
 
@@ -158,8 +161,8 @@ def _variant(experiment: Experiment, order: tuple[int, ...]) -> str:
 
 
 def _choice_probs(experiment: Experiment, personas: Sequence[Persona], backend: CachedBackend,
-                  *, paraphrases: int | None) -> list[DemoRow]:
-    cells = _cells(experiment, personas, paraphrases)
+                  *, paraphrases: int | None, layout: Layout) -> list[DemoRow]:
+    cells = _cells(experiment, personas, paraphrases, layout)
     requests = [ScoreRequest(c.prompt(experiment, "choice-probs"), experiment.actions)
                 for c in cells]
     rows = []
@@ -182,8 +185,9 @@ def _choice_probs(experiment: Experiment, personas: Sequence[Persona], backend: 
 
 
 def _sample(experiment: Experiment, personas: Sequence[Persona], backend: CachedBackend, *,
-            settings: SampleSettings, seed: int, paraphrases: int | None) -> list[DemoRow]:
-    cells = _cells(experiment, personas, paraphrases)
+            settings: SampleSettings, seed: int, paraphrases: int | None,
+            layout: Layout) -> list[DemoRow]:
+    cells = _cells(experiment, personas, paraphrases, layout)
     n = settings.samples
     requests = [GenerateRequest(c.prompt(experiment, "sample"), temperature=settings.temperature,
                                 max_tokens=settings.max_tokens, seed=c.seed(seed, d),
@@ -220,11 +224,12 @@ class _Episode:
     rng: np.random.Generator
     steps: int = 0
     attempt: int = 0
+    layout: Layout = DEFAULT_LAYOUT
 
     @property
     def cell(self) -> Cell:
         """The prompt cell of the episode's current state."""
-        return Cell(self.persona, self.state, self.paraphrase, self.order)
+        return Cell(self.persona, self.state, self.paraphrase, self.order, self.layout)
 
 
 @dataclass
@@ -243,14 +248,16 @@ def _episode_rng(seed: int, persona: str, wording: tuple[int, tuple[int, ...]],
 
 
 def _start_episodes(experiment: Experiment, personas: Sequence[Persona], *, samples: int,
-                    seed: int, paraphrases: int | None) -> list[_Episode]:
+                    seed: int, paraphrases: int | None,
+                    layout: Layout = DEFAULT_LAYOUT) -> list[_Episode]:
     episodes = []
     for persona in personas:
         for wording in wordings(experiment, paraphrases):
             for index in range(samples):
                 rng = _episode_rng(seed, persona.name, wording, index)
                 episodes.append(_Episode(persona, wording[0], wording[1], index,
-                                         experiment.initial_state(persona, rng=rng), rng))
+                                         experiment.initial_state(persona, rng=rng), rng,
+                                         layout=layout))
     return episodes
 
 
@@ -273,12 +280,12 @@ def _advance(experiment: Experiment, ep: _Episode, text: str, cell: _Tally) -> b
 
 
 def _sample_rollouts(experiment: Experiment, personas: Sequence[Persona], backend: CachedBackend,
-                     *, settings: SampleSettings, seed: int,
-                     paraphrases: int | None) -> list[DemoRow]:
+                     *, settings: SampleSettings, seed: int, paraphrases: int | None,
+                     layout: Layout) -> list[DemoRow]:
     """The persona plays ``settings.samples`` episodes per wording, all in lockstep."""
     tallies: dict[tuple[str, Any, int, tuple[int, ...]], tuple[Cell, _Tally]] = {}
     active = _start_episodes(experiment, personas, samples=settings.samples, seed=seed,
-                             paraphrases=paraphrases)
+                             paraphrases=paraphrases, layout=layout)
     while active:
         requests = [GenerateRequest(ep.cell.prompt(experiment, "sample"),
                                     temperature=settings.temperature,
@@ -328,15 +335,18 @@ def _rollout_rows(experiment: Experiment, personas: Sequence[Persona],
 
 def elicit(experiment: Experiment, personas: Sequence[Persona], backend: CachedBackend, *,
            method: str = "choice-probs", settings: SampleSettings | None = None,
-           seed: int = 0, paraphrases: int | None = None) -> list[DemoRow]:
+           seed: int = 0, paraphrases: int | None = None,
+           layout: Layout = DEFAULT_LAYOUT) -> list[DemoRow]:
     """Ask the LLM persona at every state of the grid with the chosen method.
 
-    ``paraphrases`` limits the wordings of the instructions to the first N (all by default).
+    ``paraphrases`` limits the wordings of the instructions to the first N (all by default);
+    ``layout`` moves the persona or changes the question (:class:`~.prompts.Layout`).
     """
     if method == "choice-probs":
-        return _choice_probs(experiment, personas, backend, paraphrases=paraphrases)
+        return _choice_probs(experiment, personas, backend, paraphrases=paraphrases,
+                             layout=layout)
     if method == "sample":
         sampler = _sample_rollouts if experiment.sequential else _sample
         return sampler(experiment, personas, backend, settings=settings or SampleSettings(),
-                       seed=seed, paraphrases=paraphrases)
+                       seed=seed, paraphrases=paraphrases, layout=layout)
     raise UnknownNameError("method", method, METHODS)

@@ -26,10 +26,15 @@ form factors with a share above zero.
 
 A factor the design does not vary (a game with one decision state, a run with one persona or
 one wording) has no share at all: it is ``None`` and listed in ``not_varied``, never compared.
+
+:func:`decompose` takes the factors (report name -> column), the terms and their groups as
+parameters: the optional design factors (:mod:`subrational.factors`) add their own columns as
+main effects and interactions with the state, and group each factor's two terms into its share.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -37,7 +42,7 @@ import pandas as pd
 
 from ..seeding import derived_rng
 
-__all__ = ["FACTORS", "TERMS", "CONTENT", "FORM", "decompose", "not_varied",
+__all__ = ["FACTORS", "TERMS", "CONTENT", "FORM", "GROUPS", "decompose", "not_varied",
            "persona_sensitivity", "robustness"]
 
 FACTORS = {"state": "state", "persona": "persona", "wording": "paraphrase", "order": "variant"}
@@ -47,28 +52,30 @@ TERMS = ("state", "persona", "wording", "order", "persona:state", "wording:state
 """Model terms, in the sequential order their sums of squares are taken."""
 CONTENT = ("state", "persona", "persona:state")
 FORM = ("wording", "order", "wording:state", "order:state")
+GROUPS = {"content": CONTENT, "form": FORM}
+"""Groups of terms whose shares are summed (with an interval of the sum)."""
 _CLIP = 1e-4
 RULE = ("flagged when the wording and option order (with their interactions with the state) "
         "explain more of the variance of logit P(first action) than the state, the persona and "
         "their interaction do, with 95 % confidence (omega squared, wild bootstrap)")
 
 
-def _first_action(frame: pd.DataFrame) -> pd.DataFrame:
+def _first_action(frame: pd.DataFrame, factors: Mapping[str, str] = FACTORS) -> pd.DataFrame:
     ok = frame[frame["status"] == "ok"]
-    data = ok[list(FACTORS.values())].astype(str).copy()
+    data = ok[list(factors.values())].astype(str).copy()
     p = np.clip(ok["probs"].map(lambda v: float(v[0])).to_numpy(dtype=float), _CLIP, 1 - _CLIP)
     data["y"] = np.log(p / (1 - p))
     return data.reset_index(drop=True)
 
 
-def not_varied(frame: pd.DataFrame) -> list[str]:
+def not_varied(frame: pd.DataFrame, factors: Mapping[str, str] = FACTORS) -> list[str]:
     """Factors with a single level among the answered rows (one state, one persona, ...)."""
-    data = _first_action(frame)
-    return [name for name, col in FACTORS.items() if data[col].nunique() < 2]
+    data = _first_action(frame, factors)
+    return [name for name, col in factors.items() if data[col].nunique() < 2]
 
 
-def _dummies(data: pd.DataFrame, term: str) -> np.ndarray:
-    cols = [FACTORS[f] for f in term.split(":")]
+def _dummies(data: pd.DataFrame, term: str, factors: Mapping[str, str]) -> np.ndarray:
+    cols = [factors[f] for f in term.split(":")]
     key = data[cols[0]]
     for col in cols[1:]:
         key = key + "|" + data[col]
@@ -87,13 +94,14 @@ def _orthonormal(x: np.ndarray) -> np.ndarray:
     return (x @ vectors[:, keep]) / np.sqrt(values[keep])
 
 
-def _bases(data: pd.DataFrame, terms: list[str]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def _bases(data: pd.DataFrame, terms: list[str], factors: Mapping[str, str] = FACTORS
+           ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Sequential orthonormal blocks: each term's block is what it adds to the terms before it."""
     n = len(data)
     basis = [np.ones((n, 1)) / np.sqrt(n)]
     blocks: dict[str, np.ndarray] = {}
     for term in terms:
-        x = _dummies(data, term)
+        x = _dummies(data, term, factors)
         prior = np.hstack(basis)
         block = _orthonormal(x - prior @ (prior.T @ x))
         if block.shape[1]:
@@ -115,14 +123,23 @@ def _interval(values: np.ndarray, truth: float, *, clip: bool) -> list[float]:
     return [max(lo, 0.0), min(max(hi, 0.0), 1.0)] if clip else [lo, hi]
 
 
-def decompose(frame: pd.DataFrame, *, n_boot: int = 200, seed: int = 0) -> dict[str, Any]:
-    """Omega-squared share of each term with a 95 % interval, the groups and the noise floor."""
-    data = _first_action(frame)
-    fixed = set(not_varied(frame))
-    terms = [t for t in TERMS if not set(t.split(":")) & fixed]
+def decompose(frame: pd.DataFrame, *, n_boot: int = 200, seed: int = 0,
+              factors: Mapping[str, str] = FACTORS, terms: Sequence[str] = TERMS,
+              groups: Mapping[str, Sequence[str]] = GROUPS) -> dict[str, Any]:
+    """Omega-squared share of each term with a 95 % interval, the groups and the noise floor.
+
+    ``factors`` maps each factor's name to its column of ``frame``, ``terms`` are the model's
+    terms in the order their sums of squares are taken (``a:b`` an interaction) and ``groups``
+    the sets of terms whose summed share gets an interval too; ``form_minus_content`` is there
+    when the groups are ``content`` and ``form``.
+    """
+    data = _first_action(frame, factors)
+    fixed = set(not_varied(frame, factors))
+    all_terms = tuple(terms)
+    kept = [t for t in all_terms if not set(t.split(":")) & fixed]
     y = data["y"].to_numpy(dtype=float)
     n = len(y)
-    empty: dict[str, Any] = {"shares": {t: None for t in TERMS}, "intervals": {},
+    empty: dict[str, Any] = {"shares": {t: None for t in all_terms}, "intervals": {},
                              "groups": {}, "noise_floor": None, "residual_df": 0, "n_rows": n,
                              "not_estimable": []}
     if n < 3 or float(np.var(y)) <= 1e-15:
@@ -131,12 +148,12 @@ def decompose(frame: pd.DataFrame, *, n_boot: int = 200, seed: int = 0) -> dict[
     # alone saturates the design) are left out, last first, and said so.
     dropped: list[str] = []
     while True:
-        blocks, full = _bases(data, terms)
+        blocks, full = _bases(data, kept, factors)
         df_res = n - full.shape[1]
-        if df_res >= 1 or not any(":" in t for t in terms):
+        if df_res >= 1 or not any(":" in t for t in kept):
             break
-        last = [t for t in terms if ":" in t][-1]
-        terms.remove(last)
+        last = [t for t in kept if ":" in t][-1]
+        kept.remove(last)
         dropped.append(last)
     if df_res < 1:
         return {**empty, "residual_df": df_res, "not_estimable": dropped}
@@ -160,27 +177,27 @@ def decompose(frame: pd.DataFrame, *, n_boot: int = 200, seed: int = 0) -> dict[
     # What the replicates estimate: the fitted effects' share of fitted effects plus noise.
     world = sum(ss[0] for ss in proj.values()) + n * ms_res[0]
     truth = {t: float(ss[0] / world) for t, ss in proj.items()}
-    shares: dict[str, float | None] = {t: None for t in TERMS}
+    shares: dict[str, float | None] = {t: None for t in all_terms}
     intervals: dict[str, list[float]] = {}
     for t, w in omega.items():
         shares[t] = max(float(w[0]), 0.0)
         intervals[t] = _interval(w, truth[t], clip=True)
-    groups = {}
-    for name, members in (("content", CONTENT), ("form", FORM)):
+    summed = {}
+    for name, members in groups.items():
         present = [t for t in members if t in omega]
         if present:
             total = np.sum([omega[t] for t in present], axis=0)
-            groups[name] = {"share": max(float(total[0]), 0.0), "interval": _interval(
+            summed[name] = {"share": max(float(total[0]), 0.0), "interval": _interval(
                 total, sum(truth[t] for t in present), clip=True)}
     gap = None
-    if {"content", "form"} <= set(groups):
-        form = [t for t in FORM if t in omega]
-        content = [t for t in CONTENT if t in omega]
+    if {"content", "form"} <= set(summed):
+        form = [t for t in groups["form"] if t in omega]
+        content = [t for t in groups["content"] if t in omega]
         diff = np.sum([omega[t] for t in form], axis=0) - np.sum([omega[t] for t in content],
                                                                   axis=0)
         gap = {"estimate": float(diff[0]), "interval": _interval(
             diff, sum(truth[t] for t in form) - sum(truth[t] for t in content), clip=False)}
-    return {"shares": shares, "intervals": intervals, "groups": groups, "form_minus_content": gap,
+    return {"shares": shares, "intervals": intervals, "groups": summed, "form_minus_content": gap,
             "noise_floor": float(ms_res[0]), "residual_df": int(df_res), "n_rows": n,
             "n_boot": n_boot, "not_estimable": dropped}
 

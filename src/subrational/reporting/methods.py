@@ -23,6 +23,19 @@ from ..experiments.core import Experiment
 __all__ = ["methods_paragraph", "study_personas"]
 
 
+def _factors(config: Mapping[str, Any]) -> str:
+    """A sentence on the optional design factors (``--factor``), or nothing."""
+    chosen = list(config.get("factors") or [])
+    if not chosen:
+        return ""
+    levels = {"temperature": "temperature 0.5 vs 1.0", "reasoning": "a one-word answer vs "
+              "thinking first", "placement": "the persona in the system vs the user message"}
+    return (" As design factors, " + "; ".join(levels[f] for f in chosen) + " were crossed "
+            "with each other over the personas, states, the first wording and every option "
+            "orders, and each one's share of the variance of logit P(first action) estimated "
+            "as omega squared with a wild-bootstrap interval.")
+
+
 def _count(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
@@ -155,7 +168,7 @@ def methods_paragraph(experiments: Sequence[Experiment], summary: Mapping[str, A
                 "persona) and a user message (the situation and the question), in every "
                 "wording and option order listed (prompt version "
                 f"{manifest.get('prompt_version')}). "
-                + _elicitation(methods, config) + " " + _calls(manifest))
+                + _elicitation(methods, config) + _factors(config) + " " + _calls(manifest))
     learning = ("The per-state action distributions of the demonstrations were the targets of "
                 "one persona-conditioned policy per study (a multilayer perceptron with two "
                 f"hidden layers, loss {config.get('loss')}), trained by imitation. "
