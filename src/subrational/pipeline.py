@@ -333,7 +333,9 @@ double-or-nothing (v2, loss frame in the grid) per persona: ``framing_effect`` (
 0, p = 0.5) in the loss frame minus in the gain frame) and ``p_gamble_round0_loss_by_win_prob``;
 ``controls`` (per study and at the top; :mod:`subrational.controls`): without ``--controls``
 ``{"run": false, "note"}``; with it, per study ``version``, ``rule`` (the design-choice decision
-rules), ``headline`` (``label``, ``value``, ``interval``, ``n``), ``personas`` (rows
+rules), ``interval`` (how the intervals were made: within cells, or people resampled first
+for a population, the disguise's shift paired), ``headline`` (``label``, ``value``,
+``interval``, ``n``), ``personas`` (rows
 ``condition`` no-persona / economist, ``text``, ``headline``, ``difference`` to the run's,
 ``persona_matters``), ``placebo`` (``real_axis``, ``real_effect``, ``traits``: ``trait``,
 ``levels``, ``effect``, ``stereotyping``; ``stereotyping``; ``population``: the rows of kind
@@ -494,14 +496,36 @@ def _make(name: str, options: dict[str, Any], population: Population | None) -> 
                                            population.source, 1)) from None
 
 
+def study_population(name: str, population: Population | None,
+                     config: RunConfig) -> Population | None:
+    """The people study ``name`` is asked about: the run's, or its own built-in's.
+
+    A study that takes another built-in than the one named (``--population builtin:adults``
+    and the marshmallow test, which takes children) draws its own
+    (:attr:`~subrational.experiments.Experiment.population_builtin`) with the same size and
+    seed. A population file is never swapped: a study refuses rows it cannot take.
+    """
+    wanted = getattr(study(name).game, "population_builtin", None)
+    if population is None or wanted is None or not population.source.startswith("builtin:") \
+            or population.source == f"builtin:{wanted}":
+        return population
+    return load_population(f"builtin:{wanted}", size=config.population_size, seed=config.seed)
+
+
 def _population_record(config: RunConfig,
                        experiments: list[Experiment]) -> dict[str, Any] | None:
-    """Where the people came from, how many, their digest and each study's template version."""
+    """Where the people came from, how many, their digest and each study's template version.
+
+    ``drawn_instead`` names the studies that drew their own built-in (:func:`study_population`).
+    """
     population = run_population(config)
     if population is None:
         return None
+    own = {e.id: study_population(e.id, population, config) for e in experiments}
+    instead = {k: p.describe() for k, p in own.items() if p is not None and p is not population}
     return {**population.describe(),
-            "templates": {e.id: e.population_template_version for e in experiments}}
+            "templates": {e.id: e.population_template_version for e in experiments},
+            **({"drawn_instead": instead} if instead else {})}
 
 
 def resolve_experiments(config: RunConfig) -> list[Experiment]:
@@ -515,7 +539,7 @@ def resolve_experiments(config: RunConfig) -> list[Experiment]:
     names = config.experiments or list(latest_ids())
     population = run_population(config)
     experiments = [_make(n, dict(config.options.get(n, config.options.get(split_id(n)[0], {}))),
-                         population) for n in names]
+                         study_population(n, population, config)) for n in names]
     for experiment in experiments:  # a game of one's own is checked before any model call
         if not study(experiment.id).from_paper:
             check_experiment(experiment, episodes=10).raise_if_failed()

@@ -83,12 +83,38 @@ def test_a_bad_population_setting_is_one_line(case, tmp_path, capsys, no_model_c
     assert_one_line(code, err, SETTING_CASES[case][1])
 
 
-def test_adults_in_the_marshmallow_test_are_refused_naming_the_population(
+def test_a_file_of_adults_in_the_marshmallow_test_is_refused_naming_it(
         tmp_path, capsys, no_model_calls):  # noqa: F811
-    code, err = _cli(["marshmallow", "--population", "builtin:adults", "--population-size", "5"],
+    (tmp_path / "adults.csv").write_text("id,age\nann,34\n")
+    code, err = _cli(["marshmallow", "--population", str(tmp_path / "adults.csv")],
                      tmp_path, capsys)
-    assert_one_line(code, err, "builtin:adults row 1, column 'age'")
-    assert "children" in err
+    assert_one_line(code, err, "row 1, column 'age'")
+    assert "adults.csv" in err and "children" in err
+
+
+@pytest.mark.parametrize("named, other", [("adults", "children"), ("children", "adults")])
+def test_a_builtin_names_a_kind_of_people_and_each_study_draws_its_own(named, other):
+    """One command runs all four studies: the marshmallow test draws children where the run
+    names adults (and the others adults where it names children), same size and seed; the
+    manifest says who drew what."""
+    from subrational.config import RunConfig
+    from subrational.experiments import split_id
+    from subrational.pipeline import _population_record, resolve_experiments
+
+    config = RunConfig(population=f"builtin:{named}", population_size=7, seed=3)
+    experiments = {split_id(e.id)[0]: e for e in resolve_experiments(config)}
+    assert set(experiments) == {"ultimatum", "marshmallow", "double_or_nothing",
+                                "procrastination"}
+    for study_name, experiment in experiments.items():
+        ages = {int({**p.traits, **p.values}["age"]) for p in experiment.personas.values()}
+        assert (max(ages) <= 8) == (study_name == "marshmallow"), (study_name, ages)
+    record = _population_record(config, list(experiments.values()))
+    assert record["source"] == f"builtin:{named}" and record["people"] == 7
+    drew = record.get("drawn_instead", {})
+    assert {split_id(k)[0] for k in drew} == (
+        {"marshmallow"} if named == "adults" else
+        {"ultimatum", "double_or_nothing", "procrastination"})
+    assert all(d["source"] == f"builtin:{other}" and d["people"] == 7 for d in drew.values())
 
 
 def test_a_gpa_outside_the_axis_is_refused_with_its_row(tmp_path, capsys,

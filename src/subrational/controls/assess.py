@@ -48,6 +48,12 @@ RULES = (f"design choice: the disguise survives when the 95 % interval of the he
          f"placebo is stereotyping when its effect's interval excludes 0 and it is at least "
          f"{RATIO:g} x the real trait's effect")
 
+INTERVAL_CELLS = ("95 % bootstrap interval over each persona x state cell's wordings, option "
+                  "orders and draws (the personas are the study's fixed design points)")
+INTERVAL_PEOPLE = ("95 % two-stage bootstrap interval: the people resampled, then each cell's "
+                   "wordings, option orders and draws; the disguise's shift is paired (the same "
+                   "people in both framings)")
+
 HOW_TO_RUN = ("the controls were not run: run again with --controls (or controls = true in "
               "the config file); `subrational plan --controls` shows their extra calls")
 
@@ -71,7 +77,7 @@ def _per_state(exp: Experiment, means: Mapping[tuple[str, str], Any],
     return out
 
 
-def _responds(base: Cells, *, n_boot: int, seed: int) -> dict[str, Any]:
+def _responds(base: Cells, *, n_boot: int, seed: int, by_people: bool = False) -> dict[str, Any]:
     """How far the answers move with the situation: a contrast with a bootstrap interval.
 
     The states are split at the median of their own mean P(first action) (the split is read
@@ -96,7 +102,8 @@ def _responds(base: Cells, *, n_boot: int, seed: int) -> dict[str, Any]:
         down = [v for k, v in values.items() if k in low]
         return sum(up) / len(up) - sum(down) / len(down) if up and down else math.nan
 
-    spread = estimate(base, n_boot=n_boot, seed=seed, fn=Headline(SPREAD_LABEL, contrast))
+    spread = estimate(base, n_boot=n_boot, seed=seed, fn=Headline(SPREAD_LABEL, contrast),
+                      by_people=by_people)
     lo = spread.interval[0]
     return {"label": SPREAD_LABEL, **spread.to_dict(),
             "responds": bool(math.isfinite(lo) and lo > TOLERANCE)}
@@ -106,13 +113,15 @@ SPREAD_LABEL = ("P(first action): mean over the states above the median minus th
                 "below it")
 
 
-def _disguise(run: ControlRun, base: Estimate, *, n_boot: int, seed: int) -> dict[str, Any]:
+def _disguise(run: ControlRun, base: Estimate, *, n_boot: int, seed: int, by_people: bool,
+              people_seed: int) -> dict[str, Any]:
     if not run.disguise_available:
         return {"available": False, "note": "no disguised framing"}
     cond = run.conditions[DISGUISED]
     cells = cells_of(cond.experiment, cond.rows, [p.name for p in cond.personas])
-    shifted = estimate(cells, n_boot=n_boot, seed=seed)
-    shift = difference(shifted, base)
+    shifted = estimate(cells, n_boot=n_boot, seed=seed, by_people=by_people,
+                       people_seed=people_seed)
+    shift = difference(shifted, base)  # paired: the same people in every replicate
     lo, hi = shift.interval
     if -TOLERANCE <= lo and hi <= TOLERANCE:
         verdict = "survives"
@@ -217,17 +226,20 @@ def assess_controls(run: ControlRun, experiment: Experiment, personas: Sequence[
     """The study's ``controls`` block (module docstring; documented in SUMMARY_FORMAT)."""
     names = [p.name for p in personas]
     base_cells = cells_of(experiment, rows, names)
-    base = estimate(base_cells, n_boot=n_boot, seed=seed)
+    people = experiment.trait_encoding is not None  # a population: resample its people
+    base = estimate(base_cells, n_boot=n_boot, seed=seed, by_people=people)
     block: dict[str, Any] = {
         "run": True, "version": CONTROLS_VERSION, "rule": RULES,
         "headline": {"label": headline(experiment).label, **base.to_dict()},
-        "behaviour": _responds(base_cells, n_boot=n_boot, seed=seed + 505),
+        "behaviour": _responds(base_cells, n_boot=n_boot, seed=seed + 505, by_people=people),
         "personas": _persona_rows(run, experiment, base, n_boot=n_boot, seed=seed + 101),
         "placebo": _placebo(run, experiment, personas, base_cells, n_boot=n_boot,
                             seed=seed + 202, heterogeneity=_heterogeneity(metrics)),
-        "disguise": _disguise(run, base, n_boot=n_boot, seed=seed + 303),
+        "disguise": _disguise(run, base, n_boot=n_boot, seed=seed + 303, by_people=people,
+                              people_seed=seed),
+        "interval": INTERVAL_PEOPLE if people else INTERVAL_CELLS,
         "recall": [probe_block(p, run.recall.get(p.id, []), base_cells, n_boot=n_boot,
-                               seed=seed + 404 + i)
+                               seed=seed + 404 + i, by_people=people)
                    for i, p in enumerate(q for q in PROBES if q.study == experiment.name)],
     }
     block["conclusion"] = _conclusion(block)

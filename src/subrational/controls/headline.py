@@ -20,9 +20,22 @@ Actions are read by position (a disguised framing may rename them but keeps thei
 choice-probs row (one wording x option order) contributes its distribution, a sampled row one
 one-hot observation per parsed draw. A bootstrap replicate resamples the observations within
 every cell (the model's own variability over wordings, orders and draws) and recomputes the
-statistic; the interval is the 2.5 and 97.5 percentiles. Two independent conditions are
-resampled independently, so the difference of their replicates is a replicate of the
-difference (:func:`difference`).
+statistic; the interval is the 2.5 and 97.5 percentiles.
+
+With a population (``by_people=True``: the personas are people drawn from a population, not
+the study's fixed design points) a replicate first resamples the *people* with replacement
+(a person crossed with the study's axis, ``ann/gpa-2.0`` ... ``ann/gpa-4.0``, is drawn whole),
+then the observations within the cells: the two-stage bootstrap of a population mean, whose
+interval carries the spread between people as well as each one's own noise (a deterministic
+model asked once per cell has no within-cell noise at all, and the within-cell bootstrap alone
+gave it a zero-width interval). A person drawn twice reuses one within-cell resample (a
+simplification; the people stage dominates when cells hold few observations).
+
+**Differences.** Two conditions asked of the same people (the run and its disguise) are
+*paired*: the people draws come from ``people_seed`` and the people's order, so with the same
+seed both conditions resample the same people in every replicate, and the difference of their
+replicates is the paired bootstrap replicate of the difference (:func:`difference`). Conditions
+without shared people (the economist, one persona) are resampled independently.
 """
 
 from __future__ import annotations
@@ -37,7 +50,7 @@ import numpy as np
 from ..experiments.core import Experiment, state_key
 
 __all__ = ["Estimate", "Headline", "Cells", "cells_of", "headline", "estimate", "difference",
-           "HEADLINES"]
+           "people_groups", "HEADLINES"]
 
 EPS = 1e-9
 """Differences smaller than this are rounding error, not effects."""
@@ -102,9 +115,14 @@ class Cells:
         """The mean distribution of every cell."""
         return {k: v.mean(axis=0) for k, v in self.obs.items()}
 
-    def resampled(self, rng: np.random.Generator) -> dict[tuple[str, str], np.ndarray]:
-        """One bootstrap replicate of :meth:`means`."""
-        return {k: v[rng.integers(len(v), size=len(v))].mean(axis=0) for k, v in self.obs.items()}
+    def resampled(self, rng: np.random.Generator,
+                  only: set[str] | None = None) -> dict[tuple[str, str], np.ndarray]:
+        """One bootstrap replicate of :meth:`means` (of the personas ``only``, all by default).
+
+        A cell of one observation is its own replicate (no draw is spent on it).
+        """
+        return {k: v[0] if len(v) == 1 else v[rng.integers(len(v), size=len(v))].mean(axis=0)
+                for k, v in self.obs.items() if only is None or k[0] in only}
 
 
 def cells_of(experiment: Experiment, rows: Sequence[Any], personas: Sequence[str]) -> Cells:
@@ -220,19 +238,42 @@ def headline(experiment: Experiment) -> Headline:
     return Headline(f"mean P({experiment.actions[0]}) over states", _generic)
 
 
+def people_groups(personas: Sequence[str]) -> list[list[str]]:
+    """Persona names grouped by person (``ann/gpa-2.0`` and ``ann/gpa-4.0`` are ``ann``)."""
+    groups: dict[str, list[str]] = {}
+    for name in personas:
+        groups.setdefault(name.split("/", 1)[0], []).append(name)
+    return list(groups.values())
+
+
 def estimate(cells: Cells, *, personas: Sequence[str] | None = None, n_boot: int,
-             seed: int, fn: Headline | None = None) -> Estimate:
-    """The headline statistic of ``cells`` (over ``personas``, all by default), bootstrapped."""
+             seed: int, fn: Headline | None = None, by_people: bool = False,
+             people_seed: int | None = None) -> Estimate:
+    """The headline statistic of ``cells`` (over ``personas``, all by default), bootstrapped.
+
+    ``by_people`` resamples people first (a population, module docstring) with draws seeded by
+    ``people_seed`` (``seed`` when not given): give two conditions of the same people the same
+    ``people_seed`` to pair them.
+    """
     spec = fn or headline(cells.experiment)
     who = list(personas if personas is not None else cells.personas)
     point = spec.fn(cells.experiment, cells.means(), who)
     rng = np.random.default_rng(seed)
-    reps = np.array([spec.fn(cells.experiment, cells.resampled(rng), who)
-                     for _ in range(n_boot)])
+    groups = people_groups(who) if by_people else []
+    if len(groups) > 1:
+        people = np.random.default_rng([people_seed if people_seed is not None else seed,
+                                        len(groups)])
+        picks = people.integers(len(groups), size=(n_boot, len(groups)))
+        mine = set(who)
+        reps = np.array([spec.fn(cells.experiment, cells.resampled(rng, mine),
+                                 [name for i in pick for name in groups[i]]) for pick in picks])
+    else:
+        reps = np.array([spec.fn(cells.experiment, cells.resampled(rng), who)
+                         for _ in range(n_boot)])
     n = sum(len(v) for (p, _), v in cells.obs.items() if p in who)
     return Estimate(point, reps, n)
 
 
 def difference(a: Estimate, b: Estimate) -> Estimate:
-    """``a - b`` for independently resampled conditions (module docstring)."""
+    """``a - b``: paired when both drew the same people, else independent (module docstring)."""
     return Estimate(a.value - b.value, a.reps - b.reps, a.n + b.n)

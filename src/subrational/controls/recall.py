@@ -218,11 +218,15 @@ def _guarded(fn: Callable[[Experiment, Means, Sequence[str]], float]
 
 
 def probe_block(probe: Probe, values: list[float | None], cells: Cells, *, n_boot: int,
-                seed: int) -> dict[str, Any]:
-    """One probe's row of the report: recall, human value, simulated value, which is closer."""
+                seed: int, by_people: bool = False) -> dict[str, Any]:
+    """One probe's row of the report: recall, human value, simulated value, which is closer.
+
+    ``by_people``: the simulated value's interval resamples the people first (a population).
+    """
     recall = _recalled(values, n_boot=n_boot, seed=seed)
     sim = estimate(cells, n_boot=n_boot, seed=seed, fn=_Stat(probe.simulated_label,
-                                                             _guarded(probe.simulated)))
+                                                             _guarded(probe.simulated)),
+                   by_people=by_people)
     human = Estimate(probe.human, np.full(n_boot, probe.human), 0)
     d_human = Estimate(abs(sim.value - human.value), np.abs(sim.reps - human.reps), sim.n)
     d_recall = Estimate(abs(sim.value - recall.value), np.abs(sim.reps - recall.reps),

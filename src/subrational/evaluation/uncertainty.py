@@ -13,7 +13,9 @@ LLM actually produced:
   replacement, as many as it played), the lookup table re-tallied from them;
 * ``choice-probs``: the wording x option-order blocks (drawn with replacement once per
   replicate and shared by every cell, since a wording moves all states at once). With the
-  default three wordings and two orders there are six blocks, so these intervals are coarse.
+  default three wordings and two orders there are six blocks, so these intervals are coarse;
+* a population (``--population``): before any of these, the people themselves, drawn with
+  replacement (:func:`_people`), since a population statistic varies with who was drawn.
 
 A policy without data behind it (a scripted responder, the learned network) has no sampling
 error: its checks are decided on the point estimate and carry no interval. Behaviour statistics
@@ -296,6 +298,22 @@ def _agreement(analyse: Callable[..., Analysis], experiment: Any, demos: Any,
     return out
 
 
+def _people(personas: Sequence[Persona]) -> list[list[Persona]]:
+    """A population's personas grouped by person (``[]`` for a study's own personas).
+
+    A population's people are a sample, so a replicate draws them with replacement (a person
+    crossed with the study's axis, ``ann/gpa-2.0`` ... ``ann/gpa-4.0``, is drawn whole) before
+    resampling each one's answers: the two-stage bootstrap of a population statistic. A
+    study's own personas are fixed design points and are never resampled.
+    """
+    if not personas or not all(p.traits for p in personas):
+        return []
+    groups: dict[str, list[Persona]] = {}
+    for p in personas:
+        groups.setdefault(p.name.split("/", 1)[0], []).append(p)
+    return list(groups.values()) if len(groups) > 1 else []
+
+
 def assess(analyse: Callable[..., Analysis], experiment: Any, policies: Mapping[str, Policy],
            personas: Sequence[Persona], *, settings: Any, human: Any, n_boot: int = 200,
            seed: int = 0, alpha: float = ALPHA, extras: bool = True) -> Analysis:
@@ -325,10 +343,14 @@ def assess(analyse: Callable[..., Analysis], experiment: Any, policies: Mapping[
     n_claims = sum(is_claim(f) for f in mine)
     n_boot = max(n_boot, math.ceil(2 * n_claims / alpha))
     reps = Replicates(demos, n_boot, derived_rng(seed, "findings", experiment.id))
+    groups = _people(personas)
+    pick = derived_rng(seed, "people", experiment.id)
     table: dict[tuple[str, str], list[Any]] = {_key(f): [] for f in mine}
     distances: list[float] = []
     for b in range(n_boot):
-        rep = analyse(experiment, {DEMONSTRATIONS: reps[b]}, personas, settings=settings,
+        who = personas if not groups else [
+            p for i in pick.integers(len(groups), size=len(groups)) for p in groups[i]]
+        rep = analyse(experiment, {DEMONSTRATIONS: reps[b]}, who, settings=settings,
                       human=human)
         got = {_key(f): f for f in rep.findings if f.source == DEMONSTRATIONS}
         for key, rows in table.items():
@@ -337,8 +359,9 @@ def assess(analyse: Callable[..., Analysis], experiment: Any, policies: Mapping[
         d = rep.metrics.get("distance_to_humans", {}).get(DEMONSTRATIONS)
         if d is not None and math.isfinite(d):
             distances.append(float(d))
-    decided = decide(mine, table, n_boot, units=reps.scheme.units, scheme=reps.scheme.name,
-                     alpha=alpha)
+    scheme = reps.scheme.name + (f"; first the people ({len(groups)}), with replacement"
+                                 if groups else "")
+    decided = decide(mine, table, n_boot, units=reps.scheme.units, scheme=scheme, alpha=alpha)
     agree = _agreement(analyse, experiment, demos, personas, mine, settings=settings,
                        human=human) if extras else {}
     bounds = (failure_sensitivity(analyse, experiment, demos, personas, settings=settings,
@@ -362,7 +385,8 @@ def assess(analyse: Callable[..., Analysis], experiment: Any, policies: Mapping[
         if (bound := bounds.get("distance_to_humans")) is not None:
             distance[f"{DEMONSTRATIONS}_failure_bound"] = [bound.low, bound.high]
     point.metrics["uncertainty"] = {
-        "resampled": reps.scheme.name, "units": reps.scheme.units, "n_boot": n_boot,
+        "resampled": scheme,
+        "units": reps.scheme.units, "n_boot": n_boot,
         "alpha": alpha, "rule": DECISION_RULE,
         "claims": sum(is_claim(f) for f in mine), "not_assessed": sum(
             f.outcome == "not assessed" for f in decided)}

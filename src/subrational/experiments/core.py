@@ -147,6 +147,11 @@ class Experiment(ABC):
         population_template_version: Version of the template that writes a population
             member's traits into the prompt (0: the study takes no population); bump it when
             that text changes.
+        population_builtin: The built-in sampler whose people the study takes
+            (``"children"`` for the marshmallow test, ``"adults"`` for the other built-in
+            studies), or ``None`` (any). A run with another built-in (``--population
+            builtin:adults`` over all four studies) draws this one for the study instead, with
+            the same size and seed; the manifest says so. A population file is never swapped.
         trait_encoding: How the personas' traits enter :meth:`encode` (set by a study built
             with a population, :class:`~subrational.experiments.population.TraitEncoding`);
             ``None`` adds no features.
@@ -163,6 +168,7 @@ class Experiment(ABC):
     holdout_personas: ClassVar[tuple[str, ...]] = ()
     population_axis: ClassVar[str | None] = None
     population_template_version: ClassVar[int] = 0
+    population_builtin: ClassVar[str | None] = None
     trait_encoding: Any = None
     options: dict[str, Any] = {}  # constructor options it was made with (set by ``make``)
 

@@ -131,6 +131,7 @@ class DoubleOrNothing(Experiment):
     holdout_personas = ("stake-1000",)
     population_axis = "stake"
     population_template_version = 1
+    population_builtin = "adults"
     framing_version = 1
 
     def __init__(self, *, stakes: Sequence[float] = (10, 100, 1000, 10000),

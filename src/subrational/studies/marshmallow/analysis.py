@@ -203,8 +203,36 @@ def _simulate_ages(experiment: Any, policy: Policy, personas: Sequence[Persona],
                    ) -> dict[float, WaitStats]:
     if reliable is None:
         reliable = classic_condition(experiment)
-    return {_age(p): _wait_stats(experiment, policy, p, source, settings, reliable)
-            for p in personas}
+    memo: dict[str, WaitStats] = {}
+    by_age: dict[float, list[WaitStats]] = {}
+    for p in personas:  # a bootstrap replicate may list a child twice: counted twice
+        if p.name not in memo:
+            memo[p.name] = _wait_stats(experiment, policy, p, source, settings, reliable)
+        by_age.setdefault(_age(p), []).append(memo[p.name])
+    return {age: got[0] if len(got) == 1 else _mixture(got) for age, got in by_age.items()}
+
+
+def _mixture(stats: Sequence[WaitStats]) -> WaitStats:
+    """The children of one age pooled (a population): every share is the mean of theirs.
+
+    The survival curve of a group is the mean of its members' curves. The Wilson bounds are
+    the means of the members' (an approximation, wider than the group's own); a population's
+    intervals come from resampling its people (:mod:`~subrational.evaluation.uncertainty`).
+    """
+    counts = [s.n_episodes for s in stats]
+    lows = np.array([s.survival_interval[0] for s in stats], dtype=float)
+    highs = np.array([s.survival_interval[1] for s in stats], dtype=float)
+    return WaitStats(
+        survival=np.mean([s.survival for s in stats], axis=0),
+        full_wait=float(np.mean([s.full_wait for s in stats])),
+        mean_wait=float(np.mean([s.mean_wait for s in stats])),
+        eat_at_once=float(np.mean([s.eat_at_once for s in stats])),
+        n_episodes=None if any(c is None for c in counts) else int(sum(counts)),
+        full_wait_interval=(float(np.mean([s.full_wait_interval[0] for s in stats])),
+                            float(np.mean([s.full_wait_interval[1] for s in stats]))),
+        survival_interval=((tuple(lows.mean(axis=0)), tuple(highs.mean(axis=0)))
+                           if lows.ndim == 2 and lows.shape[1] else ((), ())),
+        origin=common_origin(s.origin for s in stats))
 
 
 def _paper_findings(source: str, stats: Mapping[float, WaitStats], bands: Mapping[str, Any],
@@ -312,7 +340,7 @@ def _distance(stats: Mapping[float, WaitStats], bands: Mapping[str, Any]) -> flo
 
 def _baselines(out: Analysis, experiment: Any, policies: Mapping[str, Policy],
                personas: Sequence[Persona], settings: EvalSettings) -> None:
-    names = {_age(p): p.name for p in personas}
+    names = _age_names(personas)
     for name in experiment.baselines():
         if name not in policies or not personas:
             continue
@@ -330,12 +358,21 @@ def _baselines(out: Analysis, experiment: Any, policies: Mapping[str, Policy],
                 origin=DESIGN_CHOICE))
 
 
+def _age_names(personas: Sequence[Persona]) -> dict[float, str]:
+    """Each age's label: its persona's name, or ``children aged 5 (n = 29)`` for a group."""
+    groups: dict[float, set[str]] = {}
+    for p in personas:
+        groups.setdefault(_age(p), set()).add(p.name)
+    return {a: next(iter(n)) if len(n) == 1 else f"children aged {a:g} (n = {len(n)})"
+            for a, n in groups.items()}
+
+
 def analyse(experiment: Any, policies: Mapping[str, Policy], personas: Sequence[Persona], *,
             settings: EvalSettings, human: HumanReference) -> Analysis:
     """Survival curves, findings, human bands and distances for every age and source present."""
     bands = human["bands"]
     ordered = sorted(personas, key=_age)
-    names = {_age(p): p.name for p in ordered}
+    names = _age_names(ordered)
     out = Analysis(curves=[_human_curve(bands)])
     distance: dict[str, Any] = {
         "measure": f"mean over ages {bands['band_ages']} present of the distance from "

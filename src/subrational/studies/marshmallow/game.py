@@ -85,6 +85,7 @@ class MarshmallowV1(Experiment):
     holdout_personas = ("age-6",)
     population_axis = "age"
     population_template_version = 1
+    population_builtin = "children"
 
     def __init__(self, *, horizon: int = 15, ages: Sequence[int] = tuple(range(2, 9)),
                  population: Sequence[Mapping[str, Any]] | None = None) -> None:

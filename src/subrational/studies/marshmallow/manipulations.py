@@ -63,7 +63,9 @@ def add(out: Analysis, experiment: Any, policy: Policy, personas: Sequence[Perso
     adults = getattr(experiment, "adults", None)
     if not adults:
         return
-    names = {float(p.values["age"]): p.name for p in personas}
+    from .analysis import _age_names  # the same labels as the analysis (no import cycle)
+
+    names = _age_names(personas)
     caps = out.metrics.setdefault("survival_at_caps", {})
     caps[source] = _caps(classic, names, experiment.horizon)
     if not {"reliable", "unreliable"} <= set(adults):

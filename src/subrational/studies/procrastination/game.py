@@ -93,6 +93,7 @@ class ProcrastinationV1(Experiment):
     holdout_personas = ("gpa-3.0",)
     population_axis = "gpa"
     population_template_version = 1
+    population_builtin = "adults"
     baseline_delta = 0.99
     """Daily discount factor of the baselines and of the structural fit."""
 

@@ -57,29 +57,35 @@ def _human_curve(ref: Mapping[str, Any]) -> Curve:
 
 
 PAPER_REF = "Coletta et al. 2024 (abstract): rejection of unfair offers"
+POPULATION = "population mean"
+"""Whose curve a population run checks: the mean of its people's (each person once)."""
+POPULATION_REF = ("; applied to the population's mean curve (the paper checks a 'fair' "
+                  "persona; the human shares are a population's)")
 
 
 def _paper_findings(source: str, offers: np.ndarray, rej: np.ndarray,
-                    bands: Mapping[str, Any]) -> list[Finding]:
+                    bands: Mapping[str, Any], who: str = "fair persona") -> list[Finding]:
     """The paper's "rejection of unfair offers", its threshold from the human curve.
 
     Humans reject the two lowest offers of Heffner & FeldmanHall (2022), s = 0.05 and 0.10, more
     often than not (0.717 and 0.601) but only 0.29 at s = 0.25, so "rejects every offer below
-    30 %" would fail a human; the claim checks the most unfair offers instead.
+    30 %" would fail a human; the claim checks the most unfair offers instead. ``who`` names
+    whose curve ``rej`` is (the fair persona, or a population's mean curve: the human numbers
+    are themselves a population's shares).
     """
     cut, least = bands.get("unfair_offer_max", 0.1), bands.get("unfair_reject_min", 0.5)
     unfair = rej[(offers > 0) & (offers <= cut + 1e-9)]
     low = float(unfair.mean()) if unfair.size else None
     half = float(1 - rej[np.isclose(offers, 0.5)][0])
     ref = f"{PAPER_REF}; threshold: humans reject 0.717 at s = 0.05, 0.601 at s = 0.10 " \
-          "(Heffner & FeldmanHall 2022)"
+          "(Heffner & FeldmanHall 2022)" + (POPULATION_REF if who == POPULATION else "")
     return [
-        Finding("fair persona rejects the most unfair offers more often than not", source, low,
+        Finding(f"{who} rejects the most unfair offers more often than not", source, low,
                 f"mean P(reject | 0 < s <= {cut:g}) > {least:g} + {TIE_MARGIN} (coin-toss "
                 "margin: design choice)",
                 None if low is None else low > least + TIE_MARGIN, origin=PAPER_CLAIM,
                 source_ref=ref),
-        Finding("fair persona accepts a 50/50 split", source, half, "P(accept | s = 0.5) >= 0.9",
+        Finding(f"{who} accepts a 50/50 split", source, half, "P(accept | s = 0.5) >= 0.9",
                 half >= 0.9, origin=DESIGN_CHOICE,
                 source_ref=f"{DESIGN_CHOICE}; humans accept 0.991 at s = 0.5 (Heffner & "
                            "FeldmanHall 2022)"),
@@ -87,7 +93,8 @@ def _paper_findings(source: str, offers: np.ndarray, rej: np.ndarray,
 
 
 def _band_findings(source: str, offers: np.ndarray, rej: np.ndarray, human: np.ndarray,
-                   human_offers: np.ndarray, bands: Mapping[str, Any]) -> list[Finding]:
+                   human_offers: np.ndarray, bands: Mapping[str, Any],
+                   who: str = "typical persona") -> list[Finding]:
     at_human = np.interp(human_offers, offers, rej)
     mad = float(np.mean(np.abs(at_human - human)))
     rise = float(np.max(np.diff(rej))) if len(rej) > 1 else 0.0
@@ -98,7 +105,7 @@ def _band_findings(source: str, offers: np.ndarray, rej: np.ndarray, human: np.n
     thr = fit_logistic(offers, rej).threshold
     lo, hi = bands["pooled_reject_low_offers"]
     tlo, thi = bands["threshold_range"]
-    tag = "typical persona: "
+    tag = f"{who}: "
     return [
         band_finding(tag + "rejection does not rise with the offer", source, rise,
                      f"max increase <= {bands['monotone_tolerance']}",
@@ -154,6 +161,19 @@ def analyse(experiment: Any, policies: Mapping[str, Policy], personas: Sequence[
         if "typical" in curves:
             out.findings.extend(_band_findings(source, offers, curves["typical"], human_rej,
                                                human_offers, ref["bands"]))
+        people = [p for p in personas if p.traits]
+        if people and "fair" not in curves and "typical" not in curves:
+            # A population: its mean curve, each person counted as often as listed (a
+            # bootstrap replicate lists people drawn with replacement).
+            pop = np.mean([curves[p.name] for p in people], axis=0)
+            out.curves.append(_curve(f"{source}: {POPULATION}", source, POPULATION, offers, pop))
+            out.findings.extend(_paper_findings(source, offers, pop, ref["bands"], POPULATION))
+            out.findings.extend(_band_findings(source, offers, pop, human_rej, human_offers,
+                                               ref["bands"], POPULATION))
+            out.per_persona(source)[POPULATION] = {
+                "p_accept": (1 - pop).tolist(),
+                "mad_to_human": float(np.mean(np.abs(np.interp(human_offers, offers, pop)
+                                                     - human_rej)))}
         if set(MIXTURE) <= set(curves):
             mix = np.sum([w * curves[n] for n, w in MIXTURE.items()], axis=0)
             out.curves.append(_curve(f"{source}: 80 % typical + 20 % selfish", source,
@@ -162,11 +182,13 @@ def analyse(experiment: Any, policies: Mapping[str, Policy], personas: Sequence[
             out.per_persona(source)["mixture"] = {
                 "mad_to_human": float(np.mean(np.abs(at_human - human_rej)))}
     _baselines(out, experiment, policies, states, offers, personas[0] if personas else None)
+    whose = POPULATION if any(p.traits for p in personas) else "typical"
     out.metrics["distance_to_humans"] = {
-        "measure": "mean |P(reject) - human| over offers 5-50 %, typical persona",
-        **{src: stats["typical"]["mad_to_human"]
+        "measure": f"mean |P(reject) - human| over offers 5-50 %, {whose}"
+                   f"{'' if whose == POPULATION else ' persona'}",
+        **{src: stats[whose]["mad_to_human"]
            for src, stats in out.metrics.get(PER_PERSONA, {}).items()
-           if src in LEARNED_SOURCES and "typical" in stats}}
+           if src in LEARNED_SOURCES and whose in stats}}
     return out
 
 

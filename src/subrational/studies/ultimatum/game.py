@@ -72,6 +72,7 @@ class Ultimatum(Experiment):
     actions = ("Accept", "Reject")
     state_type = UltimatumState
     population_template_version = 1
+    population_builtin = "adults"
     framing_version = 1
 
     def __init__(self, *, pie: float | None = None, step: float = 0.05,
