@@ -189,11 +189,31 @@ def check_plan(experiments: list[Experiment], config: RunConfig) -> int:
     return total
 
 
+POPULATION_TRAINING = ("the policy sees traits, not people: no retry round of seeds for the "
+                       "plateau guard, and one seed for the held-out refits")
+"""How a population's policy is trained (``training.population_rule`` in ``summary.json``).
+
+What the traits do not predict about a person (two people with the same traits who answer
+differently) cannot be copied by a policy that sees only traits, so the plateau guard (max TV
+<= 0.1 for every persona) fails whatever the seed, and its retry round doubles the time for
+nothing; the held-out refits only score generalisation, so one seed does (measured in
+``docs/performance.md``)."""
+
+
 def _train(experiment: Experiment, targets_: list[Target], config: RunConfig,
            notes: list[str], what: str) -> TrainResult:
-    trained = train_policy(experiment, targets_, config=TrainConfig(loss=config.loss,
-                                                                    seed=config.seed))
-    notes.extend(f"{what}: {w}" for w in trained.warnings)  # never silent
+    people = experiment.trait_encoding is not None
+    settings = TrainConfig(loss=config.loss, seed=config.seed, retries=0 if people else 1,
+                           seeds=1 if people and what != "policy" else 3)
+    trained = train_policy(experiment, targets_, config=settings)
+    if people and trained.warnings:  # one line, not one per person
+        worst = max(f.max_tv for f in trained.per_persona.values())
+        notes.append(f"{what}: {len(trained.warnings)} of {len(trained.per_persona)} personas are "
+                     f"imitated with a max TV above {settings.max_tv} (largest {worst:.3f}); "
+                     f"{POPULATION_TRAINING.split(':')[0]}, so what the traits do not predict "
+                     "about a person cannot be copied")
+    else:
+        notes.extend(f"{what}: {w}" for w in trained.warnings)  # never silent
     return trained
 
 
@@ -237,6 +257,8 @@ def _learn(experiment: Experiment, frame: Any, config: RunConfig, folder: Path,
         "target_smoothing": (describe(config.smoothing, ordinal=experiment.ordinal_actions)
                              if (frame["method"] == "sample").any()
                              else "none: choice-probs distributions averaged over orders"),
+        **({"population_rule": POPULATION_TRAINING} if experiment.trait_encoding is not None
+           else {}),
         "generalisation": _generalisation(experiment, all_targets, config, frame, notes)}
 
 
@@ -362,7 +384,8 @@ personas' own), ``values`` (persona -> outcome -> value) and ``homogenisation`` 
 ``interval``, ``p``, ``p_holm``, ``se``, ``n``, ``covariance``, ``human``, ``flag``) and
 ``held_out`` (= ``training.generalisation``, which for a population holds out people:
 ``kind`` "people", ``held_out``, ``share``, ``train_tv``, ``held_out_tv``, ``nearest_tv``,
-``linear_tv``, ``noise_floor_tv``, ``trait_range``);
+``linear_tv``, ``noise_floor_tv``, ``trait_range``) and ``training.population_rule`` (how a
+population's policy is trained: :data:`POPULATION_TRAINING`);
 ``factors`` (per study and at the top; :mod:`subrational.factors`): without ``--factor``
 ``{"run": false, "note"}``; with it, at the top ``version``, ``factors`` and ``levels``; per
 study ``version``, ``scale``, ``method``, ``factors`` (per factor asked: ``levels``, ``share``
