@@ -29,7 +29,16 @@ from typing import Any
 
 from ..experiments import Experiment, Persona
 from .conditions import DISGUISED, ControlRun
-from .headline import Cells, Estimate, Headline, cells_of, difference, estimate, headline
+from .headline import (
+    Cells,
+    Estimate,
+    Headline,
+    cached_state_key,
+    cells_of,
+    difference,
+    estimate,
+    headline,
+)
 from .personas import CONTROLS_VERSION, PLACEBOS, axis_ends, axis_name, unique_ends
 from .recall import PROBES, probe_block
 
@@ -66,11 +75,9 @@ def not_run() -> dict[str, Any]:
 def _per_state(exp: Experiment, means: Mapping[tuple[str, str], Any],
                personas: Sequence[str]) -> dict[str, float]:
     """Mean P(first action) of each state that has answers, personas pooled."""
-    from ..experiments.core import state_key
-
     out = {}
     for state in exp.states():
-        key = state_key(state)
+        key = cached_state_key(state)
         got = [float(means[(p, key)][0]) for p in personas if (p, key) in means]
         if got:
             out[key] = sum(got) / len(got)

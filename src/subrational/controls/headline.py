@@ -40,9 +40,10 @@ without shared people (the economist, one persona) are resampled independently.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -50,7 +51,7 @@ import numpy as np
 from ..experiments.core import Experiment, state_key
 
 __all__ = ["Estimate", "Headline", "Cells", "cells_of", "headline", "estimate", "difference",
-           "people_groups", "HEADLINES"]
+           "people_groups", "cached_state_key", "HEADLINES"]
 
 EPS = 1e-9
 """Differences smaller than this are rounding error, not effects."""
@@ -105,6 +106,10 @@ class Cells:
     personas: list[str]
     states: dict[str, Any]
     obs: dict[tuple[str, str], np.ndarray]
+    _packed: dict[int, tuple[list[tuple[str, str]], np.ndarray]] | None = field(
+        default=None, init=False, repr=False, compare=False)
+    _masks: dict[frozenset[str], dict[int, tuple[list[tuple[str, str]], np.ndarray]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def n(self) -> int:
@@ -115,14 +120,41 @@ class Cells:
         """The mean distribution of every cell."""
         return {k: v.mean(axis=0) for k, v in self.obs.items()}
 
+    def _groups(self) -> dict[int, tuple[list[tuple[str, str]], np.ndarray]]:
+        """The cells by number of observations: their keys and one stacked array each."""
+        if self._packed is None:
+            keys: dict[int, list[tuple[str, str]]] = {}
+            for key, values in self.obs.items():
+                keys.setdefault(len(values), []).append(key)
+            self._packed = {n: (ks, np.stack([self.obs[k] for k in ks])) for n, ks in keys.items()}
+        return self._packed
+
     def resampled(self, rng: np.random.Generator,
                   only: set[str] | None = None) -> dict[tuple[str, str], np.ndarray]:
         """One bootstrap replicate of :meth:`means` (of the personas ``only``, all by default).
 
-        A cell of one observation is its own replicate (no draw is spent on it).
+        A cell of one observation is its own replicate (no draw is spent on it); the cells of
+        ``n`` observations are redrawn together, one array of indices per replicate.
         """
-        return {k: v[0] if len(v) == 1 else v[rng.integers(len(v), size=len(v))].mean(axis=0)
-                for k, v in self.obs.items() if only is None or k[0] in only}
+        groups = self._groups()
+        if only is not None:
+            chosen = frozenset(only)
+            if chosen not in self._masks:
+                self._masks[chosen] = {}
+                for n, (ks, values) in groups.items():
+                    keep = np.array([k[0] in chosen for k in ks], dtype=bool)
+                    self._masks[chosen][n] = ([k for k, m in zip(ks, keep, strict=True) if m],
+                                              values[keep])
+            groups = self._masks[chosen]
+        out: dict[tuple[str, str], np.ndarray] = {}
+        for n, (keys, values) in groups.items():
+            if n == 1:
+                drawn = values[:, 0]
+            else:
+                pick = rng.integers(n, size=(len(keys), n))
+                drawn = np.take_along_axis(values, pick[:, :, None], axis=1).mean(axis=1)
+            out.update(zip(keys, drawn, strict=True))
+        return out
 
 
 def cells_of(experiment: Experiment, rows: Sequence[Any], personas: Sequence[str]) -> Cells:
@@ -153,8 +185,19 @@ class Headline:
     fn: Callable[[Experiment, Means, Sequence[str]], float]
 
 
+_cached_key = functools.lru_cache(maxsize=1 << 16)(state_key)
+
+
+def cached_state_key(state: Any) -> str:
+    """:func:`state_key`, memoised: a replicate reads every cell (an unhashable state is not)."""
+    try:
+        return _cached_key(state)
+    except TypeError:
+        return state_key(state)
+
+
 def _p(means: Means, persona: str, state: Any, action: int) -> float | None:
-    got = means.get((persona, state_key(state)))
+    got = means.get((persona, cached_state_key(state)))
     return None if got is None else float(got[action])
 
 

@@ -35,7 +35,7 @@ from ..cache import CachedBackend
 from ..errors import CacheMissError
 from ..experiments.core import Experiment
 from ..seeding import derive_seed
-from .headline import Cells, Estimate, Means, difference, estimate, headline
+from .headline import Cells, Estimate, Means, cached_state_key, difference, estimate, headline
 from .headline import Headline as _Stat
 
 __all__ = ["Probe", "PROBES", "DRAWS", "PROBE_VERSION", "parse_percent", "probe_prompt",
@@ -83,15 +83,9 @@ def _at_offer(share: float) -> Callable[[Experiment, Means, Sequence[str]], floa
     def fn(exp: Experiment, means: Means, personas: Sequence[str]) -> float:
         states = [s for s in exp.states() if abs(s.offer - share) < 1e-6]
         vals = [float(means[(p, k)][1]) for p in personas for s in states
-                if (k := _key(s)) and (p, k) in means]
+                if (k := cached_state_key(s)) and (p, k) in means]
         return float(np.mean(vals)) if vals else math.nan
     return fn
-
-
-def _key(state: Any) -> str:
-    from ..experiments.core import state_key
-
-    return state_key(state)
 
 
 def _full_wait_4_to_6(exp: Experiment, means: Means, personas: Sequence[str]) -> float:
@@ -101,8 +95,9 @@ def _full_wait_4_to_6(exp: Experiment, means: Means, personas: Sequence[str]) ->
 
 
 def _keep_at_fair_odds(exp: Experiment, means: Means, personas: Sequence[str]) -> float:
-    vals = [1.0 - float(means[(p, _key(s))][1]) for p in personas for s in exp.states()
-            if s.round == 0 and abs(s.win_prob - 0.5) < 1e-9 and (p, _key(s)) in means]
+    keys = [cached_state_key(s) for s in exp.states()
+            if s.round == 0 and abs(s.win_prob - 0.5) < 1e-9]
+    vals = [1.0 - float(means[(p, k)][1]) for p in personas for k in keys if (p, k) in means]
     return float(np.mean(vals)) if vals else math.nan
 
 
