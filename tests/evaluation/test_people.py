@@ -10,6 +10,7 @@ from subrational.evaluation.people import (
     homogenisation,
     spread_sentence,
     statistics_rows,
+    with_wilson,
 )
 
 
@@ -65,6 +66,42 @@ def test_bootstrap_over_people_covers_a_known_share_at_about_the_nominal_rate():
         lo, hi = got["share"]["interval"]
         hits += lo <= 0.3 <= hi
     assert 0.88 <= hits / 100 <= 1.0, hits
+
+
+def _share(n, p, rng, *, n_boot=200):
+    outcomes = [PersonOutcome(f"p{i}", f"p{i}", {}, {"x": float(rng.random() < p)})
+                for i in range(n)]
+    got = bootstrap_people(outcomes, lambda o: {"share": np.mean([q.values["x"] for q in o])},
+                           n_boot=n_boot, rng=rng)
+    with_wilson(got, ["share"], people=n)
+    return got["share"]
+
+
+def test_a_share_that_every_sampled_person_has_is_not_a_zero_width_interval():
+    got = _share(20, 1.0, np.random.default_rng(0))  # all 20 never reject: bootstrap [1, 1]
+    assert got["value"] == 1.0
+    lo, hi = got["interval"]
+    assert hi == 1.0 and 0.8 < lo < 0.86  # Wilson: 20 of 20 allows 16 % exceptions
+
+
+def test_a_rare_share_among_few_people_is_covered_at_the_nominal_rate():
+    """Truth 5 % among 20 people: the percentile bootstrap covers it only when someone in the
+    sample has it (64 %); with Wilson's interval the coverage is back near 95 %."""
+    rng = np.random.default_rng(5)
+    hits = boot_hits = 0
+    trials = 200
+    for _ in range(trials):
+        outcomes = [PersonOutcome(f"p{i}", f"p{i}", {}, {"x": float(rng.random() < 0.05)})
+                    for i in range(20)]
+        got = bootstrap_people(outcomes, lambda o: {"s": np.mean([q.values["x"] for q in o])},
+                               n_boot=100, rng=rng)
+        lo, hi = got["s"]["interval"]
+        boot_hits += lo <= 0.05 <= hi
+        with_wilson(got, ["s"], people=20)
+        lo, hi = got["s"]["interval"]
+        hits += lo <= 0.05 <= hi
+    assert boot_hits / trials < 0.8, boot_hits  # the failure this fixes
+    assert hits / trials >= 0.9, hits
 
 
 def test_statistics_rows_compare_with_the_human_number_on_the_interval():

@@ -8,7 +8,12 @@ persona's own randomness, with that randomness as a variance where it is defined
 * **statistics** of the population (the study's own function: the share who never reject, the
   median minimum acceptable offer, ...), each with a 95 % percentile interval from a seeded
   bootstrap over *people* (a person's personas are resampled together), next to the human
-  number of the study's ``human.json`` block ``population`` with its citation and tag;
+  number of the study's ``human.json`` block ``population`` with its citation and tag. A
+  *share of people* with a yes/no property (``PersonMeasures.shares``: the share who never
+  reject) gets at least its Wilson score interval over the number of people: when all 20
+  people of a sample answer alike, every bootstrap replicate is 1 and the percentile interval
+  [1, 1] would claim the population has no exception; Wilson's [0.84, 1] says what 20 people
+  can show (the hull of the two intervals is reported);
 * the **distribution** of the main outcome (the mixture of the personas' own distributions);
 * **homogenisation**: the between-person standard deviation of each outcome (within each
   value of the study's axis, pooled) against the within-person standard deviation (the model's
@@ -29,9 +34,9 @@ import numpy as np
 
 from ..seeding import derived_rng
 
-__all__ = ["PersonOutcome", "PersonMeasures", "person_id", "bootstrap_people", "statistics_rows",
-           "mixture", "homogenisation", "human_block", "spread_sentence", "population_block",
-           "assess_population"]
+__all__ = ["PersonOutcome", "PersonMeasures", "person_id", "bootstrap_people", "with_wilson",
+           "statistics_rows", "mixture", "homogenisation", "human_block", "spread_sentence",
+           "population_block", "assess_population"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,8 @@ class PersonMeasures:
         marks: Statistics whose value lies on the support axis (the figure marks the human one).
         axis: The study's own axis trait (its between-person spread is taken within each value).
         notes: Caveats shown with the results (e.g. "the comparison is approximate").
+        shares: Statistics that are the share of personas with a yes/no property (their
+            interval is at least the Wilson interval over the people; module docstring).
     """
 
     outcomes: Mapping[str, Sequence[PersonOutcome]]
@@ -82,6 +89,7 @@ class PersonMeasures:
     marks: Sequence[str] = ()
     axis: str | None = None
     notes: Sequence[str] = ()
+    shares: Sequence[str] = ()
 
 
 def person_id(persona_name: str) -> str:
@@ -120,6 +128,24 @@ def bootstrap_people(outcomes: Sequence[PersonOutcome], fn: Callable[[Sequence[P
                     else [float(np.percentile(ok, 2.5)), float(np.percentile(ok, 97.5))])
         out[k] = {"value": float(v), "interval": interval, "n_boot": n_boot}
     return out
+
+
+def with_wilson(stats: dict[str, dict[str, Any]], shares: Sequence[str], *, people: int) -> None:
+    """Widen each share's interval to contain its 95 % Wilson interval over ``people`` (in place).
+
+    The count is the share times the people (a person crossed with an axis counts by the share
+    of their personas), so the Wilson interval is over the people, the independent units.
+    """
+    from statsmodels.stats.proportion import proportion_confint
+
+    for name in shares:
+        got = stats.get(name)
+        if got is None or people < 1 or not np.isfinite(got["value"]):
+            continue
+        lo, hi = proportion_confint(got["value"] * people, people, alpha=0.05, method="wilson")
+        boot = got["interval"] or [lo, hi]
+        got["interval"] = [float(min(boot[0], lo)), float(max(boot[1], hi))]
+        got["wilson"] = [float(lo), float(hi)]
 
 
 def _human_value(entry: Any) -> tuple[float | None, str]:
@@ -259,6 +285,7 @@ def population_block(measures: PersonMeasures, human: Mapping[str, Any], *, n_bo
             continue
         rng = derived_rng(seed, "population", source)
         stats = bootstrap_people(outcomes, measures.statistics, n_boot=n_boot, rng=rng)
+        with_wilson(stats, measures.shares, people=len({o.person for o in outcomes}))
         pmf = mixture(outcomes)
         sources[source] = {
             "statistics": statistics_rows(stats, measures.labels, ref),

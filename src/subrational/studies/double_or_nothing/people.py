@@ -85,7 +85,7 @@ def person_measures(experiment: Any, policies: Mapping[str, Policy],
         out[source] = rows
     return PersonMeasures(out, _statistics, LABELS, bins.tolist(),
                           "CE / EV proxy (binned by 0.05; 2 and above in the last bin)",
-                          marks=("ce_ev_median",), axis="stake",
+                          marks=("ce_ev_median",), axis="stake", shares=("in_band_share",),
                           notes=["No certainty equivalent is asked: the CE / EV ratio is a proxy "
                                  "inferred from P(gamble) at round 0 through the study's logit "
                                  "chooser with sensitivity 5 (a design choice)."])

@@ -84,6 +84,7 @@ def person_measures(experiment: Any, policies: Mapping[str, Policy],
     return PersonMeasures(out, _statistics, LABELS, support.tolist(),
                           "minimum acceptable offer (share of the pie)",
                           marks=("mao_median", "mao_mean"),
+                          shares=("never_reject_share", "accepts_none_share"),
                           notes=["Offers 5-50 % as Heffner & FeldmanHall (2022) showed them; "
                                  "their people decided each offer twice, ours are read as "
                                  "probabilities with the 50 % rule (a design choice)."])
