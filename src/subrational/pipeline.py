@@ -341,7 +341,9 @@ per-persona statistics as ``metrics.per_persona.<source>.<persona>`` and names t
 actually ran (not the configured model string). Fields added since, which readers of older
 files must treat as optional: ``from_paper``, ``references`` (the human reference's distinct
 citations: ``key``, ``source``, ``tag``), ``fits_left_out`` (fits not made, with the reason),
-``robustness.not_varied``, ``decision_rule``, ``metrics.uncertainty`` (how the findings'
+``robustness.not_varied``, ``robustness.personas_sampled`` and ``factors.<study>.personas_sampled``
+(``kept``, ``of``, ``max_cells``: the decomposition on a seeded sample of a population's
+personas, ``None`` when whole), ``decision_rule``, ``metrics.uncertainty`` (how the findings'
 intervals were made), ``metrics.distance_to_humans.demonstrations_interval`` and
 ``..._failure_bound``, the findings' ``direction``, ``test``, ``interval``, ``p_holds``,
 ``p_value``, ``draws``, ``resampled``, ``n_boot``, ``replicates``, ``point_reproduced``,

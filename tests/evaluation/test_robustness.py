@@ -161,3 +161,29 @@ def test_the_content_and_form_intervals_cover_the_true_shares():
         for g in truth:
             covered[g] += noisy[g]["interval"][0] <= truth[g] <= noisy[g]["interval"][1]
     assert min(covered.values()) >= 54, covered  # nominal 95 %: at least 90 % of 60
+
+
+def test_a_large_population_is_decomposed_on_a_sample_of_whole_personas(monkeypatch):
+    """Beyond MAX_CELLS persona x state cells the dense design would not fit in memory (200
+    people x 5 stakes x 20 states ran a 24 GiB machine out): a seeded sample of personas, every
+    row of each, estimates the same shares. Known truth: people differ by a random intercept
+    (SD 1) on a state slope; the sampled decomposition finds the persona share of the full one."""
+    from subrational.evaluation import robustness as module
+
+    rng = np.random.default_rng(3)
+    people = [f"p{i:03d}" for i in range(120)]
+    own = dict(zip(people, rng.normal(0, 1.0, size=len(people)), strict=True))
+    frame = _table(lambda i, s, w, j, r: own[people[i]] - 0.4 * s, noise=0.3, personas=people,
+                   wordings=range(1))
+    whole = decompose(frame, seed=1)
+    assert whole["personas_sampled"] is None  # 120 x 11 = 1,320 cells: taken whole
+    monkeypatch.setattr(module, "MAX_CELLS", 440)  # 40 personas of 11 states
+    part = decompose(frame, seed=1)
+    assert part["personas_sampled"] == {"kept": 40, "of": 120, "max_cells": 440}
+    assert part["n_rows"] == 40 * 11 * 2
+    for term in ("state", "persona"):  # the sample's shares are the whole population's
+        assert abs(part["shares"][term] - whole["shares"][term]) < 0.05, term
+    again = decompose(frame, seed=1)  # seeded: the same sample
+    assert again["shares"] == part["shares"] or again["personas_sampled"] is None
+    report = robustness(frame, seed=1)
+    assert report["personas_sampled"] == part["personas_sampled"]

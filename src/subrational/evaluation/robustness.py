@@ -42,7 +42,7 @@ import pandas as pd
 
 from ..seeding import derived_rng
 
-__all__ = ["FACTORS", "TERMS", "CONTENT", "FORM", "GROUPS", "decompose", "not_varied",
+__all__ = ["FACTORS", "TERMS", "CONTENT", "FORM", "GROUPS", "MAX_CELLS", "decompose", "not_varied",
            "persona_sensitivity", "robustness"]
 
 FACTORS = {"state": "state", "persona": "persona", "wording": "paraphrase", "order": "variant"}
@@ -55,6 +55,14 @@ FORM = ("wording", "order", "wording:state", "order:state")
 GROUPS = {"content": CONTENT, "form": FORM}
 """Groups of terms whose shares are summed (with an interval of the sum)."""
 _CLIP = 1e-4
+MAX_CELLS = 2000
+"""Most persona x state cells the decomposition takes whole. Its design is dense, with a column
+per cell (``persona:state``), so memory grows as rows x cells: 200 people crossed with five
+stakes and 20 states made 20,000 columns over 40,000 rows and ran a 24 GiB machine out of
+memory. A population beyond it is decomposed on a seeded sample of whole personas (every row of
+each), ``MAX_CELLS // states`` of them; ``personas_sampled`` says so (a design choice: omega
+squared estimates population shares, and a random sample of personas estimates them, less
+precisely: the intervals are conditional on the personas drawn, like the unsampled ones)."""
 RULE = ("flagged when the wording and option order (with their interactions with the state) "
         "explain more of the variance of logit P(first action) than the state, the persona and "
         "their interaction do, with 95 % confidence (omega squared, wild bootstrap)")
@@ -133,6 +141,7 @@ def decompose(frame: pd.DataFrame, *, n_boot: int = 200, seed: int = 0,
     the sets of terms whose summed share gets an interval too; ``form_minus_content`` is there
     when the groups are ``content`` and ``form``.
     """
+    frame, sampled = _sample_personas(frame, factors, seed)
     data = _first_action(frame, factors)
     fixed = set(not_varied(frame, factors))
     all_terms = tuple(terms)
@@ -141,7 +150,7 @@ def decompose(frame: pd.DataFrame, *, n_boot: int = 200, seed: int = 0,
     n = len(y)
     empty: dict[str, Any] = {"shares": {t: None for t in all_terms}, "intervals": {},
                              "groups": {}, "noise_floor": None, "residual_df": 0, "n_rows": n,
-                             "not_estimable": []}
+                             "not_estimable": [], "personas_sampled": sampled}
     if n < 3 or float(np.var(y)) <= 1e-15:
         return empty
     # Interactions that would leave no residual degrees of freedom (one wording: order:state
@@ -199,7 +208,25 @@ def decompose(frame: pd.DataFrame, *, n_boot: int = 200, seed: int = 0,
             diff, sum(truth[t] for t in form) - sum(truth[t] for t in content), clip=False)}
     return {"shares": shares, "intervals": intervals, "groups": summed, "form_minus_content": gap,
             "noise_floor": float(ms_res[0]), "residual_df": int(df_res), "n_rows": n,
-            "n_boot": n_boot, "not_estimable": dropped}
+            "n_boot": n_boot, "not_estimable": dropped, "personas_sampled": sampled}
+
+
+def _sample_personas(frame: pd.DataFrame, factors: Mapping[str, str],
+                     seed: int) -> tuple[pd.DataFrame, dict[str, int] | None]:
+    """``frame`` itself, or the rows of a seeded sample of its personas (:data:`MAX_CELLS`)."""
+    persona, state = factors.get("persona"), factors.get("state")
+    if persona is None or state is None:
+        return frame, None
+    ok = frame[frame["status"] == "ok"]
+    names = sorted(ok[persona].astype(str).unique())
+    states = max(int(ok[state].astype(str).nunique()), 1)
+    if len(names) * states <= MAX_CELLS:
+        return frame, None
+    k = max(2, MAX_CELLS // states)
+    chosen = derived_rng(seed, "robustness personas").choice(len(names), size=k, replace=False)
+    keep = {names[i] for i in chosen}
+    return (frame[frame[persona].astype(str).isin(keep)],
+            {"kept": k, "of": len(names), "max_cells": MAX_CELLS})
 
 
 def persona_sensitivity(frame: pd.DataFrame) -> float | None:
@@ -225,5 +252,6 @@ def robustness(frame: pd.DataFrame, *, n_boot: int = 200, seed: int = 0) -> dict
             "form_minus_content": gap, "noise_floor": parts["noise_floor"],
             "residual_df": parts["residual_df"], "n_rows": parts["n_rows"],
             "not_estimable": parts["not_estimable"],
+            "personas_sampled": parts["personas_sampled"],
             "persona_sensitivity": persona_sensitivity(frame), "form_beats_state": flagged,
             "not_varied": not_varied(frame), "rule": RULE}
