@@ -101,10 +101,11 @@ def test_a_builtin_names_a_kind_of_people_and_each_study_draws_its_own(named, ot
     from subrational.experiments import split_id
     from subrational.pipeline import _population_record, resolve_experiments
 
-    config = RunConfig(population=f"builtin:{named}", population_size=7, seed=3)
+    studies = ["ultimatum", "marshmallow", "double_or_nothing", "procrastination"]
+    config = RunConfig(experiments=studies, population=f"builtin:{named}", population_size=7,
+                       seed=3)
     experiments = {split_id(e.id)[0]: e for e in resolve_experiments(config)}
-    assert set(experiments) == {"ultimatum", "marshmallow", "double_or_nothing",
-                                "procrastination"}
+    assert sorted(experiments) == sorted(studies)
     for study_name, experiment in experiments.items():
         ages = {int({**p.traits, **p.values}["age"]) for p in experiment.personas.values()}
         assert (max(ages) <= 8) == (study_name == "marshmallow"), (study_name, ages)

@@ -340,7 +340,7 @@ def _distance(stats: Mapping[float, WaitStats], bands: Mapping[str, Any]) -> flo
 
 def _baselines(out: Analysis, experiment: Any, policies: Mapping[str, Policy],
                personas: Sequence[Persona], settings: EvalSettings) -> None:
-    names = _age_names(personas)
+    names = manipulations.age_names(personas)
     for name in experiment.baselines():
         if name not in policies or not personas:
             continue
@@ -358,21 +358,12 @@ def _baselines(out: Analysis, experiment: Any, policies: Mapping[str, Policy],
                 origin=DESIGN_CHOICE))
 
 
-def _age_names(personas: Sequence[Persona]) -> dict[float, str]:
-    """Each age's label: its persona's name, or ``children aged 5 (n = 29)`` for a group."""
-    groups: dict[float, set[str]] = {}
-    for p in personas:
-        groups.setdefault(_age(p), set()).add(p.name)
-    return {a: next(iter(n)) if len(n) == 1 else f"children aged {a:g} (n = {len(n)})"
-            for a, n in groups.items()}
-
-
 def analyse(experiment: Any, policies: Mapping[str, Policy], personas: Sequence[Persona], *,
             settings: EvalSettings, human: HumanReference) -> Analysis:
     """Survival curves, findings, human bands and distances for every age and source present."""
     bands = human["bands"]
     ordered = sorted(personas, key=_age)
-    names = _age_names(ordered)
+    names = manipulations.age_names(ordered)
     out = Analysis(curves=[_human_curve(bands)])
     distance: dict[str, Any] = {
         "measure": f"mean over ages {bands['band_ages']} present of the distance from "

@@ -23,7 +23,7 @@ from ...evaluation.behaviour import EvalSettings
 from ...evaluation.records import HUMAN_BAND, Analysis, Finding
 from ...experiments.core import Persona, Policy
 
-__all__ = ["CAPS", "KIDD_REF", "add", "reliability_gap"]
+__all__ = ["CAPS", "KIDD_REF", "add", "age_names", "reliability_gap"]
 
 CAPS = (7, 10)
 """Wait caps (minutes) of Watts, Duncan & Quan 2018 (7) and Lamm et al. 2018 (10)."""
@@ -56,6 +56,15 @@ def _caps(stats: Mapping[float, Any], names: Mapping[float, str],
     return out
 
 
+def age_names(personas: Sequence[Persona]) -> dict[float, str]:
+    """Each age's label: its persona's name, or ``children aged 5 (n = 29)`` for a group."""
+    groups: dict[float, set[str]] = {}
+    for p in personas:
+        groups.setdefault(float(p.values["age"]), set()).add(p.name)
+    return {a: next(iter(n)) if len(n) == 1 else f"children aged {a:g} (n = {len(n)})"
+            for a, n in groups.items()}
+
+
 def add(out: Analysis, experiment: Any, policy: Policy, personas: Sequence[Persona], *,
         source: str, classic: Mapping[float, Any], settings: EvalSettings,
         simulate: Callable[..., Mapping[float, Any]]) -> None:
@@ -63,9 +72,7 @@ def add(out: Analysis, experiment: Any, policy: Policy, personas: Sequence[Perso
     adults = getattr(experiment, "adults", None)
     if not adults:
         return
-    from .analysis import _age_names  # the same labels as the analysis (no import cycle)
-
-    names = _age_names(personas)
+    names = age_names(personas)
     caps = out.metrics.setdefault("survival_at_caps", {})
     caps[source] = _caps(classic, names, experiment.horizon)
     if not {"reliable", "unreliable"} <= set(adults):
