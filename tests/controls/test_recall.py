@@ -97,6 +97,11 @@ def test_a_simulation_that_follows_its_recollection_is_said_to():
                                  seed=0)
     assert recalls_humans["verdict"].startswith("recalls the human value")
     assert recalls_humans["invalid"] == 1 and recalls_humans["recall"]["n"] == 4
+    rounded = probe_block(probe, [0.42] * 5, cells, n_boot=200, seed=0)  # 41.5 % as "42 %"
+    assert rounded["recall"]["interval"] == [0.42, 0.42]
+    assert rounded["verdict"].startswith("recalls the human value")
+    off = probe_block(probe, [0.44] * 5, cells, n_boot=200, seed=0)  # 2.5 points away: a recall
+    assert off["verdict"] == "closer to what it recalls"
 
 
 def test_population_placebo_rows_are_read_defensively():

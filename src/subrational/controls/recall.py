@@ -45,6 +45,11 @@ PROBE_VERSION = 1
 """Version of the probe wordings (bump it when a question or the instruction changes)."""
 
 DRAWS = 5
+ROUNDING = 0.01
+"""A recollection within one percentage point of the human number is the human number (the
+model answers whole percents: 42 % for the 41.5 % of Heffner & FeldmanHall), so closeness to
+it cannot tell recall from simulation; without this a recall that always said 42 % made the
+simulation "closer to what it recalls" by 0.005 on a zero-width interval."""
 """Draws per question (design choice: enough for an interval of the recollection)."""
 
 SYSTEM = ("You answer questions about published research in behavioural economics and "
@@ -230,7 +235,7 @@ def probe_block(probe: Probe, values: list[float | None], cells: Cells, *, n_boo
     lo, hi = recall.interval
     if not math.isfinite(recall.value):
         verdict = "no valid recollection"
-    elif lo <= probe.human <= hi:
+    elif lo - ROUNDING <= probe.human <= hi + ROUNDING:
         verdict = "recalls the human value: closeness cannot tell recall from simulation"
     elif closer.excludes_zero():
         verdict = ("closer to what it recalls" if closer.value > 0 else "closer to humans")
