@@ -55,31 +55,29 @@ def test_the_study_axis_is_not_counted_as_spread_between_people():
     assert "narrower" in row["sentence"]
 
 
-def test_bootstrap_over_people_covers_a_known_share_at_about_the_nominal_rate():
-    rng = np.random.default_rng(4)
-    hits = 0
-    for _ in range(100):
-        outcomes = [PersonOutcome(f"p{i}", f"p{i}", {}, {"x": float(rng.random() < 0.3)})
-                    for i in range(100)]
-        got = bootstrap_people(outcomes, lambda o: {"share": np.mean([p.values["x"] for p in o])},
-                               n_boot=200, rng=rng)
-        lo, hi = got["share"]["interval"]
-        hits += lo <= 0.3 <= hi
-    assert 0.88 <= hits / 100 <= 1.0, hits
-
-
 def _share(n, p, rng, *, n_boot=200):
+    """A share of ``n`` people with truth ``p``: the bootstrap interval, then with Wilson's."""
     outcomes = [PersonOutcome(f"p{i}", f"p{i}", {}, {"x": float(rng.random() < p)})
                 for i in range(n)]
     got = bootstrap_people(outcomes, lambda o: {"share": np.mean([q.values["x"] for q in o])},
                            n_boot=n_boot, rng=rng)
+    boot = list(got["share"]["interval"])
     with_wilson(got, ["share"], people=n)
-    return got["share"]
+    return got["share"], boot
+
+
+def test_bootstrap_over_people_covers_a_known_share_at_about_the_nominal_rate():
+    rng = np.random.default_rng(4)
+    hits = 0
+    for _ in range(100):
+        _, (lo, hi) = _share(100, 0.3, rng)
+        hits += lo <= 0.3 <= hi
+    assert 0.88 <= hits / 100 <= 1.0, hits
 
 
 def test_a_share_that_every_sampled_person_has_is_not_a_zero_width_interval():
-    got = _share(20, 1.0, np.random.default_rng(0))  # all 20 never reject: bootstrap [1, 1]
-    assert got["value"] == 1.0
+    got, boot = _share(20, 1.0, np.random.default_rng(0))  # all 20 never reject
+    assert got["value"] == 1.0 and boot == [1.0, 1.0]
     lo, hi = got["interval"]
     assert hi == 1.0 and 0.8 < lo < 0.86  # Wilson: 20 of 20 allows 16 % exceptions
 
@@ -91,15 +89,9 @@ def test_a_rare_share_among_few_people_is_covered_at_the_nominal_rate():
     hits = boot_hits = 0
     trials = 200
     for _ in range(trials):
-        outcomes = [PersonOutcome(f"p{i}", f"p{i}", {}, {"x": float(rng.random() < 0.05)})
-                    for i in range(20)]
-        got = bootstrap_people(outcomes, lambda o: {"s": np.mean([q.values["x"] for q in o])},
-                               n_boot=100, rng=rng)
-        lo, hi = got["s"]["interval"]
-        boot_hits += lo <= 0.05 <= hi
-        with_wilson(got, ["s"], people=20)
-        lo, hi = got["s"]["interval"]
-        hits += lo <= 0.05 <= hi
+        got, (b_lo, b_hi) = _share(20, 0.05, rng, n_boot=100)
+        boot_hits += b_lo <= 0.05 <= b_hi
+        hits += got["interval"][0] <= 0.05 <= got["interval"][1]
     assert boot_hits / trials < 0.8, boot_hits  # the failure this fixes
     assert hits / trials >= 0.9, hits
 
