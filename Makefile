@@ -7,6 +7,9 @@ BIN := $(VENV)/bin
 #   make install TORCH="torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
 TORCH ?= torch==2.13.0
 STAMP := $(VENV)/.installed
+# One pytest worker per core (pytest-xdist), a whole test file per worker so that a module's
+# fixtures (a run, a loaded model) are built once: `make test PYTEST_JOBS=` runs in one process.
+PYTEST_JOBS ?= -n auto --dist loadfile
 
 .PHONY: install run test lint bench clean
 
@@ -25,7 +28,7 @@ run: $(STAMP)
 	$(BIN)/subrational run $(ARGS)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_JOBS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples

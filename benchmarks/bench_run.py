@@ -1,6 +1,7 @@
 """A whole ``subrational run``, cold and warm, old code against this one, side by side in one run.
 
     .venv/bin/python benchmarks/bench_run.py --before /path/to/old/checkout/src [-- RUN ARGS]
+    .venv/bin/python benchmarks/bench_run.py --before OLD/src --warm-only CACHE_DIR [--rounds 2]
 
 e.g. ``git worktree add /tmp/old <commit>`` then ``--before /tmp/old/src -- --paraphrases 1``.
 Each tree runs ``subrational run RUN ARGS`` (default: the whole default run) in a subprocess of
@@ -11,6 +12,12 @@ seconds and peak resident memory (``ru_maxrss`` from ``os.wait4``) per run, the 
 and how the numbers of ``summary.json`` differ: between the two cold runs (the model's answers
 computed two ways) and between the old run and this tree's replay of its cache (the analysis
 only; identical when no number changed). Timings move with load; read the ratios.
+
+``--warm-only CACHE_DIR`` skips the cold runs: both trees replay a cache already filled by a
+cold run (its ``calls.sqlite`` is copied into a fresh cache per tree), old and new alternately,
+``--rounds`` times each. This tree's first replay starts without stored trainings (it trains
+and stores them, :mod:`subrational.learning.memo`); its later ones read them. Printed per tree:
+the first and the best later replay, peak memory, and whether every ``summary.json`` is the same.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -76,6 +84,41 @@ def compare(a: Path, b: Path, show: int = 0) -> str:
     return "\n".join(lines)
 
 
+def warm_only(trees: dict[str, Path], filled: Path, run_args: list[str], rounds: int,
+              tmp: Path) -> None:
+    """Both trees replay the calls in ``filled``, alternately; the table of seconds and MiB."""
+    caches = {}
+    tmp.mkdir(parents=True, exist_ok=True)
+    for name in trees:
+        caches[name] = Path(tmp, f"cache-{name}")
+        caches[name].mkdir()
+        # the SQLite backup API: a consistent copy, write-ahead log included
+        with sqlite3.connect(filled / "calls.sqlite") as src, \
+                sqlite3.connect(caches[name] / "calls.sqlite") as dst:
+            src.backup(dst)
+        if (filled / "models").is_dir():
+            (caches[name] / "models").symlink_to((filled / "models").resolve())
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
+    outs: list[Path] = []
+    for k in range(max(2, rounds)):
+        for name, src in trees.items():
+            outs.append(Path(tmp, f"{name}-warm-{k}"))
+            times[name].append(_run(src, ["--offline", *run_args], caches[name], outs[-1]))
+    print(f"subrational run --offline {' '.join(run_args) or '(defaults)'}: "
+          f"{max(2, rounds)} replays per tree, alternately; before: {trees['before']}")
+    print("| code | first replay s | later replays, best s | peak MiB |")
+    print("|---|---:|---:|---:|")
+    for name, rows in times.items():
+        print(f"| {name} | {rows[0][0]:.1f} | {min(s for s, _ in rows[1:]):.1f} | "
+              f"{max(m for _, m in rows):.0f} |")
+    b, a = times["before"], times["after"]
+    print(f"| before / after | {b[0][0] / a[0][0]:.2f} | "
+          f"{min(s for s, _ in b[1:]) / min(s for s, _ in a[1:]):.2f} | "
+          f"{max(m for _, m in b) / max(m for _, m in a):.2f} |")
+    for out in outs[1:]:
+        print(f"summary.json, {outs[0].name} vs {out.name}: {compare(outs[0], out)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--before", type=Path, required=True,
@@ -83,9 +126,17 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep the runs' folders here")
     parser.add_argument("--show", type=int, default=0,
                         help="print the N values that differ most between the cold runs")
+    parser.add_argument("--warm-only", type=Path, metavar="CACHE_DIR",
+                        help="replay the calls of this filled cache only (no cold runs)")
+    parser.add_argument("--rounds", type=int, default=2, help="replays per tree (--warm-only)")
     parser.add_argument("run_args", nargs="*", help="after --: arguments of `subrational run`")
     args = parser.parse_args()
     trees = {"before": args.before.resolve(), "after": ROOT / "src"}
+    if args.warm_only:
+        with tempfile.TemporaryDirectory() as scratch:
+            warm_only(trees, args.warm_only, args.run_args, args.rounds,
+                      args.keep or Path(scratch))
+        return
     rows: dict[str, tuple[float, float, float, float]] = {}
     with tempfile.TemporaryDirectory() as scratch:
         tmp = args.keep or Path(scratch)

@@ -2,14 +2,38 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy.special import expit
 
 from subrational.experiments import Experiment, Persona, Step
+
+
+def share_models(cache: Path, models: Path) -> Path:
+    """Make ``cache``'s ``models`` folder (de-quantised models) the session's shared one.
+
+    ``models`` is the ``shared_models`` fixture of ``conftest.py``; returns ``cache``.
+    """
+    cache.mkdir(parents=True, exist_ok=True)
+    link = cache / "models"
+    if not link.exists():
+        link.symlink_to(models, target_is_directory=True)
+    return cache
+
+
+def cli(*args: str) -> str:
+    """``subrational ...`` in a fresh process, as a user runs it (only the built-in studies)."""
+    done = subprocess.run([sys.executable, "-m", "subrational", *args], capture_output=True,
+                          text=True, timeout=2400, env=os.environ.copy())
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 def human_logistic(persona, state) -> list[float]:

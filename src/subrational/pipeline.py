@@ -189,8 +189,8 @@ def check_plan(experiments: list[Experiment], config: RunConfig) -> int:
     return total
 
 
-POPULATION_TRAINING = ("the policy sees traits, not people: no retry round of seeds for the "
-                       "plateau guard")
+POPULATION_POLICY_SEES = "the policy sees traits, not people"
+POPULATION_TRAINING = f"{POPULATION_POLICY_SEES}: no retry round of seeds for the plateau guard"
 """How a population's policy is trained (``training.population_rule`` in ``summary.json``).
 
 What the traits do not predict about a person (two people with the same traits who answer
@@ -203,14 +203,14 @@ have charged the network's under-fit to generalisation."""
 
 def _train(experiment: Experiment, targets_: list[Target], config: RunConfig,
            notes: list[str], what: str) -> TrainResult:
-    people = experiment.trait_encoding is not None
+    people = experiment.of_people
     settings = TrainConfig(loss=config.loss, seed=config.seed, retries=0 if people else 1)
     trained = train_policy(experiment, targets_, config=settings)
     if people and trained.warnings:  # one line, not one per person
         worst = max(f.max_tv for f in trained.per_persona.values())
         notes.append(f"{what}: {len(trained.warnings)} of {len(trained.per_persona)} personas are "
                      f"imitated with a max TV above {settings.max_tv} (largest {worst:.3f}); "
-                     f"{POPULATION_TRAINING.split(':')[0]}, so what the traits do not predict "
+                     f"{POPULATION_POLICY_SEES}, so what the traits do not predict "
                      "about a person cannot be copied")
     else:
         notes.extend(f"{what}: {w}" for w in trained.warnings)  # never silent
@@ -225,7 +225,7 @@ def _generalisation(experiment: Experiment, all_targets: list[Target], config: R
     persona's targets, interpolating its two neighbours per state, and the LLM's own spread
     over wordings (:mod:`subrational.learning.holdout`).
     """
-    if experiment.trait_encoding is not None:  # a population: hold out people
+    if experiment.of_people:  # a population: hold out people
         return held_out_people(experiment, all_targets, frame=frame, seed=config.seed,
                                train=lambda seen, what: _train(experiment, seen, config, notes,
                                                                what))
@@ -257,8 +257,7 @@ def _learn(experiment: Experiment, frame: Any, config: RunConfig, folder: Path,
         "target_smoothing": (describe(config.smoothing, ordinal=experiment.ordinal_actions)
                              if (frame["method"] == "sample").any()
                              else "none: choice-probs distributions averaged over orders"),
-        **({"population_rule": POPULATION_TRAINING} if experiment.trait_encoding is not None
-           else {}),
+        **({"population_rule": POPULATION_TRAINING} if experiment.of_people else {}),
         "generalisation": _generalisation(experiment, all_targets, config, frame, notes)}
 
 

@@ -236,6 +236,39 @@ def test_generate_is_reproducible(loaded):
 
 
 @pytest.mark.slow
+def test_draws_of_one_prompt_are_encoded_once_with_the_same_texts(loaded):
+    """Ten draws of each of two prompts: each prompt's tokens are encoded once, not ten times,
+    and greedy continuations (no randomness) equal the whole-prompt ones; sampled ones are
+    reproducible."""
+    backend, _ = loaded
+    asks = [prompt("You are offered $3 of $10. Accept or Reject? Think, then answer.",
+                   system="You are a fair-minded student."), prompt("Name a fruit.")]
+    greedy = [GenerateRequest(p, temperature=0.0, max_tokens=8, seed=d)
+              for p in asks for d in range(10)]
+    sampled = [GenerateRequest(p, max_tokens=8, seed=d) for p in asks for d in range(10)]
+    backend.batch_size = 20
+    texts = {}
+    try:
+        for sharing in (False, True):
+            backend.prefix_sharing = sharing
+            backend.work = dict.fromkeys(backend.work, 0)
+            texts[sharing] = backend.generate(greedy)
+            work = dict(backend.work)
+            if sharing:
+                assert backend.generate(sampled) == backend.generate(sampled)
+            texts[sharing, "work"] = work
+    finally:
+        backend.batch_size, backend.prefix_sharing = 4, True
+    assert texts[True] == texts[False]
+    assert texts[True][0] == texts[True][9] and texts[True][10] == texts[True][19]
+    whole, shared = texts[False, "work"], texts[True, "work"]
+    assert whole["generate_encoded_tokens"] == whole["generate_prompt_tokens"]
+    assert shared["generate_prompt_tokens"] == whole["generate_prompt_tokens"]
+    # two prompts once each (but their last token), then one last token per draw
+    assert shared["generate_encoded_tokens"] < whole["generate_prompt_tokens"] / 5
+
+
+@pytest.mark.slow
 def test_dequantised_cache_is_written_and_reused(loaded):
     backend, cache = loaded
     cached = cache / "models" / EMBEDDED_SHA256

@@ -20,6 +20,8 @@ from subrational.elicitation import elicit
 from subrational.evaluation.generic import assess_study
 from subrational.experiments.registry import make
 
+pytestmark = pytest.mark.slow  # many seeds: scheduled first (conftest)
+
 CLAIM = "population mean rejects the most unfair offers more often than not"
 
 

@@ -35,6 +35,8 @@ from subrational.evaluation.behaviour import EvalSettings
 from subrational.evaluation.scorecard import scorecard
 from subrational.experiments import study
 
+pytestmark = pytest.mark.slow  # many seeds: scheduled first (conftest)
+
 NULL_SEEDS = range(40)
 HUMAN_SEEDS = range(40)
 N_BOOT = 200

@@ -8,7 +8,8 @@ from learning_support import mixed_targets, reject_curve, typical_targets
 from subrational.errors import ConfigError, UnknownNameError
 from subrational.experiments.core import Persona
 from subrational.experiments.registry import make
-from subrational.learning import LOSSES, Target, TrainConfig, TrainResult, train_policy
+from subrational.learning import LOSSES, Target, TrainConfig, TrainResult, memo, train_policy
+from subrational.learning import train as train_module
 from subrational.learning.dataset import build_tensors, validation_mask
 from subrational.learning.train import mean_tv
 
@@ -71,7 +72,8 @@ def _weights(result: TrainResult) -> list[np.ndarray]:
     return [p.detach().numpy().copy() for p in result.policy.network.parameters()]
 
 
-def test_same_seed_is_bit_identical(ultimatum, typical):
+def test_same_seed_is_bit_identical(ultimatum, typical, monkeypatch):
+    monkeypatch.setenv(memo.DISABLE_ENV, "1")  # train twice: the determinism the memo relies on
     config = TrainConfig(seed=7, max_epochs=300)
     a, b = (train_policy(ultimatum, typical, config=config) for _ in range(2))
     assert all(np.array_equal(x, y) for x, y in zip(_weights(a), _weights(b), strict=True))
@@ -214,3 +216,68 @@ def test_validation_mask_is_per_persona_seeded_and_skips_small_personas(ultimatu
     result = train_policy(ultimatum, few)
     assert result.n_validation == 0 and result.val_loss is None
     assert result.summary()["validation"]["rule"].startswith("too few cells")
+
+
+# -- trained rounds remembered on disk (learning/memo.py) ------------------------------------
+
+
+def _trained_files(cache):
+    return sorted((cache / "trained").glob("*.pt")) if (cache / "trained").is_dir() else []
+
+
+def _never_trains(*args, **kwargs):
+    raise AssertionError("trained again: the stored round was not used")
+
+
+def test_a_second_identical_training_reads_the_stored_round(ultimatum, typical, isolated_cache,
+                                                            monkeypatch):
+    config = TrainConfig(seed=7, max_epochs=300)
+    first = train_policy(ultimatum, typical, config=config)
+    assert len(_trained_files(isolated_cache)) == 1
+    monkeypatch.setattr(train_module, "train_replicas", _never_trains)
+    again = train_policy(ultimatum, typical, config=config)
+    assert all(np.array_equal(x, y) for x, y in zip(_weights(first), _weights(again),
+                                                    strict=True))
+    assert again.summary() == first.summary()
+    assert (again.loss_history, again.epochs, again.runs) == (first.loss_history, first.epochs,
+                                                              first.runs)
+    assert again.policy.train_info == first.policy.train_info
+
+
+@pytest.mark.parametrize("change", ["target", "config", "seed"])
+def test_any_change_to_the_inputs_trains_afresh(ultimatum, typical, isolated_cache, change):
+    config = TrainConfig(seed=7, max_epochs=60)
+    train_policy(ultimatum, typical, config=config)
+    targets = list(typical)
+    if change == "target":
+        t = targets[3]
+        targets[3] = Target(t.persona, t.state, np.asarray(t.probs)[::-1].copy(), t.weight)
+    elif change == "config":
+        config = TrainConfig(seed=7, max_epochs=60, lr=0.02)
+    else:
+        config = TrainConfig(seed=8, max_epochs=60)
+    train_policy(ultimatum, targets, config=config)
+    assert len(_trained_files(isolated_cache)) == 2
+
+
+def test_a_damaged_stored_round_is_ignored_and_rewritten(ultimatum, typical, isolated_cache):
+    config = TrainConfig(seed=7, max_epochs=60)
+    first = train_policy(ultimatum, typical, config=config)
+    (stored,) = _trained_files(isolated_cache)
+    stored.write_bytes(b"not a torch file")
+    again = train_policy(ultimatum, typical, config=config)
+    assert all(np.array_equal(x, y) for x, y in zip(_weights(first), _weights(again),
+                                                    strict=True))
+    assert memo.load_round(stored.stem) is not None  # rewritten whole
+
+
+def test_the_memo_can_be_turned_off_and_a_read_only_cache_only_costs_time(
+        ultimatum, typical, isolated_cache, monkeypatch):
+    config = TrainConfig(seed=7, max_epochs=60)
+    monkeypatch.setenv(memo.DISABLE_ENV, "1")
+    train_policy(ultimatum, typical, config=config)
+    assert _trained_files(isolated_cache) == []
+    monkeypatch.delenv(memo.DISABLE_ENV)
+    (isolated_cache / "trained").write_text("a file where the folder should be")
+    result = train_policy(ultimatum, typical, config=config)
+    assert result.epochs > 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 
@@ -71,11 +72,29 @@ def test_a_run_records_tokens_and_cost_and_a_replay_pays_nothing(tmp_path, capsy
     assert "Calls, tokens and cost" in compare and compare.count(f"${now['cost_usd']:.4f}") == 6
 
 
+def _settled(srv) -> int:
+    """The server's request count once the stopped run's last requests have arrived.
+
+    Requests the run had already written when it stopped can reach the server's threads after
+    the run returns (seen on a loaded machine: two arrived late and were counted against the
+    resumed run); wait until none is in flight and the count holds for 0.3 s (at most 10 s).
+    """
+    deadline, last, since = time.monotonic() + 10, -1, time.monotonic()
+    while time.monotonic() < deadline:
+        count = srv.requests
+        if count != last or srv.in_flight:
+            last, since = count, time.monotonic()
+        elif time.monotonic() - since >= 0.3:
+            break
+        time.sleep(0.05)
+    return srv.requests
+
+
 def test_max_cost_stops_the_run_cleanly_and_the_same_command_resumes_it(tmp_path, capsys):
     out = tmp_path / "r"
     with FakeOpenAIServer(people_like) as srv:
         code = _run(srv, out, "--concurrency", "4", "--max-cost", "0.00001", model="gpt-4o")
-        stopped = srv.requests
+        stopped = _settled(srv)
         err = capsys.readouterr().err
         assert code == 3, err
         # The first answer costs more than the limit: the run stopped at once, with at most

@@ -20,6 +20,9 @@ Design notes (finding, hashing and loading the files is in :mod:`.model_files`):
   prompts; 3e-5 measured), so the cache key does not change. :attr:`TransformersBackend.work`
   counts the prompt tokens asked, the tokens encoded and the positions computed (padding
   included).
+* **Draws of one prompt share its encoding.** A sampled cell asks N draws of the same prompt;
+  each generation batch encodes its distinct prompts (but the last token) once, expands their KV
+  cache to one row per draw, and ``generate()`` continues from there.
 * **dtype** ``auto`` picks float32 on a CPU for a model under :data:`SMALL_MODEL_PARAMETERS`
   weights (counted from the file headers, without loading): there float32 costs about a minute
   more per study, and bfloat16 rounding moves SmolLM2-135M's P(accept) by up to 0.06-0.09
@@ -122,8 +125,9 @@ class TransformersBackend(Backend):
             model under 1B weights on a CPU, bfloat16 for larger ones on a CPU with bf16 units
             and on CUDA), ``float32`` or ``bfloat16``. Part of the cache key: the two give
             different numbers.
-        prefix_sharing: Encode each shared prompt prefix once (module docstring); ``False``
-            scores every prompt whole, as before (same numbers within float32 rounding).
+        prefix_sharing: Encode each shared prompt prefix once (module docstring), and each
+            distinct prompt of a generation batch once for all its draws; ``False`` encodes
+            every prompt whole, as before (same numbers within float32 rounding).
     """
 
     name = "transformers"
@@ -146,8 +150,10 @@ class TransformersBackend(Backend):
         self._cache_arg = "past_key_values"
         self.prefix_sharing = prefix_sharing
         #: Prompt tokens asked, tokens encoded (each shared prefix once) and positions computed
-        #: (padding included) by the prompt passes so far.
-        self.work = {"prompt_tokens": 0, "computed_tokens": 0, "positions": 0}
+        #: (padding included) by the scoring passes so far; ``generate_*``: the draws' prompt
+        #: tokens and the prompt tokens their generation encoded.
+        self.work = {"prompt_tokens": 0, "computed_tokens": 0, "positions": 0,
+                     "generate_prompt_tokens": 0, "generate_encoded_tokens": 0}
 
     @property
     def capabilities(self) -> Capabilities:
@@ -382,22 +388,49 @@ class TransformersBackend(Backend):
 
     def _generate_batch(self, batch: list[GenerateRequest], temperature: float,
                         max_tokens: int) -> list[str]:
+        """One batched ``generate()``; each distinct prompt of the batch is encoded once.
+
+        The draws of one cell are the same prompt: with ``prefix_sharing`` the distinct prompts
+        but their last token are encoded in one left-padded pass, its KV cache is expanded to
+        one row per draw, and ``generate()`` continues from it (only the last prompt token and
+        the new tokens are computed per draw). Without it every draw encodes its whole prompt.
+        """
         torch, _, _ = import_transformers()
         tokenizer, model = self._tokenizer, self._model
-        prompts = [self._render(tokenizer, r) for r in batch]
-        enc = tokenizer(prompts, add_special_tokens=False, padding=True, return_tensors="pt")
-        enc = {k: v.to(self.device) for k, v in enc.items()}
+        prompts = [tuple(self._encode(tokenizer, self._render(tokenizer, r))) for r in batch]
+        distinct = list(dict.fromkeys(prompts)) if self.prefix_sharing else prompts
+        index = {p: k for k, p in enumerate(distinct)}
+        row = (torch.tensor([index[p] for p in prompts]) if self.prefix_sharing
+               else torch.arange(len(prompts)))
+        ids, mask = _left_pad(torch, [list(p) for p in distinct], tokenizer.pad_token_id)
         sampling: dict[str, Any] = (
             {"do_sample": True, "temperature": temperature, "top_k": 0, "top_p": 1.0}
             if temperature > 0 else {"do_sample": False})
+        self.work["generate_prompt_tokens"] += sum(map(len, prompts))
         # Per-draw seeds cannot be honoured inside one batched generate(), so the batch is seeded
         # with its first request's seed: the same requests in the same batches give the same texts.
         # fork_rng restores the global RNG afterwards, so callers' randomness is untouched.
         with _forked_rng(torch, self.device), torch.inference_mode():
+            cached: dict[str, Any] = {}
+            if self.prefix_sharing and ids.shape[1] > 1:
+                # the distinct prompts but their last token, then each draw's last token
+                self.work["generate_encoded_tokens"] += (int(mask.sum()) - len(distinct)
+                                                         + len(prompts))
+                positions = (mask.cumsum(-1) - 1).clamp(min=0)
+                out = model(input_ids=ids[:, :-1].to(self.device),
+                            attention_mask=mask[:, :-1].to(self.device),
+                            position_ids=positions[:, :-1].to(self.device), use_cache=True)
+                cache = _cache_of(out)
+                cache.reorder_cache(row.to(self.device))  # one row per draw; indices repeat
+                cached[self._cache_arg] = cache
+            else:
+                self.work["generate_encoded_tokens"] += int(mask[row].sum())
             torch.manual_seed(batch[0].seed)
-            out = model.generate(**enc, max_new_tokens=max_tokens,
-                                 pad_token_id=tokenizer.pad_token_id, **sampling)
-        new = out[:, enc["input_ids"].shape[1]:]
+            out = model.generate(input_ids=ids[row].to(self.device),
+                                 attention_mask=mask[row].to(self.device),
+                                 max_new_tokens=max_tokens, pad_token_id=tokenizer.pad_token_id,
+                                 **cached, **sampling)
+        new = out[:, ids.shape[1]:]
         return list(tokenizer.batch_decode(new, skip_special_tokens=True))
 
     def close(self) -> None:

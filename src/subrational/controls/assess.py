@@ -233,7 +233,7 @@ def assess_controls(run: ControlRun, experiment: Experiment, personas: Sequence[
     """The study's ``controls`` block (module docstring; documented in SUMMARY_FORMAT)."""
     names = [p.name for p in personas]
     base_cells = cells_of(experiment, rows, names)
-    people = experiment.trait_encoding is not None  # a population: resample its people
+    people = experiment.of_people  # a population: resample its people
     base = estimate(base_cells, n_boot=n_boot, seed=seed, by_people=people)
     block: dict[str, Any] = {
         "run": True, "version": CONTROLS_VERSION, "rule": RULES,

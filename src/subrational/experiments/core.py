@@ -177,6 +177,15 @@ class Experiment(ABC):
         """Versioned id, e.g. ``ultimatum-v2``."""
         return f"{self.name}-v{self.version}"
 
+    @property
+    def of_people(self) -> bool:
+        """Whether its personas are a population's people (built with ``trait_encoding``).
+
+        Then the policy sees their traits, held-out checks hold out people, and the bootstraps
+        resample people first.
+        """
+        return self.trait_encoding is not None
+
     # -- personas -----------------------------------------------------------------------------
     @property
     @abstractmethod

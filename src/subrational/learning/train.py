@@ -50,6 +50,7 @@ import torch
 from ..errors import ConfigError
 from ..experiments.core import Experiment, Persona
 from ..seeding import derive_seed
+from . import memo
 from .dataset import Target, TrainingTensors, build_tensors, validation_mask
 from .losses import get_loss
 from .network import PolicyNetwork
@@ -293,7 +294,30 @@ def _criterion(run: SeedRun) -> float:
 
 def _fit_round(data: TrainingTensors, held: torch.Tensor, seeds: list[int], config: TrainConfig,
                *, round_: int, patience: int) -> list[_Fitted]:
-    """Train one network per seed (and a probe per seed when ``held`` has cells)."""
+    """Train one network per seed (and a probe per seed when ``held`` has cells).
+
+    A round trained before with the same inputs is read back from disk (:mod:`.memo`).
+    """
+    key = memo.round_key([data.x, data.y, data.w, held], seeds=seeds, config=config,
+                         round_=round_, patience=patience)
+    stored = memo.load_round(key)
+    if stored is not None:
+        return [_restored(data, config, f) for f in stored]
+    fitted = _train_round(data, held, seeds, config, round_=round_, patience=patience)
+    memo.save_round(key, [{"run": dataclasses.asdict(f.run), "state": f.network.state_dict(),
+                           "history": f.history, "tv": torch.from_numpy(f.tv)} for f in fitted])
+    return fitted
+
+
+def _restored(data: TrainingTensors, config: TrainConfig, stored: dict[str, Any]) -> _Fitted:
+    network = PolicyNetwork(data.x.shape[1], data.y.shape[1], config.hidden)
+    network.load_state_dict(stored["state"])
+    return _Fitted(SeedRun(**stored["run"]), network.eval(), list(stored["history"]),
+                   stored["tv"].numpy())
+
+
+def _train_round(data: TrainingTensors, held: torch.Tensor, seeds: list[int],
+                 config: TrainConfig, *, round_: int, patience: int) -> list[_Fitted]:
     loss_fn = get_loss(config.loss)
     networks = []
     for s in seeds:
