@@ -18,7 +18,9 @@ pytestmark = pytest.mark.slow
 
 
 def test_cached_run_does_not_load_the_model(tmp_path, cache_env):
-    config = RunConfig(experiments=["ultimatum"], personas=["selfish"], out=tmp_path)
+    # One wording and a short bootstrap: whether the model loads does not depend on the size.
+    config = RunConfig(experiments=["ultimatum"], personas=["selfish"], paraphrases=1,
+                       bootstrap=20, out=tmp_path)
     first = TransformersBackend("smollm2")
     run(config, out=tmp_path / "a", backend=first)
     second = TransformersBackend("smollm2")
