@@ -15,7 +15,7 @@ from typing import Any
 __all__ = ["Curve", "Finding", "Analysis", "to_jsonable", "DEMONSTRATIONS", "POLICY",
            "LEARNED_SOURCES", "PER_PERSONA", "ORIGINS", "PAPER_CLAIM", "HUMAN_BAND",
            "DESIGN_CHOICE", "CONFIRM", "CONSISTENT", "TESTS", "threshold_origin",
-           "band_finding"]
+           "band_finding", "POPULATION_MEAN"]
 
 DEMONSTRATIONS = "demonstrations"
 """Source name of the LLM's own answers (a lookup policy over the demonstrations)."""
@@ -23,6 +23,9 @@ POLICY = "policy"
 """Source name of the network learned from them by imitation."""
 LEARNED_SOURCES = (DEMONSTRATIONS, POLICY)
 """The two sources findings are checked on; every other source is a baseline."""
+POPULATION_MEAN = "population mean"
+"""The persona name of a curve that is already a population's mean of its people's curves (the
+figures draw it bold over the people's thin lines instead of averaging again)."""
 PER_PERSONA = "per_persona"
 """Key of the per-persona statistics in :attr:`Analysis.metrics`."""
 PAPER_CLAIM, HUMAN_BAND, DESIGN_CHOICE = "paper claim", "human band", "design choice"

@@ -13,17 +13,19 @@ import csv
 import functools
 import io
 import re
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")  # no display on servers and in CI
 import matplotlib.pyplot as plt  # noqa: E402
 
-from ..evaluation.records import POLICY, Analysis, Curve  # noqa: E402
+from ..evaluation.records import POLICY, POPULATION_MEAN, Analysis, Curve  # noqa: E402
 from ..paths import ensure_dir, write_bytes_atomic, write_text_atomic  # noqa: E402
 
 __all__ = ["plot_analysis", "plain_text", "save_figure", "caption", "curve_rows", "write_csv"]
@@ -34,6 +36,12 @@ R = TypeVar("R")
 _PERSONA_COLOURS = ["tab:blue", "tab:red", "tab:green", "tab:purple", "tab:orange", "tab:brown",
                     "tab:pink", "tab:olive", "tab:cyan"]
 _POPULATION_COLOUR = "tab:blue"
+CROWD = 12
+"""More personas than this in one panel (a population's people) are drawn as thin unlabelled
+lines with their mean bold, and named in neither legend nor caption: a legend of 800 people was
+a 27,000-pixel-tall PNG (the whole table of points is still in the panel's CSV)."""
+_CROWD_COLOURS = {"policy": "tab:orange"}
+_SOURCE_WORDS = {"policy": "learned policy", "demonstrations": "LLM's answers"}
 _BASELINE_STYLES = [":", "-.", (0, (1, 3)), (0, (5, 2, 1, 2))]
 
 
@@ -51,6 +59,39 @@ def _draw(ax: plt.Axes, curve: Curve, colour: str, style: object) -> None:
     dashed = curve.source == POLICY
     ax.plot(curve.x, curve.y, color=colour, ls="--" if dashed else "-", lw=1.8,
             marker=None if dashed else ".", label=curve.label)
+
+
+def _draw_one_of_many(ax: plt.Axes, curve: Curve) -> None:
+    """One of a crowd's personas: a thin, faint, unlabelled line in its source's colour."""
+    ax.plot(curve.x, curve.y, color=_CROWD_COLOURS.get(curve.source, _POPULATION_COLOUR),
+            ls="--" if curve.source == POLICY else "-", lw=0.6, alpha=0.15)
+
+
+def _draw_means(ax: plt.Axes, curves: list[Curve]) -> None:
+    """Per source (and abscissae), the mean over the crowd's personas, bold and labelled.
+
+    A study's own population-mean curve (:data:`POPULATION_MEAN`) is drawn as it is.
+    """
+    groups: dict[tuple[str, tuple[Any, ...]], list[Curve]] = defaultdict(list)
+    given: dict[tuple[str, tuple[Any, ...]], Curve] = {}
+    for curve in curves:
+        key = (curve.source, tuple(curve.x))
+        if curve.persona == POPULATION_MEAN:
+            given[key] = curve
+        else:
+            groups[key].append(curve)
+    for (source, x), group in groups.items():
+        n = len({c.persona for c in group})
+        if (source, x) in given:
+            y = np.asarray(given[source, x].y, dtype=float)
+        else:
+            values = np.array([c.y for c in group], dtype=float)
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # a point nobody has: NaN
+                y = np.nanmean(values, axis=0)
+        ax.plot(list(x), y, color=_CROWD_COLOURS.get(source, _POPULATION_COLOUR),
+                ls="--" if source == POLICY else "-", lw=2.2,
+                label=f"{_SOURCE_WORDS.get(source, source)}: mean of {n} personas")
 
 
 def _draw_human(ax: plt.Axes, curve: Curve) -> None:
@@ -150,14 +191,17 @@ def caption(panel: str, curves: Iterable[Curve | Mapping[str, Any]]) -> str:
     curves = list(curves)
     personas = list(dict.fromkeys(get(c, "persona") for c in curves
                                   if get(c, "source") not in ("human", "baseline")
-                                  and get(c, "persona")))
+                                  and get(c, "persona")
+                                  and get(c, "persona") != POPULATION_MEAN))
     humans = [get(c, "label") for c in curves if get(c, "source") == "human"]
     baselines = list(dict.fromkeys(get(c, "label") for c in curves
                                    if get(c, "source") == "baseline"))
     first = curves[0] if curves else {}
+    named = (f" ({len(personas)} personas: a thin line each, their mean bold)"
+             if len(personas) > CROWD else f" ({', '.join(personas)})" if personas else "")
     parts = [f"{get(first, 'ylabel') or 'the statistic'} against "
              f"{get(first, 'xlabel') or 'the state'}. Solid: the LLM's answers"
-             + (f" ({', '.join(personas)})" if personas else "") + "; dashed: the learned policy"]
+             + named + "; dashed: the learned policy"]
     if humans:
         parts.append(f"black: {'; '.join(humans)}")
     if baselines:
@@ -190,15 +234,23 @@ def plot_analysis(analysis: Analysis, folder: Path, prefix: str) -> dict[str, Pa
         panels[curve.panel].append(curve)
     paths: dict[str, Path] = {}
     for panel, curves in panels.items():
-        personas = sorted({c.persona for c in curves if c.persona})
+        personas = sorted({c.persona for c in curves if c.persona and c.persona != POPULATION_MEAN})
         colours = {p: _PERSONA_COLOURS[i % len(_PERSONA_COLOURS)] for i, p in enumerate(personas)}
         fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=110)
+        crowd = len(personas) > CROWD
         baseline_i = 0
         for curve in curves:
             style = _BASELINE_STYLES[baseline_i % len(_BASELINE_STYLES)]
             baseline_i += curve.source == "baseline"
+            if crowd and curve.persona and curve.source not in ("human", "baseline"):
+                if curve.persona != POPULATION_MEAN:
+                    _draw_one_of_many(ax, curve)
+                continue
             # A curve over all personas (e.g. full wait by age) is one line per source.
             _draw(ax, curve, colours.get(curve.persona, _POPULATION_COLOUR), style)
+        if crowd:
+            _draw_means(ax, [c for c in curves if c.persona
+                             and c.source not in ("human", "baseline")])
         first = curves[0]
         ax.set(xlabel=first.xlabel, ylabel=first.ylabel, title=panel, ylim=(-0.03, 1.03))
         ax.grid(alpha=0.3)

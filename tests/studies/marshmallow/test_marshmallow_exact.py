@@ -148,3 +148,46 @@ def test_sampled_episodes_are_decided_by_their_bootstrap_not_a_margin(exp):
     assert rise.reproduced is True and rise.direction == "persona"
     assert "> 0 (the LLM's sampled episodes: decided on their bootstrap interval)" \
         in rise.criterion
+
+
+class Individual:
+    """Each child their own constant hazard of eating per minute (a population of people)."""
+
+    def __init__(self, hazards):
+        self.hazards = hazards
+
+    def action_probs(self, state, persona):
+        h = self.hazards[persona.name]
+        return np.array([h, 1 - h])
+
+
+def test_children_of_one_age_are_pooled_as_the_mean_of_their_exact_statistics(exp):
+    """Known truth: with a constant hazard h a child waits the whole time with (1 - h)^horizon
+    and is still waiting at minute t with (1 - h)^t; children of one age pool to the mean of
+    theirs, and a child a bootstrap replicate lists twice counts twice."""
+    from subrational.experiments import Persona
+    from subrational.studies.marshmallow.analysis import _simulate_ages
+
+    hazards = {"a": 0.0, "b": 0.1, "c": 0.5, "d": 0.2}
+    ages = {"a": 5, "b": 5, "c": 5, "d": 3}
+    kids = {n: Persona(n, f"child {n}", kind="child", values={"age": ages[n]}) for n in hazards}
+    policy, horizon = Individual(hazards), exp.horizon
+
+    def truth(names):
+        h = np.array([hazards[n] for n in names])
+        t = np.arange(horizon + 1)
+        return (1 - h[:, None]) ** t[None, :]  # survival per child and minute
+
+    stats = _simulate_ages(exp, policy, list(kids.values()), "policy", EvalSettings())
+    assert set(stats) == {5.0, 3.0}
+    for age, names in ((5.0, ["a", "b", "c"]), (3.0, ["d"])):
+        curves = truth(names)
+        assert stats[age].survival == pytest.approx(curves.mean(axis=0), abs=1e-12)
+        assert stats[age].full_wait == pytest.approx(curves[:, -1].mean(), abs=1e-12)
+        assert stats[age].eat_at_once == pytest.approx(np.mean([hazards[n] for n in names]),
+                                                       abs=1e-12)
+        assert stats[age].n_episodes is None  # exact: no finite number of episodes behind it
+    twice = _simulate_ages(exp, policy, [kids["a"], *kids.values()], "policy", EvalSettings())
+    assert twice[5.0].full_wait == pytest.approx(truth(["a", "a", "b", "c"])[:, -1].mean(),
+                                                 abs=1e-12)
+    assert twice[5.0].full_wait > stats[5.0].full_wait  # the patient child weighs more

@@ -20,6 +20,7 @@ from ...evaluation.records import (
     DESIGN_CHOICE,
     PAPER_CLAIM,
     PER_PERSONA,
+    POPULATION_MEAN,
     Analysis,
     Curve,
     Finding,
@@ -57,7 +58,7 @@ def _human_curve(ref: Mapping[str, Any]) -> Curve:
 
 
 PAPER_REF = "Coletta et al. 2024 (abstract): rejection of unfair offers"
-POPULATION = "population mean"
+POPULATION = POPULATION_MEAN
 """Whose curve a population run checks: the mean of its people's (each person once)."""
 POPULATION_REF = ("; applied to the population's mean curve (the paper checks a 'fair' "
                   "persona; the human shares are a population's)")
