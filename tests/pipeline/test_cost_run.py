@@ -97,9 +97,11 @@ def test_max_cost_stops_the_run_cleanly_and_the_same_command_resumes_it(tmp_path
         stopped = _settled(srv)
         err = capsys.readouterr().err
         assert code == 3, err
-        # The first answer costs more than the limit: the run stopped at once, with at most
-        # the 4 requests in flight sent, and kept the answers that came back.
-        assert 1 <= stopped <= 4
+        # The first answer costs more than the limit: the run stopped at once and kept the
+        # answers that came back. Sent: the 4 in flight, and whatever started in the slots of
+        # answers that finished before the limit was checked (5 seen on a loaded machine, with
+        # two test workers); never the 84 of the plan.
+        assert 1 <= stopped <= 2 * 4
         assert err.count("\n") == 1 and err.startswith(
             "subrational: stopped at --max-cost 1e-05: this run spent $0.0")
         kept = re.search(r"on (\d+) model calls, whose answers are cached; run the same command "
