@@ -412,7 +412,7 @@ class TransformersBackend(Backend):
         # fork_rng restores the global RNG afterwards, so callers' randomness is untouched.
         with _forked_rng(torch, self.device), torch.inference_mode():
             cached: dict[str, Any] = {}
-            if self.prefix_sharing and ids.shape[1] > 1:
+            if self.prefix_sharing and min(map(len, distinct)) > 1:  # a prefix to encode
                 # the distinct prompts but their last token, then each draw's last token
                 self.work["generate_encoded_tokens"] += (int(mask.sum()) - len(distinct)
                                                          + len(prompts))
