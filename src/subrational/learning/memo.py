@@ -22,17 +22,17 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import io
 import json
 import logging
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from ..paths import cache_dir
+from ..paths import cache_dir, write_bytes_atomic
 
 __all__ = ["FORMAT", "DISABLE_ENV", "round_key", "load_round", "save_round"]
 
@@ -105,17 +105,11 @@ def save_round(key: str, fitted: list[dict[str, Any]]) -> None:
     """Store a round under ``key`` atomically; a failure is logged and otherwise ignored."""
     if not enabled():
         return
-    tmp: str | None = None
     try:
+        buffer = io.BytesIO()
+        torch.save({"format": FORMAT, "key": key, "fitted": fitted}, buffer)
         path = _path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{key[:12]}-", suffix=".pt")
-        with os.fdopen(fd, "wb") as f:
-            torch.save({"format": FORMAT, "key": key, "fitted": fitted}, f)
-        os.replace(tmp, path)
-        tmp = None
+        write_bytes_atomic(path, buffer.getvalue(), what="a stored training")
     except Exception as exc:  # noqa: BLE001 - read-only or full cache: train again next time
         log.debug("not storing the training %s: %s", key, exc)
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
